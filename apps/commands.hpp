@@ -1,0 +1,11 @@
+// The `aiaccel` subcommands. Each add_*() registers one subcommand on the app; its callback
+// stores the process exit code in `exit_code` (0 ok, 1 a check failed, 2 bad input/usage).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace aiaccel::cli {
+
+void add_info(CLI::App& app, int& exit_code);
+
+}  // namespace aiaccel::cli

@@ -1,0 +1,38 @@
+// aiaccel: command-line entry point. Turns every error into one line on stderr + an exit code.
+#include <exception>
+#include <fmt/format.h>
+
+#include "aiaccel_config.hpp"
+#include "apps/commands.hpp"
+#include "core/error.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{fmt::format(
+        "aiaccel {} — reproduce, validate and accelerate aiapy's SDO/AIA image processing\n"
+        "(PSF, Richardson-Lucy deconvolution, level-1.5 registration).", AIACCEL_VERSION)};
+    app.set_version_flag("--version", std::string(AIACCEL_VERSION));
+    app.require_subcommand(1);
+    app.footer("Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.\n"
+               "Run `aiaccel SUBCOMMAND --help` for the options of each subcommand.");
+    int exit_code = 0;
+    aiaccel::cli::add_info(app, exit_code);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        fmt::print(stderr, "aiaccel: {}\n", e.what());
+        return 2;
+    } catch (const aiaccel::Error& e) {
+        fmt::print(stderr, "aiaccel: {}\n", e.what());
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "aiaccel: internal error: {}\n", e.what());
+        return 1;
+    }
+    return exit_code;
+}

@@ -1,0 +1,79 @@
+// AiaHeader implementation.
+#include "core/aia_header.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+#include <numbers>
+
+#include "core/error.hpp"
+
+namespace aiaccel {
+
+double AiaHeader::require(const char* key) const {
+    if (!h_->has(key)) throw file_error(ErrorKind::missing_keyword, path_, fmt::format("missing keyword {}", key));
+    auto v = h_->get_double(key);
+    if (!v) throw file_error(ErrorKind::missing_keyword, path_, fmt::format("keyword {} is not a number ('{}')", key, h_->get_text(key).value_or("")));
+    if (!std::isfinite(*v)) throw file_error(ErrorKind::bad_value, path_, fmt::format("keyword {} is not finite", key));
+    return *v;
+}
+
+std::string AiaHeader::require_string(const char* key) const {
+    auto v = h_->get_string(key);
+    if (!v || v->empty()) throw file_error(ErrorKind::missing_keyword, path_, fmt::format("missing keyword {}", key));
+    return *v;
+}
+
+bool AiaHeader::is_aia() const {
+    auto ins = h_->get_string("INSTRUME");
+    return ins && ins->rfind("AIA", 0) == 0;
+}
+
+Channel AiaHeader::channel() const {
+    if (!is_aia())
+        throw file_error(ErrorKind::not_aia, path_, fmt::format("not an AIA image (INSTRUME = '{}', expected 'AIA_n')", h_->get_string("INSTRUME").value_or("")));
+    double w = wavelength();
+    auto c = find_channel(w);
+    if (!c) throw file_error(ErrorKind::not_aia, path_, fmt::format("unknown AIA channel WAVELNTH = {} (known: {} Å)", w, known_channels_text()));
+    return *c;
+}
+
+Matrix2 AiaHeader::rotation_matrix() const {
+    if (has_pc()) {
+        return {{{optional("PC1_1").value_or(1.0), optional("PC1_2").value_or(0.0)},
+                 {optional("PC2_1").value_or(0.0), optional("PC2_2").value_or(1.0)}}};
+    }
+    // sunpy GenericMap.rotation_matrix from CROTA2: lam = cdelt2/cdelt1, p = radians(crota2).
+    const double lam = cdelt2() / cdelt1();
+    const double p = optional("CROTA2").value_or(0.0) * (std::numbers::pi / 180.0);
+    return {{{std::cos(p), -lam * std::sin(p)}, {std::sin(p) / lam, std::cos(p)}}};
+}
+
+double AiaHeader::rotation_deg() const {
+    Matrix2 m = rotation_matrix();
+    return std::atan2(m[1][0], m[0][0]) * (180.0 / std::numbers::pi);
+}
+
+double AiaHeader::rsun_obs() const {
+    if (auto v = optional("RSUN_OBS")) return *v;
+    // sunpy falls back to the solar radius seen from DSUN_OBS (RSUN_REF = 695700 km).
+    if (auto d = dsun_obs()) return std::atan(6.957e8 / *d) * (180.0 / std::numbers::pi) * 3600.0;
+    throw file_error(ErrorKind::missing_keyword, path_, "missing keywords RSUN_OBS and DSUN_OBS");
+}
+
+std::string AiaHeader::pointing_keys_present() const {
+    std::string s;
+    for (const char* k : pointing_keys) if (h_->has(k)) s += (s.empty() ? "" : " ") + std::string(k);
+    return s;
+}
+
+std::array<double, 2> AiaHeader::sun_centre_px() const {
+    // world (Tx, Ty) = M · diag(cdelt) · (p − crpix0) + crval (small-angle form); solve for (0, 0).
+    Matrix2 m = rotation_matrix();
+    const double a = m[0][0] * cdelt1(), b = m[0][1] * cdelt2(), c = m[1][0] * cdelt1(), d = m[1][1] * cdelt2();
+    const double det = a * d - b * c;
+    const double wx = -crval1(), wy = -crval2();
+    const double dx = (d * wx - b * wy) / det, dy = (-c * wx + a * wy) / det;
+    return {crpix1() - 1.0 + dx, crpix2() - 1.0 + dy};
+}
+
+}  // namespace aiaccel
