@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
                "Run `aiaccel SUBCOMMAND --help` for the options of each subcommand.");
     int exit_code = 0;
     aiaccel::cli::add_info(app, exit_code);
+    aiaccel::cli::add_psf(app, exit_code);
+    aiaccel::cli::add_deconvolve(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

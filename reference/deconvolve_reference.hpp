@@ -2,6 +2,8 @@
 // path), float64 FFTs (FFTW, same axis order and normalisation as numpy.fft). ALGORITHMS.md §2.
 #pragma once
 
+#include <functional>
+
 #include "core/image.hpp"
 
 namespace aiaccel::reference {
@@ -9,6 +11,7 @@ namespace aiaccel::reference {
 struct DeconvolveOptions {
     int iterations = 25;
     bool clip_negative = true;
+    std::function<void(int done, int total)> on_iteration;  // progress; may be empty
 };
 
 // `img` and `psf` must have the same even shape (aiapy: the PSF is 4096×4096, so the image must be

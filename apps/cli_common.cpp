@@ -1,0 +1,48 @@
+// Shared CLI helpers.
+#include "apps/cli_common.hpp"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+namespace aiaccel::cli {
+namespace fs = std::filesystem;
+
+void add_backend_option(CLI::App* cmd, std::string& backend) {
+    cmd->add_option("--backend", backend, "Implementation to run: reference (the faithful float64 port of aiapy)")
+        ->default_val("reference");
+}
+
+void require_reference_backend(const std::string& backend) {
+    if (backend != "reference")
+        throw Error(ErrorKind::usage, fmt::format("--backend {}: not available in this build (available: reference)", backend));
+}
+
+void check_output_path(const fs::path& out, const std::vector<std::string>& inputs) {
+    std::error_code ec;
+    fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+    if (!fs::is_directory(dir, ec)) throw file_error(ErrorKind::usage, out.string(), "the output folder does not exist");
+    for (const auto& in : inputs)
+        if (fs::exists(out, ec) && fs::equivalent(out, in, ec))
+            throw file_error(ErrorKind::usage, out.string(), "output would overwrite the input file");
+}
+
+Progress::Progress(std::string what, int total)
+    : what_(std::move(what)), total_(total), tty_(::isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+
+void Progress::step(int done, const std::string& detail) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double eta = done > 0 ? s / done * (total_ - done) : 0.0;
+    std::string line = fmt::format("{}: {}/{} {:.1f} s elapsed, ~{:.0f} s left{}{}", what_, done, total_, s, eta,
+                                   detail.empty() ? "" : "  ", detail);
+    if (tty_) fmt::print(stderr, "\r\033[K{}", line);
+    else fmt::print(stderr, "{}\n", line);
+}
+
+void Progress::done() {
+    if (tty_) fmt::print(stderr, "\n");
+}
+
+}  // namespace aiaccel::cli

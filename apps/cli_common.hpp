@@ -1,0 +1,33 @@
+// Helpers shared by the subcommands: backend selection, progress lines, output checks.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace aiaccel::cli {
+
+// --backend option; only "reference" exists until the fast backends land.
+void add_backend_option(CLI::App* cmd, std::string& backend);
+void require_reference_backend(const std::string& backend);
+
+// Refuses to overwrite an input file and checks the output folder exists (before any work is done).
+void check_output_path(const std::filesystem::path& out, const std::vector<std::string>& inputs = {});
+
+// Progress on stderr: a line per call when stderr is not a terminal, an updating line when it is.
+class Progress {
+public:
+    Progress(std::string what, int total);
+    void step(int done, const std::string& detail = {});
+    void done();
+
+private:
+    std::string what_;
+    int total_;
+    bool tty_;
+    std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace aiaccel::cli

@@ -1,0 +1,68 @@
+// `aiaccel deconvolve IN.fits [--psf F] [--iterations N] -o OUT.fits`: aiapy.psf.deconvolve.
+#include <chrono>
+#include <fmt/format.h>
+
+#include "apps/cli_common.hpp"
+#include "apps/commands.hpp"
+#include "core/aia_image.hpp"
+#include "core/error.hpp"
+#include "reference/deconvolve_reference.hpp"
+#include "reference/psf_reference.hpp"
+
+namespace aiaccel::cli {
+
+void add_deconvolve(CLI::App& app, int& exit_code) {
+    auto* cmd = app.add_subcommand("deconvolve",
+        "Richardson-Lucy deconvolution of an AIA level-1 image with the channel's PSF (aiapy.psf.deconvolve).\n"
+        "The image must be a full-frame 4096x4096 EUV image (or match the shape of --psf). Output is float64\n"
+        "with the input header unchanged (as aiapy) plus a HISTORY card.");
+    struct Args { std::string in, out, psf, backend; int iterations = 25; bool no_clip = false; };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("IN", a->in, "AIA level-1 FITS file")->required();
+    cmd->add_option("-o,--output", a->out, "Output FITS file")->required();
+    cmd->add_option("--psf", a->psf, "PSF FITS file (from `aiaccel psf`); default: computed for the image's channel");
+    cmd->add_option("-n,--iterations", a->iterations, "Richardson-Lucy iterations (aiapy default 25)")->default_val(25)->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--no-clip-negative", a->no_clip, "Keep negative pixels (aiapy clip_negative=False)");
+    add_backend_option(cmd, a->backend);
+    cmd->callback([a, &exit_code] {
+        require_reference_backend(a->backend);
+        check_output_path(a->out, {a->in});
+        auto t0 = std::chrono::steady_clock::now();
+        AiaImage img = load_aia(a->in);
+        Image<double> psf;
+        if (!a->psf.empty()) {
+            psf = read_fits(a->psf).data;
+        } else {
+            const int ch = img.aia().channel().wavelength;
+            if (!img.aia().channel().has_psf())
+                throw file_error(ErrorKind::bad_value, a->in, fmt::format("channel {} Å has no PSF in aiapy; pass --psf", ch));
+            if (img.data.rows() != 4096 || img.data.cols() != 4096)
+                throw file_error(ErrorKind::bad_value, a->in, fmt::format("image is {}x{} px: the default PSF is 4096x4096, so aiapy's "
+                                 "deconvolve needs a full-frame image (or pass --psf of the same shape)", img.data.cols(), img.data.rows()));
+            fmt::print(stderr, "deconvolve: computing the {} Å PSF...\n", ch);
+            psf = reference::psf(ch);
+        }
+        reference::DeconvolveOptions opt;
+        opt.iterations = a->iterations;
+        opt.clip_negative = !a->no_clip;
+        Progress progress("deconvolve " + a->in, a->iterations);
+        opt.on_iteration = [&](int done, int) { progress.step(done); };
+        Image<double> out;
+        try {
+            out = reference::deconvolve(img.data, psf, opt);
+        } catch (const Error& e) {
+            throw file_error(e.kind(), a->in, e.what());
+        }
+        progress.done();
+        FitsHeader h = img.header;
+        h.add_history(fmt::format("aiaccel deconvolve: Richardson-Lucy, {} iterations, clip_negative={}, PSF {}", a->iterations,
+                                  !a->no_clip, a->psf.empty() ? "computed (aiapy 0.10.2 formulas)" : a->psf));
+        WriteOptions wo;
+        wo.dtype = PixelType::f64;
+        write_fits(a->out, out, h, wo);
+        fmt::print(stderr, "deconvolve: wrote {} in {:.1f} s\n", a->out, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        exit_code = 0;
+    });
+}
+
+}  // namespace aiaccel::cli
