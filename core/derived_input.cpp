@@ -1,0 +1,31 @@
+// 2×2 replicated full-resolution input (see derived_input.hpp and testdata/golden/DERIVED.md).
+#include "core/derived_input.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+namespace aiaccel {
+
+AiaImage derive_full_res_2x(const AiaImage& src) {
+    if (src.data.rows() != 2048 || src.data.cols() != 2048)
+        throw file_error(ErrorKind::bad_value, src.path, fmt::format("derived input needs a 2048x2048 source, got {}x{}", src.data.cols(), src.data.rows()));
+    AiaImage out;
+    out.path = src.path + " [" + kDerived1600Label + "]";
+    out.dtype = src.dtype;
+    out.header = src.header;
+    out.data = Image<double>(4096, 4096);
+    for (std::size_t i = 0; i < 4096; ++i)
+        for (std::size_t j = 0; j < 4096; ++j) out.data(i, j) = src.data(i / 2, j / 2);
+    AiaHeader h = src.aia();
+    for (int ax = 1; ax <= 2; ++ax) {
+        const std::string cd = fmt::format("CDELT{}", ax), cp = fmt::format("CRPIX{}", ax);
+        out.header.set_double(cd, h.require(cd.c_str()) / 2.0);
+        out.header.set_double(cp, 2.0 * (h.require(cp.c_str()) - 0.5) + 0.5);
+    }
+    out.header.set_string("DERIVED", "2x2 replication of 2048^2 lowres 1600A file; NOT a real observation");
+    out.header.add_history("DERIVED by aiaccel: 2x2 pixel replication to 4096x4096; CDELT/2, CRPIX'=2*(CRPIX-0.5)+0.5. NOT a real observation.");
+    return out;
+}
+
+}  // namespace aiaccel

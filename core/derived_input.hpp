@@ -1,0 +1,18 @@
+// Reproducible full-resolution inputs derived from real files (labelled as derived, never passed
+// off as observations). Rule: testdata/golden/DERIVED.md — bit for bit what the oracle script builds.
+#pragma once
+
+#include <string>
+
+#include "core/aia_image.hpp"
+
+namespace aiaccel {
+
+inline constexpr const char* kDerived1600Label = "derived-1600x2";
+inline constexpr const char* kDerived1600Source = "aia_lev1_1600a_2012_06_06t04_07_29_12z_image_lev1_lowres.fits";
+
+// 2×2 pixel replication of a 2048×2048 image to 4096×4096: CDELT/2, CRPIX' = 2·(CRPIX − 0.5) + 0.5,
+// DERIVED keyword and a HISTORY line; every other card unchanged. Error if the source is not 2048².
+AiaImage derive_full_res_2x(const AiaImage& src);
+
+}  // namespace aiaccel
