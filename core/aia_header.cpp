@@ -62,7 +62,11 @@ double AiaHeader::rsun_obs() const {
 
 std::string AiaHeader::pointing_keys_present() const {
     std::string s;
-    for (const char* k : pointing_keys) if (h_->has(k)) s += (s.empty() ? "" : " ") + std::string(k);
+    for (const char* k : pointing_keys) {
+        if (!h_->has(k)) continue;
+        if (!s.empty()) s += ' ';
+        s += k;
+    }
     return s;
 }
 

@@ -153,11 +153,8 @@ std::string FitsHeader::format_real(double v) {
     return s;
 }
 
-void FitsHeader::set_value_text(std::string_view key, const std::string& value, std::string_view comment) {
+void FitsHeader::set_value_text(std::string_view key, const std::string& v, bool is_string, std::string_view comment) {
     std::string k = upper(key);
-    bool is_string = false;
-    std::string v = value;
-    if (!v.empty() && v.front() == '\x01') { is_string = true; v.erase(0, 1); }
     for (auto& c : cards_) {
         if (c.key == k && value_field(c.raw)) {
             std::string com = comment.empty() ? comment_of(c.raw) : std::string(comment);
@@ -170,16 +167,16 @@ void FitsHeader::set_value_text(std::string_view key, const std::string& value, 
 
 void FitsHeader::set_double(std::string_view key, double value, std::string_view comment) {
     if (!std::isfinite(value)) throw std::invalid_argument("FITS keyword " + std::string(key) + " set to a non-finite value");
-    set_value_text(key, format_real(value), comment);
+    set_value_text(key, format_real(value), false, comment);
 }
 void FitsHeader::set_int(std::string_view key, long long value, std::string_view comment) {
-    set_value_text(key, std::to_string(value), comment);
+    set_value_text(key, std::to_string(value), false, comment);
 }
 void FitsHeader::set_string(std::string_view key, std::string_view value, std::string_view comment) {
-    set_value_text(key, "\x01" + std::string(value), comment);
+    set_value_text(key, std::string(value), true, comment);
 }
 void FitsHeader::set_bool(std::string_view key, bool value, std::string_view comment) {
-    set_value_text(key, value ? "T" : "F", comment);
+    set_value_text(key, value ? "T" : "F", false, comment);
 }
 
 void FitsHeader::add_history(std::string_view text) {

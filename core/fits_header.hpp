@@ -42,7 +42,7 @@ public:
     static std::string format_real(double v);
 
 private:
-    void set_value_text(std::string_view key, const std::string& value, std::string_view comment);
+    void set_value_text(std::string_view key, const std::string& value, bool is_string, std::string_view comment);
     const FitsCard* find(std::string_view key) const;
     std::vector<FitsCard> cards_;
 };

@@ -82,7 +82,7 @@ FitsImage read_fits(const std::string& path) {
     if (hdu == nhdu) throw file_error(ErrorKind::unsupported, path, "no image data in any HDU");
     if (naxis != 2) {
         std::string dims;
-        for (int i = 0; i < naxis; ++i) dims += (i ? "x" : "") + std::to_string(naxes[i]);
+        for (int i = 0; i < naxis; ++i) dims += fmt::format("{}{}", i ? "x" : "", naxes[i]);
         throw file_error(ErrorKind::unsupported, path, fmt::format("image is {}-D ({}), expected a 2-D image", naxis, dims));
     }
     img.hdu = hdu;
@@ -107,6 +107,7 @@ FitsImage read_fits(const std::string& path) {
             auto b = one.get_double(key);
             if (b) blank = static_cast<long long>(*b);
         }
+        if (key == "EXTNAME" && img.compressed && one.get_string("EXTNAME") == "COMPRESSED_IMAGE") continue;  // astropy hides it
         if (!is_structural_keyword(key)) img.header.add_raw(card);
     }
 

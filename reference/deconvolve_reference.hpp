@@ -11,7 +11,7 @@ namespace aiaccel::reference {
 struct DeconvolveOptions {
     int iterations = 25;
     bool clip_negative = true;
-    std::function<void(int done, int total)> on_iteration;  // progress; may be empty
+    std::function<void(int done, int total)> on_iteration = {};  // progress; may be empty
 };
 
 // `img` and `psf` must have the same even shape (aiapy: the PSF is 4096×4096, so the image must be
