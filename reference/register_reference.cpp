@@ -15,8 +15,8 @@
 
 namespace aiaccel::reference {
 namespace {
-
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+}  // namespace
 
 // ---- numpy/OpenBLAS 2×2 algebra ------------------------------------------------------------------
 // numpy.linalg.inv calls LAPACK gesv(A, I); scipy-openblas implements it as getf2 (left-looking LU,
@@ -25,8 +25,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // 2×2 with a vector goes to gemv, whose kernel computes fma(a0, x0, a1·x1); 2×2·2×2 goes to gemm,
 // fma(a1, b1, a0·b0). Checked bitwise against numpy 2.4.6 on this CPU class for 4000 random
 // matrices each (rotations, skews, pivoting cases). Other BLAS builds may differ by an ulp (§7.9).
-
-}  // namespace
 
 Matrix2 numpy_inv2(const Matrix2& in) {
     // Row pivoting: the row with the larger |first column| goes first (iamax picks the first on ties).

@@ -513,7 +513,6 @@ TEST(FullDisk, EqualsAiapyForEveryRealFile) {
         if (!fs::exists(p)) continue;
         const json fd = load_json(p);
         for (auto& [key, r] : fd.at("results").items()) {
-            if (key == "derived") continue;  // 4096² in memory: the slow suite covers it through register
             SCOPED_TRACE(dir.filename().string() + " " + key);
             FullDiskCheck c = contains_full_disk(golden_input(key));
             EXPECT_EQ(c.full_disk, r.at("contains_full_disk").get<bool>()) << "margin " << c.margin_arcsec << "″";
