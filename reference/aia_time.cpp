@@ -278,7 +278,9 @@ UtcTime parse_utc(std::string_view text, TimeParser parser, std::string_view con
     // Fractional seconds: which parser's arithmetic applies (see TimeParser).
     bool use_python_float = z;  // astropy: 'Z' → Python parser
     if (parser == TimeParser::sunpy) {
-        bool fits_six = digits.size() <= 6 || digits.substr(6).find_first_not_of('0') == std::string_view::npos;
+        // sunpy's _regex_parse_time cuts the fraction to 6 digits when the 7th is '0' (it tests the
+        // prefix "\d{6}0+", so later non-zero digits are dropped too); strptime's %f takes <= 6 digits.
+        bool fits_six = digits.size() <= 6 || digits[6] == '0';
         bool has_sunpy_format = !(z && sep == ' ');
         if (fits_six && has_sunpy_format) {
             use_python_float = false;  // strptime → "SS.ffffff" → astropy fast parser

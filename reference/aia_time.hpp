@@ -28,8 +28,9 @@ enum class TimeParser {
     // parser take over, which adds float(".fff") to the integer seconds.
     astropy,
     // sunpy.time.parse_time(s) (sunpy 7.0): strptime, re-formatted as "YYYY-MM-DDTHH:MM:SS.ffffff"
-    // and handed to the astropy fast parser; strings with more than 6 significant fraction digits
-    // fall back to astropy.time.Time(s).
+    // and handed to the astropy fast parser. Longer fractions are cut to 6 digits when the 7th digit
+    // is '0' (sunpy's trailing-zero regex matches a prefix), else strptime fails and sunpy falls
+    // back to astropy.time.Time(s).
     sunpy,
 };
 

@@ -105,6 +105,12 @@ TEST(AiaTime, ParsersAndFormats) {
     EXPECT_EQ(compare(utc("2012-06-06"), utc("2012-06-06T00:00")), 0);
     // Order within a second.
     EXPECT_LT(compare(utc("2012-06-06T04:07:30.57Z"), utc("2012-06-06T04:07:30.571")), 0);
+    // sunpy cuts a long fraction to 6 digits when the 7th is '0' (later digits dropped), otherwise it
+    // hands the whole string to astropy (checked against sunpy 7.0.5 / astropy 7.2.3).
+    const auto same = [](const UtcTime& x, const UtcTime& y) { return x.jd.jd1 == y.jd.jd1 && x.jd.jd2 == y.jd.jd2; };
+    EXPECT_TRUE(same(utc("2010-03-27T22:36:31.566125009Z", TimeParser::sunpy), utc("2010-03-27T22:36:31.566125")));
+    EXPECT_FALSE(same(utc("2010-03-27T22:36:31.566125009Z", TimeParser::sunpy), utc("2010-03-27T22:36:31.566125009Z")));
+    EXPECT_TRUE(same(utc("2010-03-27T22:36:31.5661251", TimeParser::sunpy), utc("2010-03-27T22:36:31.5661251")));
     // Refusals: TAI strings, malformed text, impossible dates, dates before leap seconds.
     expect_error([] { utc("2012.06.06_04:07:30_TAI"); }, ErrorKind::bad_value);
     expect_error([] { utc("2012-6-6T04:07:30"); }, ErrorKind::bad_value);
