@@ -9,5 +9,6 @@ namespace aiaccel::cli {
 void add_info(CLI::App& app, int& exit_code);
 void add_psf(CLI::App& app, int& exit_code);
 void add_deconvolve(CLI::App& app, int& exit_code);
+void add_report(CLI::App& app, int& exit_code);
 
 }  // namespace aiaccel::cli
