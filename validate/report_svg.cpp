@@ -106,7 +106,7 @@ std::string svg_line_chart_log_y(const std::string& title, const std::string& x_
         if (se.bound)
             s += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-dasharray=\"6 4\"/>"
                              "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\" fill=\"{}\">bound {:.1e}</text>\n",
-                             left, Y(*se.bound), left + plot_w, Y(*se.bound), col, left + plot_w - 4, Y(*se.bound) - 4, col, *se.bound);
+                             left, Y(*se.bound), left + plot_w, Y(*se.bound), col, left + plot_w - 4, Y(*se.bound) + 13, col, *se.bound);
         const int ly = legend_top + 18 * int(i);
         s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"3\"/><text x=\"{}\" y=\"{}\" "
                          "dominant-baseline=\"middle\">{}</text>\n", left, ly, left + 24, ly, col, left + 32, ly, xml_escape(se.name));
