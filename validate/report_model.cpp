@@ -1,0 +1,451 @@
+// Report data model: loading result-row files, verdict counts, ordered tables and speed ratios.
+#include "validate/report_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "aiaccel_config.hpp"
+#include "core/error.hpp"
+
+namespace aiaccel::validate::report {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// The parts of a row that row_from_json would accept silently but that would render wrongly.
+void check_row(const json& j) {
+    if (!j.is_object()) throw std::runtime_error(fmt::format("expected an object, found {}", j.type_name()));
+    const std::string kind = j.value("kind", "accuracy");
+    if (kind != "accuracy" && kind != "speed")
+        throw std::runtime_error(fmt::format("kind \"{}\": expected \"accuracy\" or \"speed\"", kind));
+    const std::string verdict = j.value("verdict", "SKIPPED");
+    if (!parse_verdict(verdict))
+        throw std::runtime_error(fmt::format("verdict \"{}\": expected PASSED, MISTRUSTED, FAILED or SKIPPED", verdict));
+    if (!j.contains("metrics") || !j["metrics"].is_object()) throw std::runtime_error("no \"metrics\" object");
+    if (j.value("stage", "").empty()) throw std::runtime_error("no \"stage\"");
+}
+
+std::string json_message(const std::exception& e) {
+    std::string m = e.what();
+    if (m.rfind("[json.exception.", 0) == 0 && m.find("] ") != std::string::npos) m = m.substr(m.find("] ") + 2);
+    return m;
+}
+
+int stage_rank(const std::string& s) {
+    static const std::vector<std::string> order = {"psf", "deconvolve", "register", "prep"};
+    auto it = std::find(order.begin(), order.end(), s);
+    return it == order.end() ? int(order.size()) : int(it - order.begin());
+}
+int backend_rank(const std::string& b) {
+    if (b.rfind("aiapy", 0) == 0) return 0;
+    if (b == "reference") return 1;
+    if (b == "cpu") return 2;
+    if (b == "cuda") return 3;
+    return 4;
+}
+int precision_rank(const std::string& p) { return p == "f64" ? 0 : p == "f32" ? 1 : 2; }
+
+// "it5" before "it10": runs of digits compare by value.
+bool natural_less(const std::string& a, const std::string& b) {
+    std::size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+        if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+            std::size_t i2 = i, j2 = j;
+            while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2]))) ++i2;
+            while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2]))) ++j2;
+            std::string x = a.substr(i, i2 - i), y = b.substr(j, j2 - j);
+            x.erase(0, std::min(x.find_first_not_of('0'), x.size()));
+            y.erase(0, std::min(y.find_first_not_of('0'), y.size()));
+            if (x.size() != y.size()) return x.size() < y.size();
+            if (x != y) return x < y;
+            i = i2, j = j2;
+        } else {
+            if (a[i] != b[j]) return a[i] < b[j];
+            ++i, ++j;
+        }
+    }
+    return a.size() - i < b.size() - j;
+}
+
+bool row_less(const ReportRow* a, const ReportRow* b) {
+    const auto& x = a->row;
+    const auto& y = b->row;
+    auto kx = std::make_tuple(stage_rank(x.stage), x.stage, backend_rank(x.backend), x.backend, precision_rank(x.precision), x.precision);
+    auto ky = std::make_tuple(stage_rank(y.stage), y.stage, backend_rank(y.backend), y.backend, precision_rank(y.precision), y.precision);
+    if (kx != ky) return kx < ky;
+    return natural_less(x.case_name, y.case_name);
+}
+
+bool is_aiapy(const std::string& backend) { return backend.rfind("aiapy", 0) == 0; }
+bool measured(const ResultRow& r) { return r.verdict != Verdict::skipped && r.time_s > 0; }
+
+// The case name without its iteration-count word ("derived-171-it25" -> "derived-171").
+std::string case_family(const std::string& c) {
+    std::string out;
+    std::size_t start = 0;
+    while (start <= c.size()) {
+        std::size_t end = c.find_first_of("-_", start);
+        if (end == std::string::npos) end = c.size();
+        std::string word = c.substr(start, end - start);
+        std::size_t digits = word.rfind("iter", 0) == 0 ? 4 : word.rfind("it", 0) == 0 ? 2 : 0;
+        bool is_iter = digits && word.size() > digits &&
+                       std::all_of(word.begin() + long(digits), word.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+        if (!is_iter) out += (out.empty() ? "" : std::string(1, start > 0 ? c[start - 1] : '-')) + word;
+        start = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string utc_now_iso8601() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string version_of(const ReportData& d) { return d.aiaccel_version.empty() ? std::string(AIACCEL_VERSION) : d.aiaccel_version; }
+
+ReportData load_rows(const std::vector<std::string>& paths) {
+    ReportData d;
+    d.generated_utc = utc_now_iso8601();
+    d.aiaccel_version = AIACCEL_VERSION;
+    for (const auto& path : paths) {
+        std::error_code ec;
+        if (!fs::exists(path, ec)) throw file_error(ErrorKind::unreadable, path, "no such file");
+        if (fs::is_directory(path, ec)) throw file_error(ErrorKind::unreadable, path, "is a folder, expected a JSON file of result rows");
+        std::ifstream in(path, std::ios::binary);
+        if (!in) throw file_error(ErrorKind::unreadable, path, "cannot be opened for reading");
+        json doc;
+        try {
+            doc = json::parse(in);
+        } catch (const json::exception& e) {
+            throw file_error(ErrorKind::bad_value, path, "not valid JSON: " + json_message(e));
+        }
+        const json* rows = &doc;
+        if (doc.is_object()) {
+            if (!doc.contains("rows") || !doc["rows"].is_array())
+                throw file_error(ErrorKind::bad_value, path, "a JSON object without a \"rows\" array; expected an array of result rows or {\"rows\": [...]}");
+            rows = &doc["rows"];
+        } else if (!doc.is_array()) {
+            throw file_error(ErrorKind::bad_value, path, fmt::format("JSON {}; expected an array of result rows or {{\"rows\": [...]}}", doc.type_name()));
+        }
+        const fs::path base = fs::absolute(fs::path(path)).parent_path();
+        for (std::size_t i = 0; i < rows->size(); ++i) {
+            try {
+                check_row((*rows)[i]);
+                d.rows.push_back({row_from_json((*rows)[i]), base, path});
+            } catch (const std::exception& e) {
+                throw file_error(ErrorKind::bad_value, path, fmt::format("row {} is not a result row: {}", i, json_message(e)));
+            }
+        }
+        d.inputs.push_back(path);
+    }
+    return d;
+}
+
+// ---- Summary ---------------------------------------------------------------------------------
+
+Summary summarize(const ReportData& d) {
+    Summary s;
+    for (const auto& r : d.rows) {
+        ++s.counts[static_cast<std::size_t>(r.row.verdict)];
+        (r.row.kind == "speed" ? s.speed_rows : s.accuracy_rows)++;
+        std::string m = machine_text(r.row.machine);
+        if (std::find(s.machines.begin(), s.machines.end(), m) == s.machines.end()) s.machines.push_back(m);
+    }
+    return s;
+}
+
+std::string headline(const Summary& s, bool emoji) {
+    const std::size_t total = s.accuracy_rows + s.speed_rows;
+    if (total == 0) return emoji ? "⚪ no result rows" : "no result rows";
+    const char* mark = s.count(Verdict::failed) ? (emoji ? "❌" : "✗") : s.count(Verdict::mistrusted) ? (emoji ? "⚠️" : "!") : (emoji ? "✅" : "✓");
+    std::string h = fmt::format("{} {} PASSED, ", mark, s.count(Verdict::passed));
+    if (s.count(Verdict::mistrusted)) h += fmt::format("{} MISTRUSTED, ", s.count(Verdict::mistrusted));
+    return h + fmt::format("{} FAILED, {} SKIPPED", s.count(Verdict::failed), s.count(Verdict::skipped));
+}
+
+std::string machine_text(const MachineInfo& m) {
+    if (m.cpu.empty() && m.os.empty() && m.compiler.empty() && m.gpu.empty()) return "(machine not recorded)";
+    std::string t = m.cpu.empty() ? "unknown CPU" : m.cpu;
+    if (m.threads > 0) t += fmt::format(", {} threads", m.threads);
+    if (!m.os.empty()) t += "; " + m.os;
+    if (!m.compiler.empty()) t += "; " + m.compiler;
+    t += "; GPU: " + (m.gpu.empty() ? std::string("none") : m.gpu);
+    return t;
+}
+
+std::string verdict_label(Verdict v, bool emoji) {
+    switch (v) {
+        case Verdict::passed: return emoji ? "✅ PASSED" : "✓ PASSED";
+        case Verdict::mistrusted: return emoji ? "⚠️ MISTRUSTED" : "! MISTRUSTED";
+        case Verdict::failed: return emoji ? "❌ FAILED" : "✗ FAILED";
+        case Verdict::skipped: return emoji ? "⏭️ SKIPPED" : "– SKIPPED";
+    }
+    return "?";
+}
+
+std::string verdict_css(Verdict v) {
+    std::string s(to_string(v));
+    std::transform(s.begin(), s.end(), s.begin(), [](char c) { return char(std::tolower(static_cast<unsigned char>(c))); });
+    return s;
+}
+
+// ---- Numbers ---------------------------------------------------------------------------------
+
+std::string sci(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    if (v == 0) return "0";
+    double a = std::fabs(v);
+    if (a >= 1e-3 && a < 1e4 && v == std::round(v)) return fmt::format("{}", static_cast<long long>(v));
+    return fmt::format("{:.2e}", v);
+}
+
+std::string seconds(double s) {
+    if (!(s > 0)) return "—";
+    if (s < 1e-3) return fmt::format("{:.3g} µs", s * 1e6);
+    if (s < 1) return fmt::format("{:.3g} ms", s * 1e3);
+    return fmt::format("{:.3g} s", s);
+}
+
+std::string times(double r) {
+    if (!(r > 0) || !std::isfinite(r)) return "—";
+    if (r >= 100) return fmt::format("{:.0f}×", r);
+    if (r >= 1) return fmt::format("{:.1f}×", r);
+    return fmt::format("{:.2f}×", r);
+}
+
+std::string metric_name(std::string_view m) {
+    if (m == "max_abs_over_max") return "max|Δ|/max";
+    if (m == "rel_l2") return "rel L2";
+    if (m == "max_abs") return "max|Δ|";
+    if (m == "sum_minus_1") return "|sum−1|";
+    return std::string(m);
+}
+
+std::optional<double> metric_value(const ResultRow& r, std::string_view m) {
+    if (m == "max_abs_over_max") return r.metrics.max_abs_over_max;
+    if (m == "rel_l2") return r.metrics.rel_l2;
+    if (m == "max_abs") return r.metrics.max_abs;
+    if (m == "nan_mismatch") return double(r.metrics.nan_mismatch);
+    if (m == "bitwise_fraction_min" || m == "bitwise_fraction") return r.metrics.bitwise_fraction();
+    for (const auto& [k, v] : r.extra)
+        if (k == m || (m.size() > 4 && m.substr(m.size() - 4) == "_max" && k == m.substr(0, m.size() - 4))) return v;
+    return std::nullopt;
+}
+
+// ---- Tables ----------------------------------------------------------------------------------
+
+std::vector<const ReportRow*> ordered(const ReportData& d, std::string_view kind) {
+    std::vector<const ReportRow*> v;
+    for (const auto& r : d.rows)
+        if (r.row.kind == kind) v.push_back(&r);
+    std::stable_sort(v.begin(), v.end(), row_less);
+    return v;
+}
+
+std::string row_label(const ResultRow& r) {
+    return fmt::format("{} · {} · {} · {}", r.stage, r.backend, r.precision, r.case_name);
+}
+
+std::string failure_line(const ResultRow& r) {
+    std::string what;
+    if (!r.metrics.shape_ok) what = "shapes differ";
+    else if (auto v = metric_value(r, r.bound_metric); v && !r.bound_metric.empty())
+        what = fmt::format("{} {} > bound {}", metric_name(r.bound_metric), sci(*v), sci(r.bound));
+    else what = fmt::format("max|Δ|/max {}, rel L2 {}", sci(r.metrics.max_abs_over_max), sci(r.metrics.rel_l2));
+    if (r.metrics.nan_mismatch) what += fmt::format(", {} NaN mismatches", r.metrics.nan_mismatch);
+    return row_label(r) + ": " + what;
+}
+
+namespace {
+
+std::string other_metrics(const ResultRow& r) {
+    std::vector<std::string> parts;
+    if (r.metrics.nan_mismatch) parts.push_back(fmt::format("NaN mismatch {}", r.metrics.nan_mismatch));
+    if (r.metrics.compared && r.metrics.bitwise_equal == r.metrics.compared) parts.push_back("bit-exact");
+    for (const auto& [k, v] : r.extra) parts.push_back(fmt::format("{} {}", metric_name(k), sci(v)));
+    std::string s;
+    for (const auto& p : parts) s += (s.empty() ? "" : ", ") + p;
+    return s;
+}
+
+template <class MakeLine>
+std::vector<Table> per_stage(const std::vector<const ReportRow*>& rows, const std::vector<std::string>& header, MakeLine make) {
+    std::vector<Table> tables;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (tables.empty() || tables.back().stage != rows[i]->row.stage) tables.push_back({rows[i]->row.stage, header, {}});
+        const auto& r = rows[i]->row;
+        tables.back().lines.push_back({make(i), r.verdict, r.verdict == Verdict::skipped ? r.skip_reason : ""});
+    }
+    return tables;
+}
+
+}  // namespace
+
+std::vector<Table> accuracy_tables(const ReportData& d) {
+    auto rows = ordered(d, "accuracy");
+    return per_stage(rows, {"backend", "precision", "case", "vs", "max|Δ|/max", "rel L2", "bound", "why this bound", "other", "verdict"},
+                     [&](std::size_t i) {
+                         const auto& r = rows[i]->row;
+                         const bool has = r.verdict != Verdict::skipped;
+                         std::string bound = r.bound_metric.empty() && r.bound == 0 ? "—" : fmt::format("≤ {} on {}", sci(r.bound), metric_name(r.bound_metric));
+                         return std::vector<std::string>{r.backend, r.precision, r.case_name, r.against,
+                                                         has ? (r.metrics.shape_ok ? sci(r.metrics.max_abs_over_max) : "shape mismatch") : "—",
+                                                         has && r.metrics.shape_ok ? sci(r.metrics.rel_l2) : "—", bound,
+                                                         r.bound_reason, has ? other_metrics(r) : ""};
+                     });
+}
+
+std::vector<Speedup> speedups(const ReportData& d) {
+    auto rows = ordered(d, "speed");
+    auto find = [&](const ResultRow& r, auto pred) -> const ReportRow* {
+        const ReportRow* any = nullptr;
+        for (const auto* c : rows) {
+            const auto& b = c->row;
+            if (!pred(b.backend) || !measured(b) || b.stage != r.stage || b.case_name != r.case_name ||
+                machine_text(b.machine) != machine_text(r.machine))
+                continue;
+            if (b.precision == r.precision) return c;
+            if (!any) any = c;
+        }
+        return any;
+    };
+    std::vector<Speedup> out;
+    for (const auto* p : rows) {
+        Speedup s{p, {}, {}};
+        if (measured(p->row)) {
+            if (auto* a = find(p->row, is_aiapy)) s.vs_aiapy = a->row.time_s / p->row.time_s;
+            if (auto* f = find(p->row, [](const std::string& b) { return b == "reference"; })) s.vs_reference = f->row.time_s / p->row.time_s;
+        }
+        out.push_back(s);
+    }
+    return out;
+}
+
+std::vector<Table> speed_tables(const ReportData& d) {
+    auto sp = speedups(d);
+    std::vector<const ReportRow*> rows;
+    for (const auto& s : sp) rows.push_back(s.row);
+    return per_stage(rows, {"case", "backend", "precision", "time", "speedup vs aiapy", "speedup vs reference", "peak RSS", "verdict"},
+                     [&](std::size_t i) {
+                         const auto& r = rows[i]->row;
+                         auto ratio = [](const std::optional<double>& x, bool self) {
+                             return x && self ? std::string("baseline") : x ? times(*x) : std::string("—");
+                         };
+                         return std::vector<std::string>{r.case_name, r.backend, r.precision, measured(r) ? seconds(r.time_s) : "—",
+                                                         ratio(sp[i].vs_aiapy, is_aiapy(r.backend)),
+                                                         ratio(sp[i].vs_reference, r.backend == "reference"),
+                                                         r.peak_rss_mib > 0 ? fmt::format("{:.0f} MiB", r.peak_rss_mib) : "—"};
+                     });
+}
+
+// ---- Charts ----------------------------------------------------------------------------------
+
+std::vector<ChartSeries> iteration_series(const ReportData& d) {
+    std::map<std::string, ChartSeries> by_key;
+    std::vector<std::string> order;
+    std::map<std::string, std::vector<double>> bounds;
+    for (const auto* p : ordered(d, "accuracy")) {
+        const auto& r = p->row;
+        auto it = metric_value(r, "iterations");
+        if (r.stage != "deconvolve" || !it || r.verdict == Verdict::skipped) continue;
+        std::string key = fmt::format("{} {} vs {} · {}", r.backend, r.precision, r.against, case_family(r.case_name));
+        if (!by_key.count(key)) order.push_back(key), by_key[key].name = key;
+        by_key[key].points.emplace_back(*it, r.metrics.max_abs_over_max);
+        if (r.bound_metric == "max_abs_over_max") bounds[key].push_back(r.bound);
+    }
+    std::vector<ChartSeries> out;
+    for (const auto& k : order) {
+        auto s = by_key[k];
+        std::sort(s.points.begin(), s.points.end());
+        const auto& b = bounds[k];
+        if (!b.empty() && b.size() == s.points.size() && std::all_of(b.begin(), b.end(), [&](double x) { return x == b[0]; }) && b[0] > 0)
+            s.bound = b[0];
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::vector<StageBars> speedup_bars(const ReportData& d) {
+    std::vector<StageBars> out;
+    auto sp = speedups(d);
+    for (const auto& s : sp) {
+        const auto& r = s.row->row;
+        if (out.empty() || out.back().stage != r.stage) out.push_back({r.stage, "", {}});
+    }
+    for (auto& sb : out) {
+        bool any_aiapy = std::any_of(sp.begin(), sp.end(), [&](const Speedup& s) { return s.row->row.stage == sb.stage && s.vs_aiapy; });
+        sb.baseline = any_aiapy ? "aiapy" : "reference";
+        for (const auto& s : sp) {
+            const auto& r = s.row->row;
+            if (r.stage != sb.stage) continue;
+            const auto& v = any_aiapy ? s.vs_aiapy : s.vs_reference;
+            bool is_baseline = any_aiapy ? is_aiapy(r.backend) : r.backend == "reference";
+            if (v && !is_baseline) sb.bars.push_back({fmt::format("{} {} · {}", r.backend, r.precision, r.case_name), *v});
+        }
+    }
+    std::erase_if(out, [](const StageBars& s) { return s.bars.empty(); });
+    return out;
+}
+
+// ---- Artifacts -------------------------------------------------------------------------------
+
+ArtifactRole artifact_role(const std::string& name) {
+    fs::path p(name);
+    std::string ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](char c) { return char(std::tolower(static_cast<unsigned char>(c))); });
+    if (ext == ".png") return ArtifactRole::png;
+    std::string stem = p.stem().string();
+    if (ext == ".gz" || ext == ".fz") stem = fs::path(stem).stem().string();  // x.fits.gz
+    std::size_t cut = stem.find_last_of("._-");
+    std::string word = cut == std::string::npos ? stem : stem.substr(cut + 1);
+    std::transform(word.begin(), word.end(), word.begin(), [](char c) { return char(std::tolower(static_cast<unsigned char>(c))); });
+    if (word == "input" || word == "in") return ArtifactRole::input;
+    if (word == "reference" || word == "ref") return ArtifactRole::reference;
+    if (word == "output" || word == "out" || word == "backend") return ArtifactRole::output;
+    if (word == "diff" || word == "difference") return ArtifactRole::difference;
+    return ArtifactRole::other;
+}
+
+std::string_view to_string(ArtifactRole r) {
+    switch (r) {
+        case ArtifactRole::input: return "input";
+        case ArtifactRole::reference: return "reference output";
+        case ArtifactRole::output: return "backend output";
+        case ArtifactRole::difference: return "difference";
+        case ArtifactRole::png: return "image";
+        case ArtifactRole::other: return "artifact";
+    }
+    return "?";
+}
+
+fs::path artifact_path(const ReportRow& r, const std::string& artifact) {
+    fs::path p(artifact);
+    return p.is_absolute() ? p : r.base / p;
+}
+
+std::vector<std::string> missing_artifact_notes(const ReportData& d) {
+    std::vector<std::string> notes;
+    for (const auto& r : d.rows)
+        for (const auto& a : r.row.artifacts) {
+            std::error_code ec;
+            fs::path p = artifact_path(r, a);
+            if (!fs::is_regular_file(p, ec))
+                notes.push_back(fmt::format("artifact {} of {} not found (looked for {})", a, row_label(r.row), p.string()));
+        }
+    return notes;
+}
+
+}  // namespace aiaccel::validate::report

@@ -1,0 +1,111 @@
+// What `aiaccel report` renders: result rows (validate/result_row.hpp) merged from one or more JSON
+// files, and the views every renderer shares so JSON, Markdown and HTML say the same thing: verdict
+// counts, ordered accuracy and speed tables, speed ratios, error-vs-iteration series, artifact roles.
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "validate/report_svg.hpp"
+#include "validate/result_row.hpp"
+
+namespace aiaccel::validate::report {
+
+struct ReportRow {
+    ResultRow row;
+    std::filesystem::path base;  // folder of the JSON file the row came from: its artifacts are relative to it
+    std::string source;          // that JSON file, as given on the command line
+};
+
+struct ReportData {
+    std::string title = "aiaccel validation report";
+    std::vector<ReportRow> rows;
+    std::vector<std::string> inputs;  // the JSON files, in order
+    std::string generated_utc;        // ISO 8601, e.g. "2025-01-31T12:00:00Z"
+    std::string aiaccel_version;      // AIACCEL_VERSION of the build that rendered the report
+};
+std::string version_of(const ReportData& d);  // d.aiaccel_version, or this build's when empty
+
+// Reads every file in order. Each holds an array of rows or an object {"rows": [...], ...}.
+// Throws aiaccel::Error "<file>: <problem>" (exit code 2) for a missing file, invalid JSON, the wrong
+// shape, or a row that is not a result row (unknown kind or verdict, metrics missing, wrong types).
+ReportData load_rows(const std::vector<std::string>& paths);
+std::string utc_now_iso8601();
+
+// ---- Summary ---------------------------------------------------------------------------------
+struct Summary {
+    std::array<std::size_t, 4> counts{};  // indexed by Verdict: passed, mistrusted, failed, skipped
+    std::size_t accuracy_rows = 0, speed_rows = 0;
+    std::vector<std::string> machines;  // distinct machine descriptions, in order of first appearance
+    std::size_t count(Verdict v) const { return counts[static_cast<std::size_t>(v)]; }
+};
+Summary summarize(const ReportData& d);
+// "✅ 42 PASSED, 0 FAILED, 3 SKIPPED" (MISTRUSTED shown when there are any; ❌ when anything failed,
+// ⚠️ when something is mistrusted, "no result rows" when empty). emoji = false uses ✓ ✗ ! instead,
+// which every text font has (HTML must read right without an emoji font).
+std::string headline(const Summary& s, bool emoji = true);
+std::string machine_text(const MachineInfo& m);  // one line: CPU, threads, OS, compiler, GPU
+std::string verdict_label(Verdict v, bool emoji = true);  // "✅ PASSED", "❌ FAILED", ... ("✓ PASSED" without emoji)
+std::string verdict_css(Verdict v);             // "passed", "failed", ...
+
+// ---- Numbers ---------------------------------------------------------------------------------
+std::string sci(double v);      // "3.20e-05", "0", "NaN"
+std::string seconds(double s);  // "1.23 s", "45.6 ms"
+std::string times(double r);    // "12.3×"
+std::string metric_name(std::string_view metric);  // "max_abs_over_max" -> "max|Δ|/max"
+std::optional<double> metric_value(const ResultRow& r, std::string_view metric);
+
+// ---- Tables (the same cells in Markdown and HTML) --------------------------------------------
+struct Table {
+    std::string stage;
+    std::vector<std::string> header;
+    struct Line {
+        std::vector<std::string> cells;  // every column but the last ("verdict"), which renderers draw
+        Verdict verdict;
+        std::string note;                // why SKIPPED
+    };
+    std::vector<Line> lines;
+};
+// Rows of one kind ("accuracy" or "speed") ordered by stage, backend, precision, case.
+std::vector<const ReportRow*> ordered(const ReportData& d, std::string_view kind);
+std::vector<Table> accuracy_tables(const ReportData& d);  // one per stage
+std::vector<Table> speed_tables(const ReportData& d);     // one per stage
+
+// Speed ratios t_baseline / t_row (> 1: faster), against the aiapy row (backend "aiapy*") and the
+// "reference" row of the same stage and case measured on the same machine, same precision preferred.
+struct Speedup {
+    const ReportRow* row = nullptr;
+    std::optional<double> vs_aiapy, vs_reference;
+};
+std::vector<Speedup> speedups(const ReportData& d);  // one per speed row, in ordered() order
+
+// One line per FAILED row: "deconvolve · cuda · f32 · case: max|Δ|/max 3.2e-05 > bound 1.0e-06".
+std::string failure_line(const ResultRow& r);
+std::string row_label(const ResultRow& r);  // "deconvolve · cuda · f32 · case"
+
+// ---- Charts ----------------------------------------------------------------------------------
+// max_abs_over_max against the "iterations" metric of deconvolve accuracy rows; one series per
+// backend · precision · against · case family (the case name without its "itN" part).
+std::vector<ChartSeries> iteration_series(const ReportData& d);
+// Speedup bars for one stage: against aiapy where the stage has aiapy rows, else against reference.
+struct StageBars {
+    std::string stage, baseline;  // baseline: "aiapy" or "reference"
+    std::vector<Bar> bars;
+};
+std::vector<StageBars> speedup_bars(const ReportData& d);
+
+// ---- Artifacts -------------------------------------------------------------------------------
+// The role of an artifact comes from its file name: the last word of the stem (split at '.', '_',
+// '-') is input | reference / ref | output / out / backend | diff / difference; .png files are shown
+// as they are; anything else is listed by name.
+enum class ArtifactRole { input, reference, output, difference, png, other };
+ArtifactRole artifact_role(const std::string& name);
+std::string_view to_string(ArtifactRole r);
+std::filesystem::path artifact_path(const ReportRow& r, const std::string& artifact);
+// "artifact X of <row> not found (looked for <path>)" for every artifact that does not exist.
+std::vector<std::string> missing_artifact_notes(const ReportData& d);
+
+}  // namespace aiaccel::validate::report
