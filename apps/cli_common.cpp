@@ -6,18 +6,22 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "validate/backend_registry.hpp"
 
 namespace aiaccel::cli {
 namespace fs = std::filesystem;
 
 void add_backend_option(CLI::App* cmd, std::string& backend) {
-    cmd->add_option("--backend", backend, "Implementation to run: reference (the faithful float64 port of aiapy)")
-        ->default_val("reference");
+    std::string help = "Implementation to run:";
+    for (const auto& b : validate::all_backends()) help += fmt::format("\n  {:<10} {} [{}]", b.name, b.description, b.probe().reason);
+    cmd->add_option("--backend", backend, help)->default_val("reference");
 }
 
 void require_reference_backend(const std::string& backend) {
+    validate::find_backend(backend);  // unknown names: usage error listing the known ones
+    if (backend != "reference") (void)validate::make_available_backend(backend);
     if (backend != "reference")
-        throw Error(ErrorKind::usage, fmt::format("--backend {}: not available in this build (available: reference)", backend));
+        throw Error(ErrorKind::usage, fmt::format("--backend {}: this command runs only the reference backend so far", backend));
 }
 
 void check_output_path(const fs::path& out, const std::vector<std::string>& inputs) {

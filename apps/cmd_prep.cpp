@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "apps/cli_common.hpp"
+#include "core/strings.hpp"
 #include "apps/commands.hpp"
 #include "core/aia_image.hpp"
 #include "core/error.hpp"
@@ -101,7 +102,7 @@ void add_prep(CLI::App& app, int& exit_code) {
         if (!fs::is_directory(a->outdir)) throw file_error(ErrorKind::usage, a->outdir, "cannot create the output folder");
 
         std::string plan;
-        for (const auto& s : kStepOrder) if (steps.count(s)) plan += (plan.empty() ? "" : " → ") + s;
+        for (const auto& s : kStepOrder) if (steps.count(s)) append_joined(plan, " → ", s);
         fmt::print(stderr, "prep: level {}, steps {}, {} file(s), aiapy {} semantics, backend {}\n", a->level, plan, a->inputs.size(),
                    a->version, a->backend);
         std::map<int, Image<double>> psfs;  // one PSF per channel per run

@@ -1,5 +1,6 @@
 // AIA channel table.
 #include "core/channels.hpp"
+#include "core/strings.hpp"
 
 #include <array>
 #include <cmath>
@@ -25,7 +26,7 @@ static std::string list(bool euv_only) {
     std::string s;
     for (const auto& c : kChannels) {
         if (euv_only && !c.has_psf()) continue;
-        s += (s.empty() ? "" : ", ") + std::to_string(c.wavelength);
+        append_joined(s, ", ", std::to_string(c.wavelength));
     }
     return s;
 }

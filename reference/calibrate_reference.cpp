@@ -7,6 +7,7 @@
 // Header times follow sunpy: AIAMap.reference_date (T_OBS first) and GenericMap.date (DATE-OBS first),
 // parsed with sunpy.time.parse_time; time arithmetic is astropy's (aia_time.hpp).
 #include "reference/calibrate_reference.hpp"
+#include "core/strings.hpp"
 #include "reference/register_reference.hpp"
 
 #include <cmath>
@@ -148,7 +149,7 @@ UtcTime header_time(const AiaImage& img, std::initializer_list<const char*> keys
         }
     }
     std::string list;
-    for (const char* k : keys) list += std::string(list.empty() ? "" : ", ") + k;
+    for (const char* k : keys) append_joined(list, ", ", k);
     throw file_error(ErrorKind::missing_keyword, img.path, std::string("no ") + what + " keyword (" + list + ")");
 }
 

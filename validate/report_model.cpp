@@ -1,5 +1,6 @@
 // Report data model: loading result-row files, verdict counts, ordered tables and speed ratios.
 #include "validate/report_model.hpp"
+#include "core/strings.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -277,7 +278,7 @@ std::string other_metrics(const ResultRow& r) {
     if (r.metrics.compared && r.metrics.bitwise_equal == r.metrics.compared) parts.push_back("bit-exact");
     for (const auto& [k, v] : r.extra) parts.push_back(fmt::format("{} {}", metric_name(k), sci(v)));
     std::string s;
-    for (const auto& p : parts) s += (s.empty() ? "" : ", ") + p;
+    for (const auto& p : parts) append_joined(s, ", ", p);
     return s;
 }
 

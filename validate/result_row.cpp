@@ -1,5 +1,6 @@
 // Result rows to and from JSON; machine description.
 #include "validate/result_row.hpp"
+#include "core/strings.hpp"
 
 #include <sys/utsname.h>
 
@@ -35,7 +36,7 @@ MachineInfo MachineInfo::here() {
     }
     std::string isa;
     for (const char* f : {"avx512f", "avx2", "fma"})
-        if (flags.find(std::string(" ") + f) != std::string::npos) isa += (isa.empty() ? "" : " ") + std::string(f);
+        if (flags.find(std::string(" ") + f) != std::string::npos) append_joined(isa, " ", f);
     m.cpu = fmt::format("{} ({} cores{}{})", m.cpu.empty() ? "unknown CPU" : m.cpu, std::thread::hardware_concurrency(),
                         isa.empty() ? "" : ", ", isa);
     utsname u{};

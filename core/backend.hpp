@@ -1,0 +1,65 @@
+// The one seam between the commands/harness and the implementations (DESIGN.md): a Backend runs the
+// three stages; the registry (validate/backend_registry.hpp) lists the backends and says whether each
+// is available here and, if not, why. No macro dispatch in callers.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/aia_image.hpp"
+#include "core/aiapy_version.hpp"
+#include "core/availability.hpp"
+#include "core/image.hpp"
+
+namespace aiaccel {
+
+enum class Precision { f64, f32 };
+inline std::string_view to_string(Precision p) { return p == Precision::f64 ? "f64" : "f32"; }
+inline std::optional<Precision> parse_precision(std::string_view s) {
+    if (s == "f64") return Precision::f64;
+    if (s == "f32") return Precision::f32;
+    return std::nullopt;
+}
+
+struct StageOptions {
+    Precision precision = Precision::f64;
+    int threads = 0;  // 0: the backend's default
+};
+
+struct PsfRequest {
+    int channel = 171;
+    bool use_preflight_core = false;
+    AiapyVersion version = kDefaultAiapyVersion;
+};
+struct DeconvolveRequest {
+    int iterations = 25;
+    bool clip_negative = true;
+};
+struct RegisterRequest {
+    std::optional<double> missing;  // default nanmin, as aiapy
+    int order = 3;
+    bool full_frame = false;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string_view name() const = 0;
+    virtual bool supports(Precision p) const = 0;
+    // Results are returned in double storage whatever the compute precision.
+    virtual Image<double> psf(const PsfRequest& req, const StageOptions& opt) = 0;
+    virtual Image<double> deconvolve(const Image<double>& img, const Image<double>& psf, const DeconvolveRequest& req,
+                                     const StageOptions& opt) = 0;
+    virtual AiaImage register_image(const AiaImage& img, const RegisterRequest& req, const StageOptions& opt) = 0;
+};
+
+struct BackendEntry {
+    std::string_view name;
+    std::string_view description;
+    Availability (*probe)();
+    std::unique_ptr<Backend> (*make)();
+};
+
+}  // namespace aiaccel

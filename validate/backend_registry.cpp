@@ -1,0 +1,50 @@
+// Backend registry. The fast CPU backend (issue #6) is listed so that every report shows it; until it
+// is built its probe says so.
+#include "validate/backend_registry.hpp"
+#include "core/strings.hpp"
+
+#include <array>
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "fast/cuda/cuda_probe.hpp"
+#include "reference/reference_backend.hpp"
+
+namespace aiaccel::validate {
+namespace {
+
+Availability cpu_probe() { return {false, "cpu: not built yet (fast CPU backend, issue #6)"}; }
+std::unique_ptr<Backend> no_backend() { return nullptr; }
+Availability cuda_probe() {
+    Availability a = cuda::probe();
+    if (a.available) return {false, "cuda: device present, but the CUDA kernels are not built yet (issue #7)"};
+    return a;
+}
+
+const std::array<BackendEntry, 3> kBackends = {{
+    {"reference", "faithful float64 port of aiapy (the ground truth)", &reference::probe, &reference::make_backend},
+    {"cpu", "Highway SIMD + threads + FFTW, float32 and float64", &cpu_probe, &no_backend},
+    {"cuda", "cuFFT + fused kernels on an NVIDIA GPU", &cuda_probe, &no_backend},
+}};
+
+}  // namespace
+
+std::span<const BackendEntry> all_backends() { return kBackends; }
+
+const BackendEntry& find_backend(std::string_view name) {
+    std::string known;
+    for (const auto& b : kBackends) {
+        if (b.name == name) return b;
+        append_joined(known, ", ", b.name);
+    }
+    throw Error(ErrorKind::usage, fmt::format("unknown backend '{}' (known: {})", name, known));
+}
+
+std::unique_ptr<Backend> make_available_backend(std::string_view name) {
+    const BackendEntry& e = find_backend(name);
+    Availability a = e.probe();
+    if (!a.available) throw Error(ErrorKind::usage, fmt::format("--backend {}: not available here: {}", name, a.reason));
+    return e.make();
+}
+
+}  // namespace aiaccel::validate
