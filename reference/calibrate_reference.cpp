@@ -27,31 +27,22 @@ namespace {
 void heap_argsort(const std::vector<std::string>& key, std::size_t* first, std::ptrdiff_t n) {
     std::size_t* a = first - 1;  // 1-based heap
     const auto less = [&](std::size_t x, std::size_t y) { return key[x] < key[y]; };
-    for (std::ptrdiff_t l = n >> 1; l > 0; --l) {
-        const std::size_t tmp = a[l];
-        std::ptrdiff_t i = l, j = l << 1;
-        while (j <= n) {
-            if (j < n && less(a[j], a[j + 1])) ++j;
+    // Moves `tmp` down from position i of the heap a[1..n].
+    const auto sift_down = [&](std::size_t tmp, std::ptrdiff_t i, std::ptrdiff_t n_heap) {
+        for (std::ptrdiff_t j = i << 1; j <= n_heap; j += j) {
+            if (j < n_heap && less(a[j], a[j + 1])) ++j;
             if (!less(tmp, a[j])) break;
             a[i] = a[j];
             i = j;
-            j += j;
         }
         a[i] = tmp;
-    }
+    };
+    for (std::ptrdiff_t l = n >> 1; l > 0; --l) sift_down(a[l], l, n);
     for (; n > 1;) {
         const std::size_t tmp = a[n];
         a[n] = a[1];
         --n;
-        std::ptrdiff_t i = 1, j = 2;
-        while (j <= n) {
-            if (j < n && less(a[j], a[j + 1])) ++j;
-            if (!less(tmp, a[j])) break;
-            a[i] = a[j];
-            i = j;
-            j += j;
-        }
-        a[i] = tmp;
+        sift_down(tmp, 1, n);
     }
 }
 

@@ -32,4 +32,20 @@ double golden_double(const nlohmann::json& v) {
     return v.get<double>();
 }
 
+Image<double> block_sum16(const Image<double>& a) {
+    Image<double> b(a.rows() / 16, a.cols() / 16, 0.0);
+    for (std::size_t i = 0; i < a.rows(); ++i)
+        for (std::size_t j = 0; j < a.cols(); ++j) b(i / 16, j / 16) += a(i, j);
+    return b;
+}
+
+Image<double> window_of(const Image<double>& a, const nlohmann::json& w) {
+    const auto r0 = w.at("row0").get<std::size_t>(), r1 = w.at("row1").get<std::size_t>();
+    const auto c0 = w.at("col0").get<std::size_t>(), c1 = w.at("col1").get<std::size_t>();
+    Image<double> out(r1 - r0 + 1, c1 - c0 + 1);
+    for (std::size_t i = r0; i <= r1; ++i)
+        for (std::size_t j = c0; j <= c1; ++j) out(i - r0, j - c0) = a(i, j);
+    return out;
+}
+
 }  // namespace aiaccel::test

@@ -90,23 +90,6 @@ TEST(DeconvolveReference, ShapeRulesGiveClearErrors) {
 }
 
 namespace {
-Image<double> window_of(const Image<double>& a, const nlohmann::json& w) {
-    const auto r0 = w.at("row0").get<std::size_t>(), r1 = w.at("row1").get<std::size_t>();
-    const auto c0 = w.at("col0").get<std::size_t>(), c1 = w.at("col1").get<std::size_t>();
-    Image<double> out(r1 - r0 + 1, c1 - c0 + 1);
-    for (std::size_t i = r0; i <= r1; ++i)
-        for (std::size_t j = c0; j <= c1; ++j) out(i - r0, j - c0) = a(i, j);
-    return out;
-}
-Image<double> block_sum16(const Image<double>& p) {
-    Image<double> b(p.rows() / 16, p.cols() / 16, 0.0);
-    for (std::size_t i = 0; i < p.rows(); ++i)
-        for (std::size_t j = 0; j < p.cols(); ++j) b(i / 16, j / 16) += p(i, j);
-    return b;
-}
-}  // namespace
-
-namespace {
 // $AIACCEL_DECONV_GOLDENS: "quick" (aiapy 0.10.2, 1 and 5 iterations: the fast suite) or "all".
 bool wanted(const std::string& ver, int iters) {
     const char* env = std::getenv("AIACCEL_DECONV_GOLDENS");
@@ -135,7 +118,7 @@ TEST(DeconvolveReference, MatchesAiapyGoldensOnDerivedFullFrame) {
             SCOPED_TRACE(std::string("aiapy ") + ver + " deconvolve:" + std::to_string(iters));
             Image<double> out = deconvolve(in.data, psf171, {.iterations = iters});
             for (auto& [key, f] : g->at("files").items()) {
-                Image<double> ours = key == "blocksum_16" ? block_sum16(out) : window_of(out, f.at("window"));
+                Image<double> ours = key == "blocksum_16" ? test::block_sum16(out) : test::window_of(out, f.at("window"));
                 auto m = validate::compare(ours, test::golden_array(*g, key));
                 std::printf("[deconvolve %s it=%d %s] %s\n", ver, iters, key.c_str(), m.summary().c_str());
                 EXPECT_TRUE(m.shape_ok);

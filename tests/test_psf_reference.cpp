@@ -74,12 +74,6 @@ std::vector<std::string> golden_channels() {
     for (std::string t; std::getline(ss, t, ',');) out.push_back(t);
     return out;
 }
-Image<double> block_sum16(const Image<double>& p) {
-    Image<double> b(p.rows() / 16, p.cols() / 16, 0.0);
-    for (std::size_t i = 0; i < p.rows(); ++i)
-        for (std::size_t j = 0; j < p.cols(); ++j) b(i / 16, j / 16) += p(i, j);
-    return b;
-}
 }  // namespace
 
 TEST(PsfReference, MatchesAiapyGoldens) {
@@ -108,7 +102,7 @@ TEST(PsfReference, MatchesAiapyGoldens) {
                 mc = validate::compare(crop, test::golden_array(*g, key));
             }
             EXPECT_TRUE(mc.shape_ok) << "no crop_center_<N> array in the golden";
-            auto mb = validate::compare(block_sum16(p), test::golden_array(*g, "blocksum_16"));
+            auto mb = validate::compare(test::block_sum16(p), test::golden_array(*g, "blocksum_16"));
             const double sum = numpy_sum(p.data(), p.size());
             const double gsum = test::golden_double(g->at("stats").at("sum"));
             const double gmax = test::golden_double(g->at("stats").at("max"));
