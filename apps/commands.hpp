@@ -11,6 +11,7 @@ void add_psf(CLI::App& app, int& exit_code);
 void add_deconvolve(CLI::App& app, int& exit_code);
 void add_register(CLI::App& app, int& exit_code);
 void add_prep(CLI::App& app, int& exit_code);
+void add_derive(CLI::App& app, int& exit_code);
 void add_report(CLI::App& app, int& exit_code);
 
 }  // namespace aiaccel::cli

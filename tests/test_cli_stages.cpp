@@ -115,3 +115,15 @@ TEST(CliDeconvolve, SmallImageNeedsAMatchingPsf) {
     EXPECT_NEAR(out.data(64, 64), std::max(0.0, src.data(64, 64)), 1e-9 * std::fabs(src.data(64, 64)) + 1e-12);
     EXPECT_EQ(out.header.get_string("DATE-OBS"), src.header.get_string("DATE-OBS"));
 }
+
+TEST(CliDerive, WritesTheLabelledFullResolutionInput) {
+    test::ScratchDir dir;
+    auto r = test::run_aiaccel({"derive", test::real_file("aia_lev1_1600a_2012_06_06t04_07_29_12z_image_lev1_lowres.fits").string(), "-o",
+                                (dir / "d.fits").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    AiaImage d = load_aia((dir / "d.fits").string());
+    EXPECT_EQ(d.data.rows(), 4096u);
+    EXPECT_TRUE(d.header.has("DERIVED"));
+    EXPECT_EQ(*d.header.get_double("CDELT1"), 0.609373);
+    EXPECT_EQ(test::run_aiaccel({"derive", test::real_file(kSmall).string(), "-o", (dir / "e.fits").string()}).exit_code, 2);
+}
