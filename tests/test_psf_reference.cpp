@@ -52,6 +52,22 @@ TEST(PsfReference, ComponentSumsToOneAndPeaksAtCentre) {
     }
 }
 
+// Orders ±m carry equal intensity, so each component is point-symmetric about the centre pixel
+// (n/2, n/2): c[i][j] = c[n−i][n−j], up to the rounding of the spot centres.
+TEST(PsfReference, ComponentsArePointSymmetric) {
+    const std::size_t n = 256;
+    for (auto which : {detail::PsfComponentKind::entrance, detail::PsfComponentKind::focal_plane}) {
+        auto c = detail::component(detail::mesh_info(193, false), which, {-6, -5, -1, 0, 1, 5, 6}, AiapyVersion::v0_10_2, n, true);
+        double peak = 0, worst = 0;
+        for (std::size_t i = 1; i < n; ++i)
+            for (std::size_t j = 1; j < n; ++j) {
+                peak = std::max(peak, c(i, j));
+                worst = std::max(worst, std::fabs(c(i, j) - c(n - i, n - j)));
+            }
+        EXPECT_LT(worst / peak, 1e-12);
+    }
+}
+
 TEST(PsfReference, UnknownOrNonEuvChannelIsAnError) {
     for (int ch : {1600, 1700, 4500, 170, 0}) {
         try {
