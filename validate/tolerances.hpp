@@ -15,7 +15,8 @@ enum class Against { aiapy, reference, exact, any };
 std::string_view to_string(Against a);
 
 // A metric name ending in "_min" is a lower bound (value ≥ bound); every other one an upper bound
-// (value ≤ bound). The measured value is looked up under the name without "_min"/"_max".
+// (value ≤ bound). The measured value is looked up under the name without "_min"/"_max" (except
+// "max_abs_over_max", which is the value's own name).
 // stage, backend and precision may be "*" (every one).
 struct Tolerance {
     std::string_view stage;      // "psf", "deconvolve", "register", "prep", or "*"
