@@ -66,10 +66,17 @@ std::string quote(const std::string& s) {
     return q + "'";
 }
 
-std::string self_path() {
-    std::error_code ec;
-    fs::path p = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? std::string("aiaccel") : p.string();
+// The command as it was invoked (CLI11 names the app after argv[0]), so a repro line reads like the
+// user's own: "build/apps/aiaccel validate ...", or "aiaccel validate ..." when found on PATH.
+std::string invoked_as(const CLI::App* cmd) {
+    const std::string name = cmd->get_parent() ? cmd->get_parent()->get_name() : "";
+    return name.empty() ? std::string("aiaccel") : name;
+}
+
+std::string case_summary(const validate::Case& c) {
+    if (!c.description.empty()) return c.description;
+    if (c.stage == "prep") return fmt::format("aiapy {} on {} vs aiapy {}", fmt::join(c.functions, ", "), c.input, fmt::join(c.goldens, ", "));
+    return fmt::format("vs aiapy {} goldens {}", c.golden, fmt::join(c.goldens, ", "));
 }
 
 void print_row(const validate::ResultRow& r) {
@@ -110,7 +117,7 @@ void add_validate(CLI::App& app, int& exit_code) {
     cmd->add_option("--cache", a->cache, "Folder of cached reference outputs (default: $AIACCEL_CACHE, else ~/.cache/aiaccel/validate)");
     cmd->add_flag("--no-cache", a->no_cache, "Recompute every reference output (nothing read from or written to the cache)");
     cmd->add_flag("--list", a->list, "List the cases (name, stage, quick or full only, description) and exit");
-    cmd->callback([a, &exit_code] {
+    cmd->callback([a, cmd, &exit_code] {
         const auto t0 = std::chrono::steady_clock::now();
         const fs::path root = source_root();
         const fs::path testdata = env("AIACCEL_TESTDATA").empty() ? root / "testdata" : fs::path(env("AIACCEL_TESTDATA"));
@@ -128,7 +135,7 @@ void add_validate(CLI::App& app, int& exit_code) {
         const validate::CaseList list = validate::load_case_list(cases_file, root, data_dir);
         if (a->list) {
             for (const auto& c : list.cases)
-                fmt::print("{:<36} {:<10} {:<5} {}\n", c.name, c.stage, c.quick ? "quick" : "full", c.description);
+                fmt::print("{:<36} {:<10} {:<5} {}\n", c.name, c.stage, c.quick ? "quick" : "full", case_summary(c));
             exit_code = 0;
             return;
         }
@@ -147,7 +154,9 @@ void add_validate(CLI::App& app, int& exit_code) {
         opt.stages = stages;
         opt.precisions = precisions;
         opt.out_dir = out;
-        opt.repro_prefix = quote(self_path()) + " validate" + (a->data.empty() ? "" : " --data " + quote(a->data));
+        const std::string self = invoked_as(cmd);
+        opt.repro_prefix = quote(self) + " validate" + (a->data.empty() ? "" : " --data " + quote(a->data)) +
+                           (a->baseline.empty() ? "" : " --baseline " + quote(a->baseline));
         opt.baseline = baseline ? &*baseline : nullptr;
         opt.log = [](const std::string& line) { fmt::print(stderr, "validate: {}\n", line); };
 
@@ -181,7 +190,7 @@ void add_validate(CLI::App& app, int& exit_code) {
         fmt::print("\n{} PASSED, {} FAILED, {} MISTRUSTED, {} SKIPPED in {:.1f} s\n", n[validate::Verdict::passed], n[validate::Verdict::failed],
                    n[validate::Verdict::mistrusted], n[validate::Verdict::skipped], wall);
         for (const auto& [why, count] : skips) fmt::print("  skipped {:>3}x: {}\n", count, why);
-        fmt::print("rows: {}\nreport: {} report {} -o {}\n", (out / "rows.json").string(), quote(self_path()), quote((out / "rows.json").string()),
+        fmt::print("rows: {}\nreport: {} report {} -o {}\n", (out / "rows.json").string(), quote(self), quote((out / "rows.json").string()),
                    quote((out / "report").string()));
         exit_code = n[validate::Verdict::failed] > 0 ? 1 : 0;
     });
