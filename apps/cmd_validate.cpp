@@ -170,6 +170,9 @@ void add_validate(CLI::App& app, int& exit_code) {
         validate::GoldenStore store(testdata, data_dir);
         validate::Runner runner(store, validate::ReferenceCache(cache_dir), opt);
         const auto rows = runner.run(cases, print_row);
+        if (rows.empty())
+            throw Error(ErrorKind::usage, "this selection gives no rows (the reference runs in f64 only; prep has no fast backends; "
+                                          "check --cases, --stages, --backends and --precision)");
 
         nlohmann::json doc = {{"command", "aiaccel validate"},
                               {"cases", a->cases},
