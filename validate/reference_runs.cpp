@@ -63,7 +63,7 @@ ReferenceOutput ReferenceRuns::cached_or_compute(const json& what, const std::st
         r.created_utc = e->created_utc;
         return memo_[key] = r;
     }
-    if (log_) log_("computing the reference " + label + " ...");
+    if (log_ && !label.empty()) log_("computing the reference " + label + " ...");
     const auto t0 = std::chrono::steady_clock::now();
     AiaImage out;
     try {
@@ -112,7 +112,8 @@ ReferenceOutput ReferenceRuns::deconvolve(const Case& c, int psf_channel, int it
 
 ReferenceOutput ReferenceRuns::register_image(const Case& c) {
     const json what = {{"stage", "register"}, {"input", input_key_hash(c)}, {"options", "aiapy defaults (order 3, missing nanmin, scipy 1.17)"}};
-    return cached_or_compute(what, "register " + c.name, [&] { return reference::register_image(input(c)); });
+    const bool heavy = input(c).data.size() >= 2048 * 2048;  // small ones (and refusals) take milliseconds: no log line
+    return cached_or_compute(what, heavy ? "register " + c.name : "", [&] { return reference::register_image(input(c)); });
 }
 
 }  // namespace aiaccel::validate

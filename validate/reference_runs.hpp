@@ -30,7 +30,8 @@ struct ReferenceOutput {
 
 class ReferenceRuns {
 public:
-    // `log` receives one line before every computation that takes long ("computing …").
+    // `log` receives one line before every computation that takes long ("computing …"; not for
+    // register of images under 2048², which takes milliseconds).
     ReferenceRuns(const GoldenStore& store, ReferenceCache cache, std::function<void(const std::string&)> log = {});
 
     // The image a case works on: a golden input key, or the discovered file. Throws Error(unreadable)
