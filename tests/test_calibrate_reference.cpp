@@ -19,7 +19,10 @@
 #include "core/sha256.hpp"
 #include "reference/aia_time.hpp"
 #include "reference/calibrate_reference.hpp"
+#include "tests/golden_support.hpp"
 #include "tests/test_support.hpp"
+#include "validate/golden_calibrate.hpp"
+#include "validate/verdict.hpp"
 
 using namespace aiaccel;
 using namespace aiaccel::reference;
@@ -27,7 +30,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr double kEps = 2.220446049250313e-16;
 
 UtcTime utc(const std::string& s, TimeParser p = TimeParser::astropy) { return parse_utc(s, p, "test"); }
 
@@ -323,241 +325,54 @@ TEST(CalibrateErrors, MissingExposureTime) {
 // ---------------------------------------------------------------------------------------------
 // 3. Goldens from the real aiapy
 
+// The checks live in validate/golden_calibrate.hpp (shared with `aiaccel validate --stages prep`):
+// header keys exact (0.12.1 CRPIX to crpix_abs), factors within 2 ε64, data bit for bit, refusals
+// matched; the bounds are the "prep" rows of validate/tolerances.cpp.
+
 namespace {
 
-double hexnum(const json& v) { return std::strtod(v.at("hex").get<std::string>().c_str(), nullptr); }
-
-std::filesystem::path golden_item(const std::string& version, const std::string& item) {
-    return test::testdata() / "golden" / ("aiapy-" + version) / "items" / (item + ".json");
-}
-bool load_item(const std::string& version, const std::string& item, json& out) {
-    std::ifstream in(golden_item(version, item));
-    if (!in) return false;
-    out = json::parse(in);
-    return !out.contains("error");
-}
-AiapyVersion to_version(const std::string& v) { return *parse_aiapy_version(v); }
-
-const std::map<std::string, std::string> kInputs = {
-    {"aia_171_level1", "aia_171_level1.fits"},
-    {"aia_171_cutout", "aia_171_cutout.fits"},
-    {"lowres_1600", "aia_lev1_1600a_2012_06_06t04_07_29_12z_image_lev1_lowres.fits"},
-    {"cutout_1600_lev1", "20120606_040731_UTC.0041.fits"},
-    {"cutout_1600_lev15_ssw", "AIA20120606_040729_1600.fits"},
-};
-
-// The "derived" golden input (tools/oracle/golden_aiapy.py derive_full_res): the 2048² low-res 1600 Å
-// map replicated 2×2 to 4096² float64, CDELT/2, CRPIX' = 2·(CRPIX − 0.5) + 0.5. Not an observation.
-const AiaImage& derived_input() {
-    static const AiaImage d = [] {
-        const AiaImage src = load_aia(test::real_file(kInputs.at("lowres_1600")).string());
-        AiaImage out;
-        out.path = "derived-1600x2";
-        out.dtype = PixelType::f64;
-        out.header = src.header;
-        out.data = Image<double>(2 * src.data.rows(), 2 * src.data.cols());
-        for (std::size_t r = 0; r < out.data.rows(); ++r)
-            for (std::size_t c = 0; c < out.data.cols(); ++c) out.data(r, c) = src.data(r / 2, c / 2);
-        for (const char* k : {"CDELT1", "CDELT2"}) out.header.set_double(k, src.header.get_double(k).value() / 2.0);
-        for (const char* k : {"CRPIX1", "CRPIX2"})
-            out.header.set_double(k, 2.0 * (src.header.get_double(k).value() - 0.5) + 0.5);
-        return out;
-    }();
-    return d;
-}
-AiaImage load_input(const std::string& key) {
-    if (key == "derived") return derived_input();
-    return load_aia(test::real_file(kInputs.at(key)).string());
-}
-
-std::string sha256_f64(const Image<double>& img) { return sha256_hex(img.data(), img.size() * sizeof(double)); }
-
-std::filesystem::path table_file(const std::string& golden_path) {
-    return test::testdata() / "aia" / "tables" / std::filesystem::path(golden_path).filename();
-}
-
-struct Tally {
-    int compared = 0, bitwise = 0;
-    double worst_rel = 0;
-    void add(double got, double want) {
-        ++compared;
-        bitwise += got == want;
-        if (want != 0) worst_rel = std::max(worst_rel, std::fabs(got - want) / std::fabs(want));
-    }
-};
-
-void check_map_output(const AiaImage& out, const json& r) {
-    const json& o = r.at("output");
-    EXPECT_EQ(o.at("dtype").get<std::string>(), "float64");
-    EXPECT_EQ(out.dtype, PixelType::f64);
-    EXPECT_EQ(out.header.get_string("BUNIT").value_or("<absent>"), o.at("bunit").get<std::string>());
-    ASSERT_EQ(out.data.rows(), o.at("shape")[0].get<std::size_t>());
-    ASSERT_EQ(out.data.cols(), o.at("shape")[1].get<std::size_t>());
-    for (const auto& p : r.at("pixels"))
-        EXPECT_EQ(out.data(p.at("row").get<std::size_t>(), p.at("col").get<std::size_t>()), hexnum(p))
-            << "pixel (" << p.at("row") << ", " << p.at("col") << ")";
-    EXPECT_EQ(sha256_f64(out.data), o.at("sha256_full_le").get<std::string>()) << "output array differs (sha256)";
-}
-
 class Golden : public ::testing::TestWithParam<std::string> {};
+
+// Judges a comparison with the table; prints its summary; SKIPPED when the golden is absent.
+#define EXPECT_CALIBRATION_PASSES(expr, item)                                                                           \
+    do {                                                                                                               \
+        const auto c_ = (expr);                                                                                        \
+        if (!c_) GTEST_SKIP() << "no golden " << test::golden_store().item_path(GetParam(), item);                     \
+        std::printf("[aiapy %s] %s\n", GetParam().c_str(), c_->summary().c_str());                                     \
+        const auto j_ = validate::judge(c_->measurement, "prep", validate::Against::aiapy, "reference", "f64");         \
+        EXPECT_EQ(j_.verdict, validate::Verdict::passed) << ::testing::PrintToString(j_.failed_texts()) << " " << j_.note; \
+        for (const auto& p_ : c_->measurement.problems) ADD_FAILURE() << p_;                                           \
+        EXPECT_GT(c_->results, 0);                                                                                     \
+    } while (0)
 
 }  // namespace
 
 TEST_P(Golden, DerivedInputIsTheOraclesInput) {
-    json g;
-    if (!load_item(GetParam(), "derived", g)) GTEST_SKIP() << "no golden " << golden_item(GetParam(), "derived");
-    const AiaImage& d = derived_input();
-    EXPECT_EQ(sha256_f64(d.data), g.at("data").at("sha256_le").get<std::string>());
+    auto g = test::golden_item(GetParam(), "derived");
+    if (!g) GTEST_SKIP() << "no golden " << test::golden_store().item_path(GetParam(), "derived");
+    const AiaImage& d = test::golden_store().input(validate::GoldenStore::kDerivedKey);
+    EXPECT_EQ(sha256_hex(d.data.data(), d.data.size() * sizeof(double)), g->at("data").at("sha256_le").get<std::string>());
     for (const char* k : {"cdelt1", "cdelt2", "crpix1", "crpix2"}) {
         std::string key = k;
         for (auto& ch : key) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-        EXPECT_EQ(d.header.get_double(key).value(), hexnum(g.at("header_derived").at(k))) << key;
+        EXPECT_EQ(d.header.get_double(key).value(), test::golden_double(g->at("header_derived").at(k))) << key;
     }
 }
 
 TEST_P(Golden, Degradation) {
-    json g;
-    if (!load_item(GetParam(), "degradation", g)) GTEST_SKIP() << "no golden " << golden_item(GetParam(), "degradation");
-    const AiapyVersion v = to_version(GetParam());
-    Tally tally;
-    int refusals = 0;
-    for (const auto& [tname, tinfo] : g.at("tables").items()) {
-        const ResponseTable table = read_response_table(table_file(tinfo.at("file").get<std::string>()).string());
-        DegradationOptions opt{v, 10};
-        if (tinfo.at("args").contains("calibration_version")) opt.calibration_version = tinfo.at("args").at("calibration_version");
-        for (const auto& [key, f] : tinfo.at("factors").items()) {
-            SCOPED_TRACE(tname + " " + key);
-            const int ch = f.at("channel").get<int>();
-            const UtcTime t = parse_utc(f.at("time").get<std::string>(), TimeParser::astropy, "golden time");
-            if (f.contains("error")) {
-                expect_error([&] { degradation(ch, t, table, opt); }, ErrorKind::bad_value);
-                ++refusals;
-                continue;
-            }
-            const double want = hexnum(f.at("value"));
-            const double got = degradation(ch, t, table, opt);
-            tally.add(got, want);
-            EXPECT_LE(std::fabs(got - want), 2 * kEps * std::fabs(want)) << "got " << got << " want " << want;
-        }
-    }
-    std::printf("[aiapy %s] degradation: %d factors, %d bit-identical, worst relative error %.3g; %d refusals matched\n",
-                GetParam().c_str(), tally.compared, tally.bitwise, tally.worst_rel, refusals);
+    EXPECT_CALIBRATION_PASSES(validate::degradation_vs_golden(test::golden_store(), GetParam()), "degradation");
 }
 
 TEST_P(Golden, CorrectDegradation) {
-    json g;
-    if (!load_item(GetParam(), "correct_degradation", g))
-        GTEST_SKIP() << "no golden " << golden_item(GetParam(), "correct_degradation");
-    const AiapyVersion v = to_version(GetParam());
-    Tally tally;
-    int outputs = 0, refusals = 0;
-    for (const auto& [name, r] : g.at("results").items()) {
-        SCOPED_TRACE(name);
-        const std::string tname = name.substr(0, name.find(':'));
-        const ResponseTable table = read_response_table(table_file(r.at("table").get<std::string>()).string());
-        const DegradationOptions opt{v, tname == "V8" ? 8 : 10};
-        AiaImage img = load_input(r.at("input").get<std::string>());
-        if (r.contains("refused")) {
-            expect_error([&] { correct_degradation(img, table, opt); }, ErrorKind::bad_value);
-            ++refusals;
-            continue;
-        }
-        const double d = correct_degradation(img, table, opt);
-        tally.add(d, hexnum(r.at("factor")));
-        EXPECT_LE(std::fabs(d - hexnum(r.at("factor"))), 2 * kEps * std::fabs(d));
-        check_map_output(img, r);
-        ++outputs;
-    }
-    std::printf("[aiapy %s] correct_degradation: %d outputs (factors %d/%d bit-identical), %d refusals matched\n",
-                GetParam().c_str(), outputs, tally.bitwise, tally.compared, refusals);
+    EXPECT_CALIBRATION_PASSES(validate::correct_degradation_vs_golden(test::golden_store(), GetParam()), "correct_degradation");
 }
 
 TEST_P(Golden, Exposure) {
-    json g;
-    if (!load_item(GetParam(), "exposure", g)) GTEST_SKIP() << "no golden " << golden_item(GetParam(), "exposure");
-    int outputs = 0;
-    for (const auto& [key, r] : g.at("results").items()) {
-        SCOPED_TRACE(key);
-        AiaImage img = load_input(r.at("input").get<std::string>());
-        EXPECT_EQ(img.header.get_double("EXPTIME").value(), hexnum(r.at("exptime")));
-        if (r.contains("refused")) {
-            EXPECT_THROW(normalize_exposure(img), Error);
-            continue;
-        }
-        normalize_exposure(img);
-        check_map_output(img, r);
-        ++outputs;
-    }
-    std::printf("[aiapy %s] exposure: %d outputs compared bit for bit\n", GetParam().c_str(), outputs);
+    EXPECT_CALIBRATION_PASSES(validate::exposure_vs_golden(test::golden_store(), GetParam()), "exposure");
 }
 
 TEST_P(Golden, UpdatePointing) {
-    json g;
-    if (!load_item(GetParam(), "update_pointing", g)) GTEST_SKIP() << "no golden " << golden_item(GetParam(), "update_pointing");
-    const AiapyVersion v = to_version(GetParam());
-    json fd;  // sunpy's contains_full_disk verdicts (same sunpy in both oracles)
-    if (!load_item(GetParam(), "full_disk", fd) && !load_item("0.12.1", "full_disk", fd) && !load_item("0.10.2", "full_disk", fd))
-        GTEST_SKIP() << "no full_disk golden";
-    const FullDiskCheckFn full_disk = [&](const AiaImage& img) {
-        for (const auto& [key, file] : kInputs)
-            if (img.path.find(file) != std::string::npos) return fd.at("results").at(key).at("contains_full_disk").get<bool>();
-        return fd.at("results").at("derived").at("contains_full_disk").get<bool>();
-    };
-    std::map<std::string, PointingTable> tables;
-    const std::vector<std::string> keys = {"crpix1", "crpix2", "cdelt1", "cdelt2", "crota2", "x0_mp", "y0_mp"};
-    int cases = 0, refusals = 0, exact = 0, values = 0;
-    double worst_crpix = 0;
-    for (const auto& [name, r] : g.at("results").items()) {
-        SCOPED_TRACE(name);
-        const std::string tfile = std::filesystem::path(r.at("table").get<std::string>()).filename().string();
-        if (!tables.count(tfile)) tables.emplace(tfile, read_pointing_table((test::testdata() / "golden" / tfile).string()));
-        AiaImage img = load_input(r.at("input").get<std::string>());
-        const AiaImage before = img;
-        if (r.contains("refused")) {
-            expect_error([&] { update_pointing(img, tables.at(tfile), v, full_disk); }, ErrorKind::bad_value);
-            ++refusals;
-            continue;
-        }
-        const PointingUpdate u = update_pointing(img, tables.at(tfile), v, full_disk);
-        ++cases;
-        const json& after = r.at("header_after");
-        std::set<std::string> changed;
-        for (const std::string& k : keys) {
-            std::string K = k;
-            for (auto& ch : K) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-            const double got = img.header.get_double(K).value_or(NAN);
-            if (got != before.header.get_double(K).value_or(NAN)) changed.insert(k);
-            if (!after.contains(k)) {
-                EXPECT_FALSE(img.header.has(K)) << K;
-                continue;
-            }
-            const double want = hexnum(after.at(k));
-            ++values;
-            exact += got == want;
-            if (k.rfind("crpix", 0) == 0) {
-                worst_crpix = std::max(worst_crpix, std::fabs(got - want));
-                EXPECT_LE(std::fabs(got - want), v == AiapyVersion::v0_12_1 ? 1e-9 : 0.0) << K << " got " << got;
-            } else {
-                EXPECT_EQ(got, want) << K;
-            }
-        }
-        for (const auto& k : r.at("removed_keys")) {
-            std::string K = k.get<std::string>();
-            for (auto& ch : K) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-            EXPECT_FALSE(img.header.has(K)) << K;
-        }
-        for (const char* pc : {"PC1_1", "PC1_2", "PC2_1", "PC2_2"}) EXPECT_FALSE(img.header.has(pc));
-        std::set<std::string> want_changed;
-        for (const auto& k : r.at("changed_keys")) want_changed.insert(k.get<std::string>());
-        EXPECT_EQ(changed, want_changed);
-        EXPECT_EQ(u.warnings.size(), r.at("warnings").size());
-        for (std::size_t i = 0; i < img.data.size(); ++i)
-            ASSERT_TRUE(img.data.data()[i] == before.data.data()[i] ||
-                        (std::isnan(img.data.data()[i]) && std::isnan(before.data.data()[i])));
-    }
-    std::printf("[aiapy %s] update_pointing: %d cases, %d/%d header values bit-identical, worst |dCRPIX| %.3g px, "
-                "%d refusals matched\n",
-                GetParam().c_str(), cases, exact, values, worst_crpix, refusals);
+    EXPECT_CALIBRATION_PASSES(validate::update_pointing_vs_golden(test::golden_store(), GetParam()), "update_pointing");
 }
 
 INSTANTIATE_TEST_SUITE_P(Aiapy, Golden, ::testing::Values("0.10.2", "0.12.1"),

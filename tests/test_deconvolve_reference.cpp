@@ -14,7 +14,8 @@
 #include "tests/golden_support.hpp"
 #include "tests/test_support.hpp"
 #include "validate/compare.hpp"
-#include "validate/tolerances.hpp"
+#include "validate/golden_checks.hpp"
+#include "validate/verdict.hpp"
 
 using namespace aiaccel;
 using namespace aiaccel::reference;
@@ -100,15 +101,11 @@ bool wanted(const std::string& ver, int iters) {
 
 // The derived 4096² input (testdata/golden/DERIVED.md) deconvolved with the 171 Å PSF, 1/5/25 iterations.
 TEST(DeconvolveReference, MatchesAiapyGoldensOnDerivedFullFrame) {
-    using validate::Against;
-    const double bound = validate::tolerance("deconvolve", "max_abs_over_max", Against::aiapy).bound;
-    const double l2_bound = validate::tolerance("deconvolve", "rel_l2", Against::aiapy).bound;
     int checked = 0;
     for (const char* ver : {"0.10.2", "0.12.1"}) {
         auto derived_item = test::golden_item(ver, "derived");
         if (!derived_item || !wanted(ver, 1)) continue;
-        AiaImage src = load_aia(test::real_file(kDerived1600Source).string());
-        AiaImage in = derive_full_res_2x(src);
+        const AiaImage& in = test::golden_store().input(validate::GoldenStore::kDerivedKey);
         PsfOptions po;
         po.version = *parse_aiapy_version(ver);
         Image<double> psf171 = psf(171, po);
@@ -117,15 +114,12 @@ TEST(DeconvolveReference, MatchesAiapyGoldensOnDerivedFullFrame) {
             if (!g || !wanted(ver, iters)) continue;
             SCOPED_TRACE(std::string("aiapy ") + ver + " deconvolve:" + std::to_string(iters));
             Image<double> out = deconvolve(in.data, psf171, {.iterations = iters});
-            for (auto& [key, f] : g->at("files").items()) {
-                Image<double> ours = key == "blocksum_16" ? test::block_sum16(out) : test::window_of(out, f.at("window"));
-                auto m = validate::compare(ours, test::golden_array(*g, key));
-                std::printf("[deconvolve %s it=%d %s] %s\n", ver, iters, key.c_str(), m.summary().c_str());
-                EXPECT_TRUE(m.shape_ok);
-                EXPECT_EQ(m.nan_mismatch, 0u);
-                EXPECT_LE(m.max_abs_over_max, bound) << key << ": " << m.summary();
-                EXPECT_LE(m.rel_l2, l2_bound) << key << ": " << m.summary();
-            }
+            // Every stored window and the 16×16 block sums (validate/golden_checks.hpp), judged with
+            // the tolerance table's rows (max|Δ|/max, rel L2, NaN mask, shape).
+            const auto gc = validate::deconvolve_vs_golden(out, *g, test::golden_store());
+            for (const auto& part : gc.parts) std::printf("[deconvolve %s it=%d %s] %s\n", ver, iters, part.name.c_str(), part.text.c_str());
+            const auto j = validate::judge(gc.measurement, "deconvolve", validate::Against::aiapy, "reference", "f64");
+            EXPECT_EQ(j.verdict, validate::Verdict::passed) << ::testing::PrintToString(j.failed_texts()) << " " << j.note;
             ++checked;
         }
     }
@@ -135,7 +129,7 @@ TEST(DeconvolveReference, MatchesAiapyGoldensOnDerivedFullFrame) {
 TEST(DerivedInput, RebuildsTheOracleInputBitForBit) {
     auto g = test::golden_item("0.10.2", "derived");
     if (!g) GTEST_SKIP() << "derived golden not present";
-    AiaImage in = derive_full_res_2x(load_aia(test::real_file(kDerived1600Source).string()));
+    const AiaImage& in = test::golden_store().input(validate::GoldenStore::kDerivedKey);
     EXPECT_EQ(sha256_hex(in.data.data(), in.data.size() * sizeof(double)), g->at("data").at("sha256_le").get<std::string>());
     for (const char* k : {"cdelt1", "cdelt2", "crpix1", "crpix2"})
         EXPECT_EQ(*in.header.get_double(k), test::golden_double(g->at("header_derived").at(k))) << k;

@@ -21,7 +21,10 @@
 #include "core/fits_io.hpp"
 #include "core/sha256.hpp"
 #include "reference/register_reference.hpp"
+#include "tests/golden_support.hpp"
 #include "tests/test_support.hpp"
+#include "validate/golden_checks.hpp"
+#include "validate/verdict.hpp"
 
 using namespace aiaccel;
 using namespace aiaccel::reference;
@@ -74,11 +77,6 @@ AiaImage synthetic_map(std::size_t n, double cdelt, double crota2, PixelType dty
 
 // ---- golden helpers -----------------------------------------------------------------------------
 
-double jnum(const json& v) {
-    if (v.is_object()) return std::strtod(v.at("hex").get<std::string>().c_str(), nullptr);
-    return v.get<double>();
-}
-
 std::vector<fs::path> golden_dirs() {
     std::vector<fs::path> v;
     for (const char* ver : {"aiapy-0.10.2", "aiapy-0.12.1"}) {
@@ -93,215 +91,28 @@ json load_json(const fs::path& p) {
     return json::parse(in);
 }
 
-// Golden input keys → the real files (tools/oracle/golden_aiapy.py REAL_FILES).
-const std::map<std::string, std::string>& input_files() {
-    static const std::map<std::string, std::string> m = {
-        {"aia_171_level1", "aia_171_level1.fits"},
-        {"aia_171_cutout", "aia_171_cutout.fits"},
-        {"lowres_1600", "aia_lev1_1600a_2012_06_06t04_07_29_12z_image_lev1_lowres.fits"},
-        {"cutout_1600_lev1", "20120606_040731_UTC.0041.fits"},
-        {"cutout_1600_lev15_ssw", "AIA20120606_040729_1600.fits"},
-    };
-    return m;
-}
-
-// testdata/golden/DERIVED.md: 2×2 replication of the low-res 1600 Å file, CDELT/2, CRPIX 2(CRPIX−0.5)+0.5.
-AiaImage derived_input() {
-    AiaImage src = load_aia(test::real_file(input_files().at("lowres_1600")).string());
-    AiaImage d;
-    d.path = "derived-1600x2";
-    d.dtype = src.dtype;
-    d.header = src.header;
-    d.data = Image<double>(4096, 4096);
-    for (std::size_t r = 0; r < 4096; ++r)
-        for (std::size_t c = 0; c < 4096; ++c) d.data(r, c) = src.data(r / 2, c / 2);
-    for (const char* k : {"CDELT1", "CDELT2"}) d.header.set_double(k, *src.header.get_double(k) / 2.0);
-    for (const char* k : {"CRPIX1", "CRPIX2"}) d.header.set_double(k, 2.0 * (*src.header.get_double(k) - 0.5) + 0.5);
-    d.header.set_string("DERIVED", "2x2 replication of 2048^2 lowres 1600A file; NOT a real observation");
-    return d;
-}
-
-AiaImage golden_input(const std::string& key) {
-    if (key == "derived") return derived_input();
-    return load_aia(test::real_file(input_files().at(key)).string());
-}
-
-std::string sha256_in_dtype(const Image<double>& img, PixelType t) {
-    Sha256 s;
-    for (double v : img.pixels()) {
-        if (t == PixelType::f32) { float f = static_cast<float>(v); s.update(&f, 4); }
-        else s.update(&v, 8);
-    }
-    return s.hex();
-}
-
-// ---- comparison metric (a small local helper; validate/compare will own it) ---------------------
-
-struct RegisterMetrics {
-    std::size_t pixels = 0, bitwise_equal = 0, nan_mismatch = 0, flips = 0, band = 0;
-    double max_abs = 0, ref_max = 0;
-    double bitwise_fraction() const { return pixels ? static_cast<double>(bitwise_equal) / static_cast<double>(pixels) : 1.0; }
-    double max_abs_over_max() const { return ref_max > 0 ? max_abs / ref_max : max_abs; }
-    std::string text() const {
-        return fmt::format("{} px, bitwise {:.6f} %, max|Δ|/max {:.3e} (outside band, {} px in band), flips {}, NaN mismatches {}",
-                           pixels, 100 * bitwise_fraction(), max_abs_over_max(), band, flips, nan_mismatch);
-    }
-};
-
-// `got` is our full output; `want` the golden, covering rows r0.. and cols c0.. of it. A pixel is
-// valid when it is neither NaN nor the fill value `missing`; the band is every pixel within 2 px
-// (Chebyshev) of a pixel invalid in either array; a flip is a pixel valid in exactly one of them.
-RegisterMetrics compare_register(const Image<double>& got, const Image<double>& want, std::size_t r0, std::size_t c0, double missing) {
-    RegisterMetrics m;
-    const std::size_t nr = want.rows(), nc = want.cols();
-    auto valid = [&](double v) { return !std::isnan(v) && v != missing; };
-    Image<unsigned char> bad(nr, nc, 0);
-    for (std::size_t r = 0; r < nr; ++r)
-        for (std::size_t c = 0; c < nc; ++c)
-            bad(r, c) = !valid(want(r, c)) || !valid(got(r0 + r, c0 + c));
-    // The band also sees invalid pixels of our output just outside the window.
-    auto near_bad = [&](std::size_t r, std::size_t c) {
-        for (long dr = -2; dr <= 2; ++dr)
-            for (long dc = -2; dc <= 2; ++dc) {
-                const long gr = static_cast<long>(r0 + r) + dr, gc = static_cast<long>(c0 + c) + dc;
-                if (gr < 0 || gc < 0 || gr >= static_cast<long>(got.rows()) || gc >= static_cast<long>(got.cols())) continue;
-                const long wr = static_cast<long>(r) + dr, wc = static_cast<long>(c) + dc;
-                if (wr >= 0 && wc >= 0 && wr < static_cast<long>(nr) && wc < static_cast<long>(nc)) {
-                    if (bad(wr, wc)) return true;
-                } else if (!valid(got(gr, gc))) {
-                    return true;
-                }
-            }
-        return false;
-    };
-    for (std::size_t r = 0; r < nr; ++r)
-        for (std::size_t c = 0; c < nc; ++c) {
-            const double a = got(r0 + r, c0 + c), b = want(r, c);
-            ++m.pixels;
-            if (std::isnan(a) != std::isnan(b)) ++m.nan_mismatch;
-            if (std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b))) ++m.bitwise_equal;
-            if (valid(a) != valid(b)) ++m.flips;
-            if (valid(b)) m.ref_max = std::max(m.ref_max, std::fabs(b));
-            if (!valid(a) || !valid(b)) continue;
-            if (near_bad(r, c)) { ++m.band; continue; }
-            m.max_abs = std::max(m.max_abs, std::fabs(a - b));
-        }
-    return m;
-}
-
-void expect_register_bounds(const RegisterMetrics& m, const std::string& what) {
-    SCOPED_TRACE(what + ": " + m.text());
-    EXPECT_EQ(m.nan_mismatch, 0u);
-    EXPECT_GE(m.bitwise_fraction(), 0.999);
-    EXPECT_LE(m.max_abs_over_max(), 2e-7);
-    EXPECT_LE(m.flips, 100u);
-}
-
-// Header keys the golden meta lists that are not header cards of ours (structural: regenerated on
-// write) or that sunpy adds for itself.
-bool skip_meta_key(const std::string& k) {
-    std::string u = k;
-    for (auto& ch : u) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    return u == "KEYCOMMENTS" || u == "COMMENT" || u == "HISTORY" || is_structural_keyword(u);
-}
-
-// Every meta value of the golden equals ours: strings exactly, numbers to 1e-12 relative; keys we
-// have that the golden lacks (e.g. CROTA2, which rotate removes) are reported too.
-void expect_header_matches(const FitsHeader& got, const json& meta, std::size_t* bitwise_equal_out = nullptr,
-                           std::size_t* compared_out = nullptr) {
-    std::size_t compared = 0, bitwise = 0;
-    for (auto& [key, v] : meta.items()) {
-        if (skip_meta_key(key)) continue;
-        SCOPED_TRACE("header key " + key);
-        if (v.is_string()) {
-            auto s = got.get_string(key);
-            ASSERT_TRUE(s.has_value()) << "missing";
-            std::string want = v.get<std::string>();
-            while (!want.empty() && want.back() == ' ') want.pop_back();
-            std::string g = *s;
-            while (!g.empty() && g.back() == ' ') g.pop_back();
-            EXPECT_EQ(g, want);
-            continue;
-        }
-        if (v.is_boolean() || v.is_null()) continue;
-        auto d = got.get_double(key);
-        ASSERT_TRUE(d.has_value()) << "missing or not numeric";
-        const double want = jnum(v);
-        ++compared;
-        if (*d == want) { ++bitwise; continue; }
-        EXPECT_LE(std::fabs(*d - want), 1e-12 * std::fabs(want)) << fmt::format("got {:a}, want {:a}", *d, want);
-    }
-    for (const auto& card : got.cards()) {
-        if (card.key.empty() || card.key == "HISTORY" || card.key == "COMMENT" || !got.has(card.key)) continue;
-        // astropy hides the default EXTNAME of a tile-compressed HDU from the image header; our reader
-        // keeps the card (a core/fits_read difference, not a register one).
-        if (card.key == "EXTNAME" && got.get_string("EXTNAME").value_or("") == "COMPRESSED_IMAGE") continue;
-        std::string lower = card.key;
-        for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        EXPECT_TRUE(meta.contains(lower)) << "we keep " << card.key << ", aiapy's output has no such key";
-    }
-    if (bitwise_equal_out) *bitwise_equal_out = bitwise;
-    if (compared_out) *compared_out = compared;
-}
-
+// One register golden (validate/golden_checks.hpp: dtype, shape, header, every stored array with
+// the edge band and flip count, refusals), judged with the tolerance table's rows.
 void run_register_golden(const fs::path& dir, const json& rec) {
     const std::string key = rec.at("input").get<std::string>();
     SCOPED_TRACE(dir.filename().string() + " register:" + key);
-    AiaImage in = golden_input(key);
-    if (key == "derived") {
-        const fs::path d = dir / "items" / "derived.json";
-        if (fs::exists(d)) {
-            EXPECT_EQ(sha256_in_dtype(in.data, in.dtype), load_json(d).at("data").at("sha256_le").get<std::string>())
-                << "the derived input is not the one DERIVED.md describes";
-        }
-    }
-    if (rec.contains("refused")) {
-        try {
-            (void)register_image(in);
-            ADD_FAILURE() << "aiapy refused this input (" << rec["refused"].dump() << "), we did not";
-        } catch (const Error& e) {
-            EXPECT_EQ(e.kind(), ErrorKind::bad_value);
-            EXPECT_NE(std::string(e.what()).find("does not contain the full solar disk"), std::string::npos) << e.what();
-        }
-        return;
-    }
+    const AiaImage& in = test::golden_store().input(key);
+    std::optional<AiaImage> out;
+    std::optional<Error> refusal;
     const auto t0 = std::chrono::steady_clock::now();
-    AiaImage out = register_image(in);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-    const json& o = rec.at("output");
-    EXPECT_EQ(std::string(to_string(out.dtype)), o.at("dtype").get<std::string>());
-    ASSERT_EQ(out.data.rows(), o.at("shape")[0].get<std::size_t>());
-    ASSERT_EQ(out.data.cols(), o.at("shape")[1].get<std::size_t>());
-    std::size_t hdr_bitwise = 0, hdr_compared = 0;
-    expect_header_matches(out.header, rec.at("meta"), &hdr_bitwise, &hdr_compared);
-
-    const double missing = jnum(rec.at("input_missing_default_nanmin"));
-    const bool sha_equal = sha256_in_dtype(out.data, out.dtype) == o.at("sha256_full_le").get<std::string>();
-    std::string summary = fmt::format("register {} ({}): {}x{} {} in {:.2f} s; whole output sha256 {}; header {}/{} numeric keys bitwise",
-                                      key, dir.filename().string(), out.data.rows(), out.data.cols(), to_string(out.dtype), secs,
-                                      sha_equal ? "EQUAL to aiapy's" : "differs", hdr_bitwise, hdr_compared);
-    for (auto& [name, f] : rec.at("files").items()) {
-        if (name == "blockmean_64") continue;  // a derived statistic; the windows and the sha256 cover the pixels
-        const fs::path file = test::testdata() / fs::path(f.at("file").get<std::string>()).lexically_relative("testdata");
-        if (!fs::exists(file)) {
-            ADD_FAILURE() << "golden array missing: " << file;
-            continue;
-        }
-        FitsImage g = read_fits(file.string());
-        std::size_t r0 = 0, c0 = 0;
-        if (f.contains("window")) {
-            r0 = f["window"].at("row0").get<std::size_t>();
-            c0 = f["window"].at("col0").get<std::size_t>();
-        } else {
-            ASSERT_EQ(g.data.rows(), out.data.rows());
-            ASSERT_EQ(g.data.cols(), out.data.cols());
-        }
-        const RegisterMetrics m = compare_register(out.data, g.data, r0, c0, missing);
-        summary += fmt::format("\n    {}: {}", name, m.text());
-        expect_register_bounds(m, name);
+    try {
+        out = register_image(in);
+    } catch (const Error& e) {
+        refusal = e;
     }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto gc = validate::register_vs_golden(in, out ? &*out : nullptr, refusal ? &*refusal : nullptr, rec, test::golden_store());
+    const auto j = validate::judge(gc.measurement, "register", validate::Against::aiapy, "reference", "f64");
+    std::string summary = fmt::format("register {} ({}) in {:.2f} s: {}", key, dir.filename().string(), secs, gc.note);
+    for (const auto& p : gc.parts) summary += fmt::format("\n    {}: {}", p.name, p.text);
     std::cout << "  " << summary << "\n";
+    EXPECT_EQ(j.verdict, validate::Verdict::passed) << ::testing::PrintToString(j.failed_texts()) << " " << j.note;
+    for (const auto& p : gc.measurement.problems) ADD_FAILURE() << p;
     ::testing::Test::RecordProperty("summary_" + key, summary);
 }
 
@@ -514,7 +325,7 @@ TEST(FullDisk, EqualsAiapyForEveryRealFile) {
         const json fd = load_json(p);
         for (auto& [key, r] : fd.at("results").items()) {
             SCOPED_TRACE(dir.filename().string() + " " + key);
-            FullDiskCheck c = contains_full_disk(golden_input(key));
+            FullDiskCheck c = contains_full_disk(test::golden_store().input(key));
             EXPECT_EQ(c.full_disk, r.at("contains_full_disk").get<bool>()) << "margin " << c.margin_arcsec << "″";
             EXPECT_FALSE(c.ambiguous);
             std::cout << fmt::format("  full disk {:24s} {:5} (aiapy {:5}), margin {:9.3f}″, Sun centre inside {}\n", key, c.full_disk,

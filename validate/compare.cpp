@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fmt/format.h>
 #include <vector>
 
@@ -73,6 +74,77 @@ Metrics compare_with_sums(const Image<double>& a, const Image<double>& ref) {
     m.sum_a = double(sa);
     m.sum_ref = double(sr);
     return m;
+}
+
+// ---- register ---------------------------------------------------------------------------------
+
+std::string RegisterMetrics::summary() const {
+    if (!metrics.shape_ok) return "shape mismatch";
+    return fmt::format("{} px, bitwise {:.6f} %, max|Δ|/max {:.3e}, rel L2 {:.3e} (outside band, {} px in band), flips {}, NaN mismatches {}",
+                       metrics.compared, 100 * metrics.bitwise_fraction(), metrics.max_abs_over_max, metrics.rel_l2, band, flips,
+                       metrics.nan_mismatch);
+}
+
+RegisterMetrics compare_register_window(const Image<double>& got, const Image<double>& want, std::size_t r0, std::size_t c0, double missing,
+                                        int band) {
+    RegisterMetrics rm;
+    Metrics& m = rm.metrics;
+    const std::size_t nr = want.rows(), nc = want.cols();
+    m.shape_ok = r0 + nr <= got.rows() && c0 + nc <= got.cols();
+    if (!m.shape_ok) {
+        m.max_abs = m.max_abs_over_max = m.rel_l2 = INFINITY;
+        return rm;
+    }
+    auto valid = [&](double v) { return !std::isnan(v) && v != missing; };
+    Image<unsigned char> bad(nr, nc, 0);
+    for (std::size_t r = 0; r < nr; ++r)
+        for (std::size_t c = 0; c < nc; ++c) bad(r, c) = !valid(want(r, c)) || !valid(got(r0 + r, c0 + c));
+    auto near_bad = [&](std::size_t r, std::size_t c) {
+        for (long dr = -band; dr <= band; ++dr)
+            for (long dc = -band; dc <= band; ++dc) {
+                const long gr = long(r0 + r) + dr, gc = long(c0 + c) + dc;
+                if (gr < 0 || gc < 0 || gr >= long(got.rows()) || gc >= long(got.cols())) continue;
+                const long wr = long(r) + dr, wc = long(c) + dc;
+                if (wr >= 0 && wc >= 0 && wr < long(nr) && wc < long(nc)) {
+                    if (bad(std::size_t(wr), std::size_t(wc))) return true;
+                } else if (!valid(got(std::size_t(gr), std::size_t(gc)))) {
+                    return true;
+                }
+            }
+        return false;
+    };
+    long double d2 = 0, r2 = 0;
+    double ref_max = 0;
+    for (std::size_t r = 0; r < nr; ++r)
+        for (std::size_t c = 0; c < nc; ++c) {
+            const double a = got(r0 + r, c0 + c), b = want(r, c);
+            ++m.compared;
+            if (std::isnan(a) != std::isnan(b)) ++m.nan_mismatch;
+            if (std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b))) ++m.bitwise_equal;
+            if (valid(a) != valid(b)) ++rm.flips;
+            if (valid(b)) ref_max = std::max(ref_max, std::fabs(b));
+            if (!valid(a) || !valid(b)) continue;
+            if (near_bad(r, c)) {
+                ++rm.band;
+                continue;
+            }
+            const double d = std::fabs(a - b);
+            m.max_abs = std::max(m.max_abs, d);
+            d2 += (long double)d * d;
+            r2 += (long double)b * b;
+        }
+    m.max_abs_over_max = ref_max > 0 ? m.max_abs / ref_max : m.max_abs;
+    m.rel_l2 = r2 > 0 ? double(std::sqrt(d2 / r2)) : (d2 > 0 ? INFINITY : 0.0);
+    return rm;
+}
+
+RegisterMetrics compare_register(const Image<double>& got, const Image<double>& want, double missing, int band) {
+    if (got.rows() != want.rows() || got.cols() != want.cols()) {
+        RegisterMetrics rm;
+        rm.metrics.max_abs = rm.metrics.max_abs_over_max = rm.metrics.rel_l2 = INFINITY;
+        return rm;
+    }
+    return compare_register_window(got, want, 0, 0, missing, band);
 }
 
 }  // namespace aiaccel::validate

@@ -33,4 +33,22 @@ struct CompareOptions {
 Metrics compare(const Image<double>& a, const Image<double>& ref, const CompareOptions& opt = {});
 Metrics compare_with_sums(const Image<double>& a, const Image<double>& ref);
 
+// Register outputs (ALGORITHMS.md §7.10, §8). A pixel is valid when it is neither NaN nor the fill
+// value `missing`. Values are compared outside a `band`-px (Chebyshev) band around pixels invalid in
+// either array (our output's invalid pixels just outside a window count too); a flip is a pixel
+// valid in exactly one of the two. Here `compared` counts every pixel of `want` and `bitwise_equal`
+// the identical ones (NaN = NaN), so bitwise_fraction() is over the whole window; max|Δ| and rel L2
+// are over valid pixels outside the band, max|ref| over valid pixels of `want`.
+struct RegisterMetrics {
+    Metrics metrics;
+    std::size_t flips = 0;  // valid in exactly one of the two
+    std::size_t band = 0;   // valid in both but excluded from the values (near an invalid pixel)
+    std::string summary() const;
+};
+// `want` is the whole output to compare with: shapes must be equal (else shape_ok = false).
+RegisterMetrics compare_register(const Image<double>& got, const Image<double>& want, double missing, int band = 2);
+// `want` is a window of rows r0.. and columns c0.. of `got` (a golden crop); shape_ok = it fits.
+RegisterMetrics compare_register_window(const Image<double>& got, const Image<double>& want, std::size_t r0, std::size_t c0,
+                                        double missing, int band = 2);
+
 }  // namespace aiaccel::validate

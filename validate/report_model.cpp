@@ -241,8 +241,11 @@ std::optional<double> metric_value(const ResultRow& r, std::string_view m) {
     if (m == "max_abs") return r.metrics.max_abs;
     if (m == "nan_mismatch") return double(r.metrics.nan_mismatch);
     if (m == "bitwise_fraction_min" || m == "bitwise_fraction") return r.metrics.bitwise_fraction();
+    if (m == "shape_mismatch" || m == "shape_mismatch_max") return r.metrics.shape_ok ? 0.0 : 1.0;
     for (const auto& [k, v] : r.extra)
-        if (k == m || (m.size() > 4 && m.substr(m.size() - 4) == "_max" && k == m.substr(0, m.size() - 4))) return v;
+        if (k == m) return v;
+    // Tolerance metrics name the value plus "_max" / "_min" (validate/tolerances.hpp).
+    if (m.size() > 4 && (m.ends_with("_max") || m.ends_with("_min"))) return metric_value(r, m.substr(0, m.size() - 4));
     return std::nullopt;
 }
 

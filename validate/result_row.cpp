@@ -69,7 +69,7 @@ nlohmann::json to_json(const ResultRow& r) {
             {"against", r.against}, {"input_sha256", r.input_sha256}, {"metrics", m},
             {"tolerance", {{"metric", r.bound_metric}, {"bound", num(r.bound)}, {"reason", r.bound_reason}}},
             {"verdict", std::string(to_string(r.verdict))}, {"skip_reason", r.skip_reason}, {"time_s", r.time_s},
-            {"peak_rss_mib", r.peak_rss_mib}, {"repro", r.repro}, {"artifacts", r.artifacts},
+            {"peak_rss_mib", r.peak_rss_mib}, {"repro", r.repro}, {"artifacts", r.artifacts}, {"notes", r.notes},
             {"machine", {{"cpu", r.machine.cpu}, {"os", r.machine.os}, {"compiler", r.machine.compiler},
                          {"threads", r.machine.threads}, {"gpu", r.machine.gpu}}}};
 }
@@ -106,6 +106,7 @@ ResultRow row_from_json(const nlohmann::json& j) {
     r.peak_rss_mib = j.value("peak_rss_mib", 0.0);
     r.repro = j.value("repro", "");
     r.artifacts = j.value("artifacts", std::vector<std::string>{});
+    r.notes = j.value("notes", std::vector<std::string>{});
     if (j.contains("machine")) {
         const auto& mc = j["machine"];
         r.machine.cpu = mc.value("cpu", "");

@@ -41,6 +41,7 @@ struct ResultRow {
     double peak_rss_mib = 0;
     std::string repro;              // one-line command that reproduces this row
     std::vector<std::string> artifacts;  // files written for this row (FITS dumps, PNGs), relative to the report dir
+    std::vector<std::string> notes;      // what else a reader needs: why it failed, cache hits, whole-output observations
     MachineInfo machine;
 };
 

@@ -1,0 +1,202 @@
+// `aiaccel validate [--backends reference,cpu,cuda|all] [--stages psf,deconvolve,register,prep]
+//  [--precision f64,f32] [--cases quick|full|NAME...] [--data DIR] [--out DIR] [--baseline F]`:
+// the validation harness (validate/runner.hpp) over the case list (validate/cases.json). Prints a
+// live table (one line per case × stage × backend × precision: PASSED / FAILED / SKIPPED with the
+// reason; for a failure the command that reproduces it and its FITS dumps), writes OUT/rows.json
+// for `aiaccel report`. Exit code 0 when everything that ran passed, 1 when anything failed, 2 on a
+// usage or input error.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <map>
+
+#include "aiaccel_config.hpp"
+#include "apps/commands.hpp"
+#include "core/error.hpp"
+#include "core/strings.hpp"
+#include "validate/backend_registry.hpp"
+#include "validate/report.hpp"
+#include "validate/runner.hpp"
+
+namespace aiaccel::cli {
+namespace fs = std::filesystem;
+namespace {
+
+struct Args {
+    std::vector<std::string> backends{"all"}, stages, precisions{"f64", "f32"}, cases{"quick"};
+    std::string data, out = "validate-out", baseline, cache;
+    bool no_cache = false, list = false;
+};
+
+std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+fs::path source_root() { return env("AIACCEL_ROOT").empty() ? fs::path(AIACCEL_SOURCE_ROOT) : fs::path(env("AIACCEL_ROOT")); }
+
+fs::path default_data_dir(const fs::path& root) {
+    if (!env("AIA_DATA_DIR").empty()) return env("AIA_DATA_DIR");
+    std::error_code ec;
+    if (fs::is_directory(root / ".." / "shared" / "aia", ec)) return (root / ".." / "shared" / "aia").lexically_normal();
+    return root / "data";
+}
+
+fs::path default_cache_dir() {
+    if (!env("AIACCEL_CACHE").empty()) return env("AIACCEL_CACHE");
+    if (!env("XDG_CACHE_HOME").empty()) return fs::path(env("XDG_CACHE_HOME")) / "aiaccel" / "validate";
+    if (!env("HOME").empty()) return fs::path(env("HOME")) / ".cache" / "aiaccel" / "validate";
+    return {};
+}
+
+// Checks every listed value against the allowed ones (Error(usage) naming the option otherwise).
+std::vector<std::string> checked(const std::vector<std::string>& values, const std::vector<std::string>& allowed, const char* option) {
+    for (const auto& v : values)
+        if (std::find(allowed.begin(), allowed.end(), v) == allowed.end())
+            throw Error(ErrorKind::usage, fmt::format("{} {}: expected one of {}", option, v, fmt::join(allowed, ", ")));
+    return values;
+}
+
+std::string quote(const std::string& s) {
+    if (s.find_first_of(" '\"$\\") == std::string::npos) return s;
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+// The command as it was invoked (CLI11 names the app after argv[0]), so a repro line reads like the
+// user's own: "build/apps/aiaccel validate ...", or "aiaccel validate ..." when found on PATH.
+std::string invoked_as(const CLI::App* cmd) {
+    const std::string name = cmd->get_parent() ? cmd->get_parent()->get_name() : "";
+    return name.empty() ? std::string("aiaccel") : name;
+}
+
+std::string case_summary(const validate::Case& c) {
+    if (!c.description.empty()) return c.description;
+    if (c.stage == "prep") return fmt::format("aiapy {} on {} vs aiapy {}", fmt::join(c.functions, ", "), c.input, fmt::join(c.goldens, ", "));
+    return fmt::format("vs aiapy {} goldens {}", c.golden, fmt::join(c.goldens, ", "));
+}
+
+void print_row(const validate::ResultRow& r) {
+    const bool cached = std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) { return n.rfind("reference output from the cache", 0) == 0; });
+    fmt::print("{:<8} {:<10} {:<9} {:<4} {:<34} {:<12} {}{}{}\n", validate::to_string(r.verdict), r.stage, r.backend, r.precision, r.case_name,
+               r.against, validate::result_text(r), r.verdict == validate::Verdict::skipped ? "" : fmt::format("  [{:.2f} s, {:.0f} MiB]", r.time_s, r.peak_rss_mib),
+               cached ? " (reference cached)" : "");
+    if (r.verdict == validate::Verdict::failed || r.verdict == validate::Verdict::mistrusted) {
+        for (std::size_t i = 0; i < r.notes.size() && i < 4; ++i) fmt::print("         why:   {}\n", r.notes[i]);
+        fmt::print("         repro: {}\n", r.repro);
+        if (!r.artifacts.empty()) fmt::print("         dumps: {}\n", fmt::join(r.artifacts, " "));
+    }
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+void add_validate(CLI::App& app, int& exit_code) {
+    auto* cmd = app.add_subcommand("validate",
+        "Validate every backend against the reference and the reference against real aiapy's goldens, case by case\n"
+        "(validate/cases.json), judged with the tolerance table (validate/tolerances.cpp). Prints PASSED / FAILED /\n"
+        "SKIPPED per case x stage x backend x precision, the command that reproduces each failure and FITS dumps of\n"
+        "both outputs and their difference; writes OUT/rows.json for `aiaccel report OUT/rows.json -o OUT/report`.\n"
+        "Exit code: 0 everything that ran passed, 1 something failed, 2 usage or input error.");
+    auto a = std::make_shared<Args>();
+    std::string backend_help = "Backends, comma-separated, or all:";
+    for (const auto& b : validate::all_backends()) backend_help += fmt::format("\n  {:<10} {}", b.name, b.probe().reason);
+    cmd->add_option("--backends", a->backends, backend_help)->delimiter(',')->default_str("all");
+    cmd->add_option("--stages", a->stages, "Stages, comma-separated: psf, deconvolve, register, prep (default: all)")->delimiter(',');
+    cmd->add_option("--precision", a->precisions, "Precisions, comma-separated: f64, f32 (the reference is float64 only)")
+        ->delimiter(',')->default_str("f64,f32");
+    cmd->add_option("--cases", a->cases, "quick (CI, a few minutes on 2 cores), full (every case) or case names")
+        ->delimiter(',')->default_str("quick");
+    cmd->add_option("--data", a->data, "Folder of extra real AIA files (default: $AIA_DATA_DIR, else ../shared/aia, else data/)");
+    cmd->add_option("-o,--out", a->out, "Output folder: rows.json and failures/ (FITS dumps; replaced on every run)")->default_str("validate-out");
+    cmd->add_option("--baseline", a->baseline, "Rows of a clean run (reports/baseline.json): also fail when an error metric grew\n"
+                                              "more than 2x over its baseline value (and above a floor)");
+    cmd->add_option("--cache", a->cache, "Folder of cached reference outputs (default: $AIACCEL_CACHE, else ~/.cache/aiaccel/validate)");
+    cmd->add_flag("--no-cache", a->no_cache, "Recompute every reference output (nothing read from or written to the cache)");
+    cmd->add_flag("--list", a->list, "List the cases (name, stage, quick or full only, description) and exit");
+    cmd->callback([a, cmd, &exit_code] {
+        const auto t0 = std::chrono::steady_clock::now();
+        const fs::path root = source_root();
+        const fs::path testdata = env("AIACCEL_TESTDATA").empty() ? root / "testdata" : fs::path(env("AIACCEL_TESTDATA"));
+        const fs::path cases_file = env("AIACCEL_CASES").empty() ? root / "validate" / "cases.json" : fs::path(env("AIACCEL_CASES"));
+        const fs::path data_dir = a->data.empty() ? default_data_dir(root) : fs::path(a->data);
+        if (!a->data.empty() && !fs::is_directory(data_dir)) throw file_error(ErrorKind::usage, a->data, "--data: no such folder");
+
+        std::vector<std::string> names;
+        for (const auto& b : validate::all_backends()) names.emplace_back(b.name);
+        std::vector<std::string> backends = a->backends == std::vector<std::string>{"all"} ? names : checked(a->backends, names, "--backends");
+        std::vector<std::string> stages = a->stages.empty() ? std::vector<std::string>(std::begin(validate::kStages), std::end(validate::kStages))
+                                                            : checked(a->stages, {std::begin(validate::kStages), std::end(validate::kStages)}, "--stages");
+        std::vector<std::string> precisions = checked(a->precisions, {"f64", "f32"}, "--precision");
+
+        const validate::CaseList list = validate::load_case_list(cases_file, root, data_dir);
+        if (a->list) {
+            for (const auto& c : list.cases)
+                fmt::print("{:<36} {:<10} {:<5} {}\n", c.name, c.stage, c.quick ? "quick" : "full", case_summary(c));
+            exit_code = 0;
+            return;
+        }
+        const auto cases = validate::select_cases(list, a->cases);
+        std::optional<validate::Baseline> baseline;
+        if (!a->baseline.empty()) baseline = validate::Baseline::load(a->baseline);
+        const fs::path out(a->out);
+        std::error_code ec;
+        fs::create_directories(out, ec);
+        if (!fs::is_directory(out)) throw file_error(ErrorKind::usage, a->out, "--out: cannot create the output folder");
+        fs::remove_all(out / "failures", ec);  // dumps of an earlier run would be mistaken for this one's
+        const fs::path cache_dir = a->no_cache ? fs::path() : a->cache.empty() ? default_cache_dir() : fs::path(a->cache);
+
+        validate::RunOptions opt;
+        opt.backends = backends;
+        opt.stages = stages;
+        opt.precisions = precisions;
+        opt.out_dir = out;
+        const std::string self = invoked_as(cmd);
+        opt.repro_prefix = quote(self) + " validate" + (a->data.empty() ? "" : " --data " + quote(a->data)) +
+                           (a->baseline.empty() ? "" : " --baseline " + quote(a->baseline));
+        opt.baseline = baseline ? &*baseline : nullptr;
+        opt.log = [](const std::string& line) { fmt::print(stderr, "validate: {}\n", line); };
+
+        fmt::print("aiaccel validate: {} cases ({}) · stages {} · backends {} · precision {}\n", cases.size(), fmt::join(a->cases, " "),
+                   fmt::join(stages, ","), fmt::join(backends, ","), fmt::join(precisions, ","));
+        for (const auto& b : backends) fmt::print("  {}\n", validate::find_backend(b).probe().reason);
+        fmt::print("  goldens: {} · real files: {}, {} · cache: {}{}\n\n", (testdata / "golden").string(), (testdata / "aia").string(),
+                   data_dir.string(), cache_dir.empty() ? "off" : cache_dir.string(), baseline ? " · baseline: " + a->baseline : "");
+        fmt::print("{:<8} {:<10} {:<9} {:<4} {:<34} {:<12} {}\n", "VERDICT", "STAGE", "BACKEND", "PREC", "CASE", "VS", "RESULT");
+
+        validate::GoldenStore store(testdata, data_dir);
+        validate::Runner runner(store, validate::ReferenceCache(cache_dir), opt);
+        const auto rows = runner.run(cases, print_row);
+        if (rows.empty())
+            throw Error(ErrorKind::usage, "this selection gives no rows (the reference runs in f64 only; prep has no fast backends; "
+                                          "check --cases, --stages, --backends and --precision)");
+
+        nlohmann::json doc = {{"command", "aiaccel validate"},
+                              {"cases", a->cases},
+                              {"aiaccel_version", AIACCEL_VERSION},
+                              {"reference_code", validate::reference_code_version()},
+                              {"wall_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
+                              {"rows", nlohmann::json::array()}};
+        for (const auto& r : rows) doc["rows"].push_back(validate::to_json(r));
+        validate::report::write_file_atomic(out / "rows.json", doc.dump(1) + "\n");
+
+        std::map<validate::Verdict, int> n;
+        std::map<std::string, int> skips;
+        for (const auto& r : rows) {
+            ++n[r.verdict];
+            if (r.verdict == validate::Verdict::skipped) ++skips[r.skip_reason.substr(0, r.skip_reason.find(" ("))];
+        }
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        fmt::print("\n{} PASSED, {} FAILED, {} MISTRUSTED, {} SKIPPED in {:.1f} s\n", n[validate::Verdict::passed], n[validate::Verdict::failed],
+                   n[validate::Verdict::mistrusted], n[validate::Verdict::skipped], wall);
+        for (const auto& [why, count] : skips) fmt::print("  skipped {:>3}x: {}\n", count, why);
+        fmt::print("rows: {}\nreport: {} report {} -o {}\n", (out / "rows.json").string(), quote(self), quote((out / "rows.json").string()),
+                   quote((out / "report").string()));
+        exit_code = n[validate::Verdict::failed] > 0 ? 1 : 0;
+    });
+}
+
+}  // namespace aiaccel::cli

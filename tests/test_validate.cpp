@@ -1,0 +1,360 @@
+// `aiaccel validate` can fail: errors planted into real reference outputs (one pixel off by 1e-6
+// relative, a one-pixel shift, a NaN, a wrong shape, a flipped image) each give FAILED naming the
+// right metric while identical outputs give PASSED; the tolerance table and the baseline gate
+// behave as documented; the runner reports an unavailable backend as SKIPPED and a wrong one as
+// FAILED with a repro line and FITS dumps; the CLI's exit codes are 0 / 1 / 2.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+#include "core/fits_io.hpp"
+#include "reference/reference_backend.hpp"
+#include "reference/register_reference.hpp"
+#include "tests/golden_support.hpp"
+#include "tests/test_support.hpp"
+#include "validate/baseline.hpp"
+#include "validate/case_list.hpp"
+#include "validate/golden_checks.hpp"
+#include "validate/report_model.hpp"
+#include "validate/runner.hpp"
+#include "validate/verdict.hpp"
+
+using namespace aiaccel;
+using namespace aiaccel::validate;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The 128² full-disk 171 Å file registered by the reference (bit-identical to aiapy's output).
+const AiaImage& registered_128() {
+    static const AiaImage out = reference::register_image(test::golden_store().input("aia_171_level1"));
+    return out;
+}
+double missing_128() {
+    double m = INFINITY;
+    for (double v : test::golden_store().input("aia_171_level1").data.pixels()) m = std::min(m, v);
+    return m;
+}
+std::size_t argmax(const Image<double>& a) { return std::size_t(std::max_element(a.data(), a.data() + a.size()) - a.data()); }
+
+// Judges `planted` against the true output with the fast-vs-reference register rows (cpu, f64).
+PairVerdict judge_register(const Image<double>& planted) {
+    return judge_pair("register", planted, registered_128().data, Against::reference, "cpu", "f64", missing_128());
+}
+
+}  // namespace
+
+// ---- planted errors at the verdict level --------------------------------------------------------
+
+TEST(PlantedErrors, IdenticalOutputsPass) {
+    const auto v = judge_register(registered_128().data);
+    EXPECT_EQ(v.judgement.verdict, Verdict::passed);
+    ASSERT_NE(v.judgement.shown(), nullptr);
+    EXPECT_EQ(v.judgement.shown()->tolerance->metric, "max_abs_over_max");
+    EXPECT_EQ(v.judgement.shown()->value, 0.0);
+    EXPECT_EQ(v.measurement.metrics.bitwise_fraction(), 1.0);
+}
+
+TEST(PlantedErrors, OnePixelOffByOneMillionthFailsOnMaxAbs) {
+    Image<double> p = registered_128().data;
+    p.data()[argmax(p)] *= 1 + 1e-6;
+    const auto v = judge_register(p);
+    EXPECT_EQ(v.judgement.verdict, Verdict::failed);
+    EXPECT_EQ(v.judgement.failing_metric(), "max_abs_over_max");
+    EXPECT_NEAR(v.measurement.metrics.max_abs_over_max, 1e-6, 1e-9);
+    EXPECT_EQ(v.measurement.metrics.compared - v.measurement.metrics.bitwise_equal, 1u);
+    // The same pixel also fails the reference-vs-aiapy bounds, and float32 fast paths' looser ones
+    // (2e-6) accept it: the verdict depends on the row, as it must.
+    EXPECT_EQ(judge_pair("register", p, registered_128().data, Against::aiapy, "reference", "f64", missing_128()).judgement.verdict,
+              Verdict::failed);
+    EXPECT_EQ(judge_pair("register", p, registered_128().data, Against::reference, "cuda", "f32", missing_128()).judgement.verdict,
+              Verdict::passed);
+}
+
+TEST(PlantedErrors, OnePixelShiftFailsOnMaxAbs) {
+    const Image<double>& t = registered_128().data;
+    Image<double> p(t.rows(), t.cols());
+    for (std::size_t r = 0; r < t.rows(); ++r)
+        for (std::size_t c = 0; c < t.cols(); ++c) p(r, c) = t(r, c == 0 ? 0 : c - 1);
+    const auto v = judge_register(p);
+    EXPECT_EQ(v.judgement.verdict, Verdict::failed);
+    EXPECT_EQ(v.judgement.failing_metric(), "max_abs_over_max");
+    EXPECT_GT(v.measurement.metrics.max_abs_over_max, 1e-3);
+}
+
+TEST(PlantedErrors, NanFailsOnNanMask) {
+    Image<double> p = registered_128().data;
+    p(64, 64) = std::nan("");
+    const auto v = judge_register(p);
+    EXPECT_EQ(v.judgement.verdict, Verdict::failed);
+    EXPECT_EQ(v.judgement.failing_metric(), "nan_mismatch_max");
+    EXPECT_EQ(v.measurement.metrics.nan_mismatch, 1u);
+}
+
+TEST(PlantedErrors, WrongShapeFailsOnShape) {
+    const Image<double>& t = registered_128().data;
+    Image<double> p(t.rows() - 1, t.cols());
+    for (std::size_t r = 0; r < p.rows(); ++r)
+        for (std::size_t c = 0; c < p.cols(); ++c) p(r, c) = t(r, c);
+    const auto v = judge_register(p);
+    EXPECT_EQ(v.judgement.verdict, Verdict::failed);
+    EXPECT_EQ(v.judgement.failing_metric(), "shape_mismatch_max");
+    EXPECT_FALSE(v.measurement.metrics.shape_ok);
+}
+
+TEST(PlantedErrors, FlippedImageFailsOnMaxAbs) {
+    const Image<double>& t = registered_128().data;
+    Image<double> p(t.rows(), t.cols());
+    for (std::size_t r = 0; r < t.rows(); ++r)
+        for (std::size_t c = 0; c < t.cols(); ++c) p(r, c) = t(t.rows() - 1 - r, c);
+    const auto v = judge_register(p);
+    EXPECT_EQ(v.judgement.verdict, Verdict::failed);
+    EXPECT_EQ(v.judgement.failing_metric(), "max_abs_over_max");
+}
+
+TEST(PlantedErrors, OtherStagesFailToo) {
+    // deconvolve's float64 bound (1e-12) on a real output-sized pair; psf's extras (peak position).
+    Image<double> a = registered_128().data, b = a;
+    b.data()[argmax(b)] *= 1 + 1e-6;
+    auto d = judge_pair("deconvolve", b, a, Against::reference, "cpu", "f64");
+    EXPECT_EQ(d.judgement.failing_metric(), "max_abs_over_max");
+    Image<double> psf(64, 64, 0.0), moved(64, 64, 0.0);
+    psf(32, 32) = 1.0;
+    moved(32, 33) = 1.0;
+    EXPECT_EQ(judge_pair("psf", psf, psf, Against::reference, "cpu", "f64").judgement.verdict, Verdict::passed);
+    auto pv = judge_pair("psf", moved, psf, Against::reference, "cpu", "f64");
+    EXPECT_EQ(pv.judgement.verdict, Verdict::failed);
+    EXPECT_EQ(pv.measurement.value("argmax_offset_px"), 1.0);
+}
+
+TEST(PlantedErrors, NothingComparedIsMistrusted) {
+    Image<double> nan(8, 8, std::nan(""));
+    EXPECT_EQ(judge_pair("deconvolve", nan, nan, Against::reference, "cpu", "f64").judgement.verdict, Verdict::mistrusted);
+}
+
+TEST(PlantedErrors, GoldenComparisonFailsOnAPlantedPixel) {
+    // The reference-vs-aiapy path itself: the registered file with one pixel off, vs aiapy's golden.
+    auto g = test::golden_item("0.10.2", "register:aia_171_level1");
+    if (!g) GTEST_SKIP() << "register golden not present";
+    AiaImage out = registered_128();
+    out.data.data()[argmax(out.data)] *= 1 + 1e-6;
+    const auto& in = test::golden_store().input("aia_171_level1");
+    const auto gc = register_vs_golden(in, &out, nullptr, *g, test::golden_store());
+    const auto j = judge(gc.measurement, "register", Against::aiapy, "reference", "f64");
+    EXPECT_EQ(j.verdict, Verdict::failed);
+    EXPECT_EQ(j.failing_metric(), "max_abs_over_max");
+    EXPECT_EQ(gc.measurement.value("sha256_equal"), 0.0);
+    const auto ok = register_vs_golden(in, &registered_128(), nullptr, *g, test::golden_store());
+    EXPECT_EQ(judge(ok.measurement, "register", Against::aiapy, "reference", "f64").verdict, Verdict::passed);
+}
+
+// ---- the tolerance table and the baseline gate ---------------------------------------------------
+
+TEST(Tolerances, EveryRowHasAReasonAndAFiniteBound) {
+    for (const auto& t : tolerance_table()) {
+        EXPECT_FALSE(t.reason.empty()) << t.stage << "/" << t.metric;
+        EXPECT_TRUE(std::isfinite(t.bound) && t.bound >= 0) << t.stage << "/" << t.metric;
+    }
+    // Structural rows first, then the stage's; the most specific row wins.
+    const auto f = tolerances_for("deconvolve", Against::reference, "cuda", "f32");
+    ASSERT_GE(f.size(), 4u);
+    EXPECT_EQ(f[0]->metric, "shape_mismatch_max");
+    bool max_found = false;
+    for (const auto* t : f)
+        if (t->metric == "max_abs_over_max") {
+            max_found = true;
+            EXPECT_EQ(t->bound, 5e-6);
+        }
+    EXPECT_TRUE(max_found);
+    EXPECT_EQ(tolerance("psf", "max_abs_over_max", Against::aiapy).bound, 1e-12);
+    EXPECT_THROW(tolerance("psf", "no_such_metric", Against::aiapy), std::out_of_range);
+}
+
+TEST(BaselineGate, GrowthAboveTheFloorFailsNamingTheMetric) {
+    ResultRow base;
+    base.stage = "psf", base.backend = "reference", base.precision = "f64", base.case_name = "psf-171", base.against = "aiapy-0.10.2";
+    base.verdict = Verdict::passed;
+    base.metrics.shape_ok = true;
+    base.metrics.max_abs_over_max = 1e-16;
+    base.extra = {{"sum_minus_1", 1e-13}};
+    const Baseline b({base});
+    auto judged = [&](double max_rel, double sum) {
+        Measurement m;
+        m.metrics.shape_ok = true;
+        m.metrics.compared = 10;
+        m.metrics.max_abs_over_max = max_rel;
+        m.set("sum_minus_1", sum);
+        return judge(m, "psf", Against::aiapy, "reference", "f64");
+    };
+    // sum_minus_1 ×4 and above the 1e-14 floor: a regression although within its 1e-12 bound.
+    auto r = b.check(base, judged(1e-16, 4e-13));
+    ASSERT_TRUE(r.has_value());
+    ASSERT_EQ(r->size(), 1u);
+    EXPECT_EQ((*r)[0].metric, "sum_minus_1");
+    // max|Δ|/max ×50 but below the floor: round-off noise, not a regression; ×1.5: not either.
+    EXPECT_TRUE(b.check(base, judged(5e-15, 1.5e-13))->empty());
+    ResultRow other = base;
+    other.case_name = "psf-94";
+    EXPECT_FALSE(b.check(other, judged(1, 1)).has_value());
+}
+
+// ---- the case list --------------------------------------------------------------------------------
+
+TEST(CaseList, QuickIsASubsetAndUnknownNamesAreUsageErrors) {
+    const fs::path root = test::testdata().parent_path();
+    test::ScratchDir extra;
+    fs::copy_file(test::real_file("aia_171_level1.fits"), extra / "my_extra_file.fits");
+    const CaseList list = load_case_list(root / "validate" / "cases.json", root, extra.path());
+    const auto quick = select_cases(list, {"quick"});
+    const auto full = select_cases(list, {"full"});
+    EXPECT_GT(quick.size(), 5u);
+    EXPECT_GT(full.size(), quick.size());
+    for (const char* stage : kStages)
+        EXPECT_TRUE(std::any_of(quick.begin(), quick.end(), [&](const Case* c) { return c->stage == stage; })) << stage;
+    // The extra real file becomes cases of its own (fast backends vs the reference), in full only.
+    EXPECT_TRUE(std::any_of(full.begin(), full.end(), [](const Case* c) { return c->name == "file-my_extra_file-register"; }));
+    EXPECT_EQ(select_cases(list, {"psf-171", "register-aia_171_level1"}).size(), 2u);
+    try {
+        (void)select_cases(list, {"psf-999"});
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.exit_code(), 2);
+        EXPECT_NE(std::string(e.what()).find("psf-999"), std::string::npos);
+    }
+}
+
+// ---- the runner with a planted backend --------------------------------------------------------------
+
+namespace {
+// A backend that registers like the reference but moves one pixel by 1e-6 relative.
+class PlantedBackend final : public Backend {
+public:
+    std::string_view name() const override { return "planted"; }
+    bool supports(Precision) const override { return true; }
+    Image<double> psf(const PsfRequest& r, const StageOptions&) override { return ref_->psf(r, {}); }
+    Image<double> deconvolve(const Image<double>& i, const Image<double>& p, const DeconvolveRequest& r, const StageOptions&) override {
+        return ref_->deconvolve(i, p, r, {});
+    }
+    AiaImage register_image(const AiaImage& img, const RegisterRequest& r, const StageOptions&) override {
+        AiaImage out = ref_->register_image(img, r, {});
+        out.data.data()[argmax(out.data)] *= 1 + 1e-6;
+        return out;
+    }
+
+private:
+    std::unique_ptr<Backend> ref_ = reference::make_backend();
+};
+std::unique_ptr<Backend> make_planted() { return std::make_unique<PlantedBackend>(); }
+Availability planted_probe() { return {true, "planted: available (test backend)"}; }
+Availability absent_probe() { return {false, "absent: not here (test backend)"}; }
+std::unique_ptr<Backend> make_none() { return nullptr; }
+const BackendEntry kTestBackends[] = {
+    {"reference", "the reference", &reference::probe, &reference::make_backend},
+    {"planted", "one pixel off", &planted_probe, &make_planted},
+    {"absent", "never available", &absent_probe, &make_none},
+};
+}  // namespace
+
+TEST(Runner, PlantedBackendFailsWithReproAndDumpsAbsentOneIsSkipped) {
+    const fs::path root = test::testdata().parent_path();
+    const CaseList list = load_case_list(root / "validate" / "cases.json", root, {});
+    test::ScratchDir out;
+    RunOptions opt;
+    opt.backends = {"reference", "planted", "absent"};
+    opt.precisions = {"f64"};
+    opt.out_dir = out.path();
+    opt.registry = kTestBackends;
+    Runner runner(test::golden_store(), ReferenceCache(), opt);
+    const auto rows = runner.run(select_cases(list, {"register-aia_171_level1", "synthetic-delta-psf"}));
+    int planted_failed = 0, absent_skipped = 0, passed = 0;
+    for (const auto& r : rows) {
+        SCOPED_TRACE(r.backend + " " + r.case_name + " " + r.against);
+        if (r.backend == "absent") {
+            EXPECT_EQ(r.verdict, Verdict::skipped);
+            EXPECT_EQ(r.skip_reason, "absent: not here (test backend)");
+            ++absent_skipped;
+        } else if (r.backend == "planted" && r.stage == "register") {
+            EXPECT_EQ(r.verdict, Verdict::failed);
+            EXPECT_EQ(r.bound_metric, "max_abs_over_max");
+            EXPECT_NE(r.repro.find("--cases register-aia_171_level1 --stages register --backends planted --precision f64"), std::string::npos);
+            ASSERT_EQ(r.artifacts.size(), 3u);
+            std::vector<report::ArtifactRole> roles;
+            for (const auto& a : r.artifacts) {
+                EXPECT_TRUE(fs::is_regular_file(out.path() / a)) << a;
+                roles.push_back(report::artifact_role(a));
+            }
+            EXPECT_EQ(roles, (std::vector{report::ArtifactRole::output, report::ArtifactRole::reference, report::ArtifactRole::difference}));
+            const Image<double> diff = read_fits((out.path() / r.artifacts[2]).string()).data;
+            std::size_t nonzero = 0;
+            for (double v : diff.pixels()) nonzero += v != 0;
+            EXPECT_EQ(nonzero, 1u);
+            ++planted_failed;
+        } else {
+            EXPECT_EQ(r.verdict, Verdict::passed) << result_text(r);
+            EXPECT_GT(r.peak_rss_mib, 0);
+            ++passed;
+        }
+    }
+    EXPECT_EQ(planted_failed, 1);
+    EXPECT_EQ(absent_skipped, 2);
+    EXPECT_GE(passed, 3);  // reference vs aiapy (0.10.2, 0.12.1 when present), delta PSF (reference and planted)
+}
+
+// ---- the command line -------------------------------------------------------------------------------
+
+TEST(ValidateCli, ExitCodesRowsAndTheBaselineGate) {
+    test::ScratchDir dir;
+    const std::string cache = (dir / "cache").string(), out = (dir / "out").string();
+    // Usage errors: 2.
+    EXPECT_EQ(test::run_aiaccel({"validate", "--cases", "no-such-case", "--out", out}).exit_code, 2);
+    EXPECT_EQ(test::run_aiaccel({"validate", "--backends", "gpu", "--out", out}).exit_code, 2);
+    EXPECT_EQ(test::run_aiaccel({"validate", "--precision", "f16", "--out", out}).exit_code, 2);
+    EXPECT_EQ(test::run_aiaccel({"validate", "--baseline", (dir / "absent.json").string(), "--out", out}).exit_code, 2);
+
+    // A clean run: 0, a live table with PASSED and SKIPPED (with the probe's reason), rows.json.
+    auto ok = test::run_aiaccel({"validate", "--cases", "psf-171,synthetic-identity-register", "--out", out, "--cache", cache});
+    ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+    EXPECT_NE(ok.out.find("PASSED"), std::string::npos);
+    EXPECT_NE(ok.out.find("SKIPPED  psf        cpu"), std::string::npos) << ok.out;
+    EXPECT_NE(ok.out.find("cpu: not built yet"), std::string::npos);
+    EXPECT_EQ(ok.out.find("FAILED "), std::string::npos);
+    std::ifstream rows_in(dir / "out" / "rows.json");
+    nlohmann::json doc = nlohmann::json::parse(rows_in);
+    ASSERT_GE(doc.at("rows").size(), 4u);
+    bool have_psf = false;
+    for (auto& row : doc["rows"]) {
+        if (row.at("verdict") == "SKIPPED") continue;
+        EXPECT_GT(row.at("time_s").get<double>(), 0);
+        EXPECT_GT(row.at("peak_rss_mib").get<double>(), 0);
+        if (row.at("case") == "psf-171" && row.at("against") == "aiapy-0.10.2") {
+            have_psf = true;
+            // Plant the baseline: |ΣP − 1| was 4× smaller, and the check is within its tolerance.
+            for (auto& [k, v] : row["metrics"].items())
+                if (k == "sum_minus_1") v = v.get<double>() / 4;
+        }
+    }
+    if (!have_psf) GTEST_SKIP() << "PSF golden not present";
+    const fs::path baseline = dir / "baseline.json";
+    std::ofstream(baseline) << doc.dump();
+
+    // The same run against that baseline: 1, naming the metric; the reference comes from the cache.
+    auto gate = test::run_aiaccel({"validate", "--cases", "psf-171", "--backends", "reference", "--out", out, "--cache", cache, "--baseline",
+                                   baseline.string()});
+    EXPECT_EQ(gate.exit_code, 1) << gate.out << gate.err;
+    EXPECT_NE(gate.out.find("FAILED   psf"), std::string::npos) << gate.out;
+    EXPECT_NE(gate.out.find("sum_minus_1 grew"), std::string::npos) << gate.out;
+    EXPECT_NE(gate.out.find("(reference cached)"), std::string::npos) << gate.out;
+    EXPECT_NE(gate.out.find("repro: "), std::string::npos);
+    EXPECT_NE(gate.out.find("--cases psf-171 --stages psf --backends reference --precision f64"), std::string::npos);
+    // Its dumps are there, named for `aiaccel report`, which renders them.
+    EXPECT_NE(gate.out.find("-output.fits"), std::string::npos);
+    auto rep = test::run_aiaccel({"report", (dir / "out" / "rows.json").string(), "-o", (dir / "report").string()});
+    EXPECT_EQ(rep.exit_code, 0) << rep.err;
+    std::ifstream html(dir / "report" / "index.html");
+    const std::string page((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+    EXPECT_NE(page.find("difference map"), std::string::npos);
+}

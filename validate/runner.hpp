@@ -1,0 +1,74 @@
+// The case runner of `aiaccel validate` (benchdnn's model, DESIGN.md): for each case × stage ×
+// backend × precision it runs the stage, compares the result (the reference with the aiapy goldens
+// of each version; a fast backend with the reference; every backend with the exact answer of a
+// synthetic case), judges it with the tolerance table, applies the baseline gate, and emits one
+// result row — with wall time, peak memory, the command that reproduces it and, for a failure, FITS
+// dumps of both outputs and their difference named for `aiaccel report` (…-output.fits,
+// …-reference.fits, …-diff.fits). A backend that is not available here gives SKIPPED rows with its
+// probe's reason, never PASSED.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/backend.hpp"
+#include "validate/baseline.hpp"
+#include "validate/case_list.hpp"
+#include "validate/golden_store.hpp"
+#include "validate/reference_runs.hpp"
+#include "validate/result_row.hpp"
+#include "validate/synthetic_cases.hpp"
+
+namespace aiaccel::validate {
+
+struct RunOptions {
+    std::vector<std::string> backends = {"reference", "cpu", "cuda"};
+    std::vector<std::string> stages = {"psf", "deconvolve", "register", "prep"};
+    std::vector<std::string> precisions = {"f64", "f32"};
+    std::filesystem::path out_dir = "validate-out";  // failure dumps go to <out_dir>/failures/
+    // The command every repro line starts with, including the options that must be repeated (e.g.
+    // "/path/aiaccel validate --data DIR"); the case, stage, backend and precision are appended.
+    std::string repro_prefix = "aiaccel validate";
+    std::span<const BackendEntry> registry;  // empty: validate::all_backends()
+    const Baseline* baseline = nullptr;      // the regression gate, when given
+    std::function<void(const std::string&)> log;  // progress lines (long computations)
+};
+
+// One line for a live table: the shown check ("max|Δ|/max 1.08e-17 ≤ 1e-12"), or the skip reason.
+std::string result_text(const ResultRow& r);
+
+class Runner {
+public:
+    Runner(const GoldenStore& store, ReferenceCache cache, RunOptions opt);
+    ~Runner();
+
+    // Every row of the selected cases, in case order; `on_row` sees each row when it is decided.
+    std::vector<ResultRow> run(const std::vector<const Case*>& cases, const std::function<void(const ResultRow&)>& on_row = {});
+
+private:
+    struct Ctx;
+    void reference_rows(const Case& c, Ctx& ctx);
+    void fast_rows(const Case& c, const std::string& backend, const std::string& precision, Ctx& ctx);
+    ResultRow golden_row(const Case& c, const std::string& version);
+    ResultRow prep_row(const Case& c, const std::string& version);
+    ResultRow exact_row(const Case& c, Backend& be, const std::string& backend, const std::string& precision);
+    ResultRow versus_reference_row(const Case& c, Backend& be, const std::string& backend, const std::string& precision);
+    ResultRow new_row(const Case& c, const std::string& backend, const std::string& precision, const std::string& against);
+    void finish(ResultRow& row, const Measurement& m, Against against, const Image<double>* output, const Image<double>* ref);
+    std::string dump(const ResultRow& row, const std::string& role, const Image<double>& img);
+    const SyntheticCase& synthetic(const Case& c);
+    const BackendEntry* entry(const std::string& name) const;
+
+    const GoldenStore& store_;
+    RunOptions opt_;
+    ReferenceRuns runs_;
+    MachineInfo machine_;
+    std::map<std::string, std::unique_ptr<SyntheticCase>> synthetic_;
+};
+
+}  // namespace aiaccel::validate

@@ -1,0 +1,93 @@
+// Synthetic cases with exact answers (see synthetic_cases.hpp).
+#include "validate/synthetic_cases.hpp"
+
+#include <cmath>
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+namespace aiaccel::validate {
+namespace {
+
+// A positive image with structure: a disk, a ramp and isolated spots.
+Image<double> scene(std::size_t n) {
+    Image<double> img(n, n);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            const double r = std::hypot(double(i) - double(n) / 2.0, double(j) - double(n) / 2.0);
+            img(i, j) = (r < double(n) / 3.0 ? 100.0 : 5.0) + double((i * 31 + j * 17) % 23) + ((i % 16 == 3 && j % 16 == 5) ? 500.0 : 0.0);
+        }
+    return img;
+}
+
+Image<double> gaussian_psf(std::size_t n, double sigma) {  // centred at [n/2, n/2], sums to 1
+    Image<double> p(n, n);
+    double s = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            const double di = double(i) - double(n / 2), dj = double(j) - double(n / 2);
+            s += p(i, j) = std::exp(-(di * di + dj * dj) / (2 * sigma * sigma));
+        }
+    for (double& v : p.pixels()) v /= s;
+    return p;
+}
+
+// A level-1 171 Å map: helioprojective TAN in arcsec, observer at 1 AU, Sun radius 959.6″.
+AiaImage helio_map(std::size_t n, double cdelt, double crota2, const std::string& name) {
+    AiaImage m;
+    m.path = name;
+    m.dtype = PixelType::f64;
+    FitsHeader& h = m.header;
+    h.set_string("INSTRUME", "AIA_3");
+    h.set_double("WAVELNTH", 171);
+    h.set_string("CTYPE1", "HPLN-TAN");
+    h.set_string("CTYPE2", "HPLT-TAN");
+    h.set_string("CUNIT1", "arcsec");
+    h.set_string("CUNIT2", "arcsec");
+    h.set_double("CDELT1", cdelt);
+    h.set_double("CDELT2", cdelt);
+    h.set_double("CRPIX1", (double(n) + 1) / 2);
+    h.set_double("CRPIX2", (double(n) + 1) / 2);
+    h.set_double("CRVAL1", 0.0);
+    h.set_double("CRVAL2", 0.0);
+    h.set_double("CROTA2", crota2);
+    h.set_double("DSUN_OBS", 1.496e11);
+    h.set_double("HGLN_OBS", 0.0);
+    h.set_double("HGLT_OBS", 0.0);
+    h.set_double("RSUN_REF", 696000000.0);
+    h.set_double("RSUN_OBS", 959.6);
+    h.set_double("LVL_NUM", 1.0);
+    m.data = scene(n);
+    return m;
+}
+
+}  // namespace
+
+SyntheticCase make_synthetic(const Case& c) {
+    const auto n = std::size_t(c.size);
+    SyntheticCase s;
+    if (c.stage == "deconvolve" && c.synthetic == "delta_psf") {
+        s.input.path = c.name;
+        s.input.data = scene(n);
+        s.psf = Image<double>(n, n, 0.0);
+        s.psf(n / 2, n / 2) = 1.0;
+        s.expected = s.input.data;
+    } else if (c.stage == "deconvolve" && c.synthetic == "constant") {
+        s.input.path = c.name;
+        s.input.data = Image<double>(n, n, c.value);
+        s.psf = gaussian_psf(n, 1.5);
+        s.expected = s.input.data;
+    } else if (c.stage == "register" && c.synthetic == "identity") {
+        s.input = helio_map(n, 32 * 0.6, 0.0, c.name);  // 128² × 19.2″: the disk (1919″ across) fits
+        s.expected = s.input.data;
+    } else if (c.stage == "register" && c.synthetic == "constant") {
+        s.input = helio_map(n, 19.0, 30.0, c.name);
+        for (double& v : s.input.data.pixels()) v = c.value;
+        s.expected = s.input.data;
+    } else {
+        throw Error(ErrorKind::usage, fmt::format("case {}: no synthetic '{}' case for stage {}", c.name, c.synthetic, c.stage));
+    }
+    return s;
+}
+
+}  // namespace aiaccel::validate
