@@ -8,7 +8,7 @@
 
 namespace aiaccel::validate {
 namespace {
-constexpr std::array<Tolerance, 9> kTable = {{
+constexpr std::array<Tolerance, 17> kTable = {{
     {"psf", "max_abs_over_max", Against::aiapy, "reference", "f64", 1e-12,
      "FFTW vs numpy pocketfft round-off in the three 4096² FFTs (~1e-16 measured); exp/sin/sum reproduced"},
     {"psf", "sum_minus_1", Against::aiapy, "reference", "f64", 1e-12,
@@ -27,6 +27,23 @@ constexpr std::array<Tolerance, 9> kTable = {{
      "header floats (CRPIX, PC, CDELT) from the same double arithmetic; BLAS dot/inv ulps"},
     {"calibrate", "factor_rel", Against::aiapy, "reference", "f64", 4.5e-16,
      "one cubic polynomial and one ratio in double: 2 ε64"},
+    // Fast CPU backend against the reference (ALGORITHMS.md §8, "fast vs reference"; issue #6).
+    {"psf_component", "max_abs_over_max", Against::reference, "cpu", "f64", 1e-15,
+     "same exp/sin per Gaussian, exact windowing; only ΣS, ΣC summed in another order (≤ a few ulp)"},
+    {"psf", "max_abs_over_max", Against::reference, "cpu", "f64", 1e-13,
+     "r2c/c2r FFTW (threads, FFTW_MEASURE plans) vs three complex FFTs: float64 FFT round-off only"},
+    {"psf", "sum_minus_1", Against::reference, "cpu", "f64", 1e-12,
+     "|ΣP−1|: abs() of the FFT round-off floor summed over 16.8 M pixels, as for the reference"},
+    {"psf", "max_abs_over_max", Against::reference, "cpu", "f32", 3e-7,
+     "float64 PSF rounded once to float32 (½ ulp = 6e-8 of each value) for float32 deconvolution"},
+    {"psf", "sum_minus_1", Against::reference, "cpu", "f32", 1e-3,
+     "float64 PSF rounded to float32: Σ of 16.8 M roundings of ≤ 6e-8 relative each (§8: f32 |ΣP−1| ≤ 1e-3)"},
+    {"deconvolve", "max_abs_over_max", Against::reference, "cpu", "f64", 1e-11,
+     "another float64 FFT factorisation (FFTW threads/MEASURE) and H prescaled: round-off over 100 transforms"},
+    {"deconvolve", "max_abs_over_max", Against::reference, "cpu", "f32", 5e-6,
+     "float32 FFTs and pointwise steps over 25 RL iterations (5.7e-7 measured on synthetic 4096², ×10)"},
+    {"deconvolve", "rel_l2", Against::reference, "cpu", "f32", 2e-6,
+     "float32 FFTs and pointwise steps over 25 RL iterations, L2 (2.5e-7 measured on synthetic 4096², ×10)"},
 }};
 }  // namespace
 
