@@ -2,6 +2,9 @@
 // (fftwf_*), FFTW's threads initialised once, a process-wide planner lock (FFTW's planner is not
 // thread-safe), aligned buffers, and the planner effort (FFTW_MEASURE by default;
 // AIACCEL_FFTW_PLANNER=estimate picks FFTW_ESTIMATE, whose plans do not depend on timing).
+// AIACCEL_FFTW_WISDOM=FILE: wisdom is imported from FILE before the first plan (if it exists) and
+// written back after each new plan, so FFTW_MEASURE runs once per machine and later runs reuse
+// the same plans (hence the same round-off).
 #pragma once
 
 #include <fftw3.h>
@@ -16,6 +19,7 @@ namespace aiaccel::cpu {
 std::mutex& fftw_planner_mutex();
 void fftw_threads_init_once();   // fftw_init_threads + fftwf_init_threads, once per process
 unsigned fftw_planner_flags();   // FFTW_MEASURE unless AIACCEL_FFTW_PLANNER=estimate
+bool fftw_wisdom_enabled();      // AIACCEL_FFTW_WISDOM is set
 
 template <class T> struct Fftw;
 template <> struct Fftw<double> {
@@ -56,7 +60,7 @@ FftwBuffer<T, E> fftw_buffer(std::size_t n);  // SIMD-aligned, throws Error(inte
 template <class T>
 class RealFftPlans {
 public:
-    RealFftPlans(std::size_t rows, std::size_t cols, int threads);
+    RealFftPlans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags);
     ~RealFftPlans();
     RealFftPlans(const RealFftPlans&) = delete;
     RealFftPlans& operator=(const RealFftPlans&) = delete;
@@ -73,8 +77,13 @@ private:
     typename Fftw<T>::plan fwd_{}, inv_{};
 };
 
-// The plans for (T, rows, cols, threads), made on first use and kept for the life of the process.
+// The plans for (T, rows, cols, threads, flags), made on first use and kept for the life of the
+// process. flags default: fftw_planner_flags().
 template <class T>
-const RealFftPlans<T>& cached_plans(std::size_t rows, std::size_t cols, int threads);
+const RealFftPlans<T>& cached_plans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags);
+template <class T>
+const RealFftPlans<T>& cached_plans(std::size_t rows, std::size_t cols, int threads) {
+    return cached_plans<T>(rows, cols, threads, fftw_planner_flags());
+}
 
 }  // namespace aiaccel::cpu

@@ -7,7 +7,7 @@
 //    pixel sees the same additions in the same order for any thread count;
 //  * the composite P[k] = |(A ⊛ B)[(n/2 − k) mod n]| / n²·n² is one circular convolution: r2c(A),
 //    r2c(B), product, c2r — three real transforms (≈ 1.5 complex ones) instead of aiapy's three
-//    complex 4096² FFTs; FFTW threads.
+//    complex 4096² FFTs; FFTW threads (plan effort: see psf_combine_cpu).
 #include "fast/cpu/psf_cpu.hpp"
 
 #include <algorithm>
@@ -161,7 +161,11 @@ Image<double> psf_combine_cpu(const Image<double>& entrance, const Image<double>
     const std::size_t n = entrance.rows();
     if (entrance.cols() != n || focal.rows() != n || focal.cols() != n || n % 2)
         throw Error(ErrorKind::internal, "cpu psf: components must be square, of one even size");
-    const RealFftPlans<double>& plans = cached_plans<double>(n, n, threads);
+    // Three transforms per PSF: without stored wisdom FFTW_MEASURE would spend longer planning 4096²
+    // (~9 s here) than it saves, so FFTW_ESTIMATE (ms, deterministic); with AIACCEL_FFTW_WISDOM the
+    // measured plans come from the file after the first run.
+    const unsigned flags = fftw_wisdom_enabled() ? fftw_planner_flags() : unsigned(FFTW_ESTIMATE);
+    const RealFftPlans<double>& plans = cached_plans<double>(n, n, threads, flags);
     const std::size_t hc = plans.half_cols(), ns = n * hc;
     auto fa = fftw_buffer<double, std::complex<double>>(ns), fb = fftw_buffer<double, std::complex<double>>(ns);
     auto real = fftw_buffer<double, double>(n * n);
