@@ -11,6 +11,7 @@
 #include "fast/cpu/deconvolve_cpu.hpp"
 
 #include <complex>
+#include <type_traits>
 #include <fmt/format.h>
 
 #include "core/error.hpp"
@@ -59,8 +60,10 @@ Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& ps
     Image<T> u = img;
     if (iterations == 0) return u.template cast<double>();
 
-    // H/(rows·cols) in float64, rounded once to T.
-    const RealFftPlans<double>& p64 = cached_plans<double>(rows, cols, threads);
+    // H/(rows·cols) in float64, rounded once to T. For float32 runs this float64 transform is a one-off:
+    // FFTW_ESTIMATE unless stored wisdom makes measured plans free.
+    const unsigned h_flags = std::is_same_v<T, double> || fftw_wisdom_enabled() ? fftw_planner_flags() : unsigned(FFTW_ESTIMATE);
+    const RealFftPlans<double>& p64 = cached_plans<double>(rows, cols, threads, h_flags);
     const std::size_t ns = rows * p64.half_cols();
     auto H = fftw_buffer<T, std::complex<T>>(ns);
     {
