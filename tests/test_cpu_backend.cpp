@@ -101,15 +101,23 @@ TEST(CpuPsf, WindowedComponentEqualsDenseBitwise) {
     }
 }
 
+// Both aiapy versions' formulas, default and preflight core widths, two channels.
 TEST(CpuPsf, ComponentsMatchReference) {
-    for (auto [ours, theirs] : {std::pair{cpu::Component::entrance, reference::PsfComponent::entrance},
-                                std::pair{cpu::Component::focal_plane, reference::PsfComponent::focal_plane}}) {
-        Image<double> a = cpu::psf_component_cpu(cpu::mesh_params(171, false), ours, all_orders(), AiapyVersion::v0_10_2, 4096, true, 2);
-        Image<double> r = reference::psf_component(171, theirs);
-        auto m = validate::compare(a, r);
-        std::printf("[accuracy] psf component %d cpu f64 vs reference: %s\n", int(ours), m.summary().c_str());
-        EXPECT_LE(m.max_abs_over_max, bound("psf_component", "max_abs_over_max", "f64")) << m.summary();
-    }
+    struct Case { int channel; bool preflight; AiapyVersion v; };
+    for (Case c : {Case{171, false, AiapyVersion::v0_10_2}, Case{171, false, AiapyVersion::v0_12_1}, Case{193, true, AiapyVersion::v0_10_2},
+                   Case{335, true, AiapyVersion::v0_12_1}})
+        for (auto [ours, theirs] : {std::pair{cpu::Component::entrance, reference::PsfComponent::entrance},
+                                    std::pair{cpu::Component::focal_plane, reference::PsfComponent::focal_plane}}) {
+            Image<double> a = cpu::psf_component_cpu(cpu::mesh_params(c.channel, c.preflight), ours, all_orders(), c.v, 4096, true, 2);
+            reference::PsfOptions ro;
+            ro.use_preflight_core = c.preflight;
+            ro.version = c.v;
+            Image<double> r = reference::psf_component(c.channel, theirs, ro);
+            auto m = validate::compare(a, r);
+            std::printf("[accuracy] psf component %d, %d Å, preflight %d, aiapy %s: cpu f64 vs reference: %s\n", int(ours), c.channel,
+                        int(c.preflight), std::string(to_string(c.v)).c_str(), m.summary().c_str());
+            EXPECT_LE(m.max_abs_over_max, bound("psf_component", "max_abs_over_max", "f64")) << m.summary();
+        }
 }
 
 TEST(CpuPsf, Channel171MatchesReferenceF64AndF32) {
