@@ -24,6 +24,24 @@ void require_reference_backend(const std::string& backend) {
         throw Error(ErrorKind::usage, fmt::format("--backend {}: this command runs only the reference backend so far", backend));
 }
 
+void add_stage_options(CLI::App* cmd, StageArgs& s) {
+    cmd->add_option("--precision", s.precision, "Compute precision: f64 or f32 (f32: cpu backend; the PSF itself is always float64)")
+        ->default_val("f64");
+    cmd->add_option("--threads", s.threads, "Threads for the fast backends (0: all hardware threads)")->default_val(0)
+        ->check(CLI::NonNegativeNumber);
+}
+
+std::unique_ptr<Backend> make_stage_backend(const std::string& backend, const StageArgs& s, StageOptions& opt) {
+    auto p = parse_precision(s.precision);
+    if (!p) throw Error(ErrorKind::usage, fmt::format("--precision {}: expected f64 or f32", s.precision));
+    auto b = validate::make_available_backend(backend);
+    if (!b->supports(*p))
+        throw Error(ErrorKind::usage, fmt::format("--backend {} does not compute in {} (--precision)", backend, s.precision));
+    opt.precision = *p;
+    opt.threads = s.threads;
+    return b;
+}
+
 void check_output_path(const fs::path& out, const std::vector<std::string>& inputs) {
     std::error_code ec;
     fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();

@@ -6,12 +6,22 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <memory>
+
+#include "core/backend.hpp"
 
 namespace aiaccel::cli {
 
 // --backend option; only "reference" exists until the fast backends land.
 void add_backend_option(CLI::App* cmd, std::string& backend);
 void require_reference_backend(const std::string& backend);
+
+// --precision f64|f32 and --threads N for the commands that run through the Backend seam.
+struct StageArgs { std::string precision = "f64"; int threads = 0; };
+void add_stage_options(CLI::App* cmd, StageArgs& s);
+// The backend named by --backend (available here, else a usage error saying why), checked to
+// support the requested precision; fills `opt`.
+std::unique_ptr<Backend> make_stage_backend(const std::string& backend, const StageArgs& s, StageOptions& opt);
 
 // Refuses to overwrite an input file and checks the output folder exists (before any work is done).
 void check_output_path(const std::filesystem::path& out, const std::vector<std::string>& inputs = {});

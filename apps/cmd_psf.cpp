@@ -11,13 +11,13 @@
 
 namespace aiaccel::cli {
 
-FitsHeader psf_header(int channel, const reference::PsfOptions& opt) {
+FitsHeader psf_header(int channel, const reference::PsfOptions& opt, const std::string& backend) {
     FitsHeader h;
     h.set_int("WAVELNTH", channel, "[angstrom] AIA channel of this PSF");
     h.set_string("WAVEUNIT", "angstrom");
     h.set_bool("PREFLTCR", opt.use_preflight_core, "aiapy use_preflightcore");
     h.set_string("PSFFORM", std::string(to_string(opt.version)), "aiapy release whose formulas were used");
-    h.set_string("PSFBKND", "reference", "aiaccel backend");
+    h.set_string("PSFBKND", backend, "aiaccel backend");
     h.add_comment("AIA point spread function (entrance + focal-plane mesh diffraction), peak at 0-based [2048, 2048].");
     return h;
 }
@@ -25,15 +25,17 @@ FitsHeader psf_header(int channel, const reference::PsfOptions& opt) {
 void add_psf(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("psf", "Compute the 4096x4096 point spread function of an AIA EUV channel\n"
                                           "(aiapy.psf.psf / calculate_psf) and write it as a float64 FITS image.");
-    struct Args { int channel = 0; bool preflight = false; std::string out, backend, version = "0.10.2"; };
+    struct Args { int channel = 0; bool preflight = false; std::string out, backend, version = "0.10.2"; StageArgs stage; };
     auto a = std::make_shared<Args>();
     cmd->add_option("-c,--channel", a->channel, fmt::format("EUV channel in Å: {}", euv_channels_text()))->required();
     cmd->add_flag("--preflight-core", a->preflight, "Use the pre-flight core width (aiapy use_preflightcore=True)");
     cmd->add_option("-o,--output", a->out, "Output FITS file")->required();
     cmd->add_option("--aiapy-version", a->version, "Reproduce the formulas of aiapy 0.10.2 or 0.12.1")->default_val("0.10.2");
     add_backend_option(cmd, a->backend);
+    add_stage_options(cmd, a->stage);
     cmd->callback([a, &exit_code] {
-        require_reference_backend(a->backend);
+        StageOptions so;
+        auto backend = make_stage_backend(a->backend, a->stage, so);
         auto v = parse_aiapy_version(a->version);
         if (!v) throw Error(ErrorKind::usage, fmt::format("--aiapy-version {}: expected 0.10.2 or 0.12.1", a->version));
         check_output_path(a->out);
@@ -41,9 +43,9 @@ void add_psf(CLI::App& app, int& exit_code) {
         opt.use_preflight_core = a->preflight;
         opt.version = *v;
         auto t0 = std::chrono::steady_clock::now();
-        fmt::print(stderr, "psf: computing the {} Å PSF (reference backend, aiapy {} formulas)...\n", a->channel, a->version);
-        Image<double> p = reference::psf(a->channel, opt);
-        write_fits(a->out, p, psf_header(a->channel, opt));
+        fmt::print(stderr, "psf: computing the {} Å PSF ({} backend, aiapy {} formulas)...\n", a->channel, a->backend, a->version);
+        Image<double> p = backend->psf({.channel = a->channel, .use_preflight_core = opt.use_preflight_core, .version = opt.version}, so);
+        write_fits(a->out, p, psf_header(a->channel, opt, a->backend));
         fmt::print(stderr, "psf: wrote {} in {:.1f} s\n", a->out, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         exit_code = 0;
     });

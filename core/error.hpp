@@ -15,6 +15,7 @@ enum class ErrorKind {
     bad_value,         // a keyword or pixel value out of range (NaN where forbidden, wrong size)
     write_failed,      // output could not be written (nothing left behind)
     usage,             // bad command-line combination
+    not_implemented,   // a backend that does not (yet) provide this stage or precision
     internal,          // a bug: should never reach a user
 };
 

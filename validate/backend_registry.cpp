@@ -1,5 +1,4 @@
-// Backend registry. The fast CPU backend (issue #6) is listed so that every report shows it; until it
-// is built its probe says so.
+// Backend registry: the explicit list of backends, each with a probe saying whether it runs here.
 #include "validate/backend_registry.hpp"
 #include "core/strings.hpp"
 
@@ -7,13 +6,13 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "fast/cpu/cpu_backend.hpp"
 #include "fast/cuda/cuda_probe.hpp"
 #include "reference/reference_backend.hpp"
 
 namespace aiaccel::validate {
 namespace {
 
-Availability cpu_probe() { return {false, "cpu: not built yet (fast CPU backend, issue #6)"}; }
 std::unique_ptr<Backend> no_backend() { return nullptr; }
 Availability cuda_probe() {
     Availability a = cuda::probe();
@@ -23,7 +22,7 @@ Availability cuda_probe() {
 
 const std::array<BackendEntry, 3> kBackends = {{
     {"reference", "faithful float64 port of aiapy (the ground truth)", &reference::probe, &reference::make_backend},
-    {"cpu", "Highway SIMD + threads + FFTW, float32 and float64", &cpu_probe, &no_backend},
+    {"cpu", "FFTW threads + vectorised loops + threads, float32 and float64", &cpu::probe, &cpu::make_backend},
     {"cuda", "cuFFT + fused kernels on an NVIDIA GPU", &cuda_probe, &no_backend},
 }};
 

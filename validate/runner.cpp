@@ -134,15 +134,23 @@ ResultRow Runner::new_row(const Case& c, const std::string& backend, const std::
     return r;
 }
 
-// Runs `make` for one row; an input that is not there gives SKIPPED, any other error FAILED.
+// Runs `make` for one row; an input that is not there, or a stage the backend does not provide, gives
+// SKIPPED with the reason; any other error FAILED.
 template <class F>
 static ResultRow guarded(ResultRow skeleton, F&& make) {
     try {
         return make();
     } catch (const Error& e) {
-        skeleton.verdict = e.kind() == ErrorKind::unreadable ? Verdict::skipped : Verdict::failed;
-        if (skeleton.verdict == Verdict::skipped) skeleton.skip_reason = std::string("input not available: ") + e.what();
-        else skeleton.notes.push_back(std::string("error: ") + e.what());
+        if (e.kind() == ErrorKind::unreadable) {
+            skeleton.verdict = Verdict::skipped;
+            skeleton.skip_reason = std::string("input not available: ") + e.what();
+        } else if (e.kind() == ErrorKind::not_implemented) {
+            skeleton.verdict = Verdict::skipped;
+            skeleton.skip_reason = e.what();
+        } else {
+            skeleton.verdict = Verdict::failed;
+            skeleton.notes.push_back(std::string("error: ") + e.what());
+        }
     } catch (const std::exception& e) {
         skeleton.verdict = Verdict::failed;
         skeleton.notes.push_back(std::string("internal error: ") + e.what());

@@ -1,0 +1,41 @@
+// Fast CPU backend adapter: forwards psf and deconvolve to psf_cpu / deconvolve_cpu<T>.
+// --threads 0 means std::thread::hardware_concurrency(). register throws Error(unsupported).
+#include "fast/cpu/cpu_backend.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "fast/cpu/deconvolve_cpu.hpp"
+#include "fast/cpu/parallel.hpp"
+#include "fast/cpu/psf_cpu.hpp"
+
+namespace aiaccel::cpu {
+namespace {
+
+class CpuBackend final : public Backend {
+public:
+    std::string_view name() const override { return "cpu"; }
+    bool supports(Precision) const override { return true; }
+    // The PSF is always computed in float64 (ALGORITHMS.md §1.3: a float32 FFT PSF fails the sum
+    // check); f32 callers get it in double storage and cast where they use it.
+    Image<double> psf(const PsfRequest& req, const StageOptions& opt) override {
+        return psf_cpu(req.channel, req.use_preflight_core, req.version, opt.threads);
+    }
+    Image<double> deconvolve(const Image<double>& img, const Image<double>& p, const DeconvolveRequest& req, const StageOptions& opt) override {
+        return opt.precision == Precision::f64 ? deconvolve_cpu<double>(img, p, req.iterations, req.clip_negative, opt.threads)
+                                               : deconvolve_cpu<float>(img, p, req.iterations, req.clip_negative, opt.threads);
+    }
+    AiaImage register_image(const AiaImage&, const RegisterRequest&, const StageOptions&) override {
+        throw Error(ErrorKind::not_implemented, "cpu: register not implemented yet");
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_backend() { return std::make_unique<CpuBackend>(); }
+Availability probe() {
+    return {true, fmt::format("cpu: available (FFTW threads, float64/float32, {} hardware threads; register not implemented yet)",
+                              resolve_threads(0))};
+}
+
+}  // namespace aiaccel::cpu

@@ -1,0 +1,15 @@
+// Fast CPU Richardson–Lucy (aiapy.psf.deconvolve, ALGORITHMS.md §2) in float64 or float32.
+#pragma once
+
+#include "core/image.hpp"
+
+namespace aiaccel::cpu {
+
+// Same contract as reference::deconvolve: `img` and `psf` of one even shape (else Error(bad_value)),
+// negative pixels clipped to 0 when `clip_negative` (NaN stays NaN), `iterations` ≥ 0. T = double or
+// float is the compute precision of the image, the FFTs and the pointwise steps; the PSF transform
+// is taken in float64 and rounded once to T. Returns the estimate in double storage.
+template <class T>
+Image<double> deconvolve_cpu(const Image<double>& img, const Image<double>& psf, int iterations, bool clip_negative, int threads);
+
+}  // namespace aiaccel::cpu

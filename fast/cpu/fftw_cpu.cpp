@@ -1,0 +1,118 @@
+// FFTW glue for the fast CPU backend (see fftw_cpu.hpp).
+#include "fast/cpu/fftw_cpu.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <tuple>
+#include <string>
+
+#include "core/error.hpp"
+
+namespace aiaccel::cpu {
+
+std::mutex& fftw_planner_mutex() {
+    static std::mutex m;
+    return m;
+}
+
+void fftw_threads_init_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (!fftw_init_threads() || !fftwf_init_threads()) throw Error(ErrorKind::internal, "cpu: FFTW threads failed to initialise");
+    });
+}
+
+unsigned fftw_planner_flags() {
+    const char* e = std::getenv("AIACCEL_FFTW_PLANNER");
+    if (e && std::string(e) == "estimate") return FFTW_ESTIMATE;
+    return FFTW_MEASURE;
+}
+
+namespace {
+const char* wisdom_file() {
+    const char* w = std::getenv("AIACCEL_FFTW_WISDOM");
+    return w && *w ? w : nullptr;
+}
+// Called with the planner lock held.
+void import_wisdom_once() {
+    static bool done = false;
+    if (done) return;
+    done = true;
+    if (const char* w = wisdom_file()) {  // a missing or unreadable file just means no wisdom yet
+        (void)fftw_import_wisdom_from_filename(w);
+        (void)fftwf_import_wisdom_from_filename((std::string(w) + ".f32").c_str());
+    }
+}
+// Written to a temporary name and renamed, so a reader never sees half a wisdom file.
+void export_wisdom() {
+    if (const char* w = wisdom_file()) {
+        const std::string f64 = w, f32 = f64 + ".f32";
+        if (fftw_export_wisdom_to_filename((f64 + ".tmp").c_str())) (void)std::rename((f64 + ".tmp").c_str(), f64.c_str());
+        if (fftwf_export_wisdom_to_filename((f32 + ".tmp").c_str())) (void)std::rename((f32 + ".tmp").c_str(), f32.c_str());
+    }
+}
+}  // namespace
+
+bool fftw_wisdom_enabled() { return wisdom_file() != nullptr; }
+
+template <class T, class E>
+FftwBuffer<T, E> fftw_buffer(std::size_t n) {
+    auto* p = static_cast<E*>(Fftw<T>::malloc(sizeof(E) * n));
+    if (!p) throw Error(ErrorKind::internal, "cpu: out of memory for FFT buffers");
+    return FftwBuffer<T, E>(p);
+}
+template FftwBuffer<double, double> fftw_buffer<double, double>(std::size_t);
+template FftwBuffer<double, std::complex<double>> fftw_buffer<double, std::complex<double>>(std::size_t);
+template FftwBuffer<float, float> fftw_buffer<float, float>(std::size_t);
+template FftwBuffer<float, std::complex<float>> fftw_buffer<float, std::complex<float>>(std::size_t);
+
+template <class T>
+RealFftPlans<T>::RealFftPlans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags)
+    : rows_(rows), cols_(cols), threads_(threads) {
+    fftw_threads_init_once();
+    // Plan on scratch buffers: FFTW_MEASURE overwrites them while timing.
+    auto real = fftw_buffer<T, T>(rows * cols);
+    auto spec = fftw_buffer<T, std::complex<T>>(rows * half_cols());
+    auto* s = reinterpret_cast<typename Fftw<T>::cplx*>(spec.get());
+    std::lock_guard lock(fftw_planner_mutex());
+    import_wisdom_once();
+    Fftw<T>::plan_with_nthreads(threads);
+    fwd_ = Fftw<T>::r2c(int(rows), int(cols), real.get(), s, planner_flags);
+    inv_ = Fftw<T>::c2r(int(rows), int(cols), s, real.get(), planner_flags);
+    if (!fwd_ || !inv_) throw Error(ErrorKind::internal, "cpu: FFTW could not make a plan");
+    if (!(planner_flags & FFTW_ESTIMATE)) export_wisdom();
+}
+
+template <class T>
+RealFftPlans<T>::~RealFftPlans() {
+    std::lock_guard lock(fftw_planner_mutex());
+    if (fwd_) Fftw<T>::destroy(fwd_);
+    if (inv_) Fftw<T>::destroy(inv_);
+}
+
+template <class T>
+void RealFftPlans<T>::forward(T* in, std::complex<T>* out) const {
+    Fftw<T>::exec_r2c(fwd_, in, reinterpret_cast<typename Fftw<T>::cplx*>(out));
+}
+template <class T>
+void RealFftPlans<T>::inverse(std::complex<T>* in, T* out) const {
+    Fftw<T>::exec_c2r(inv_, reinterpret_cast<typename Fftw<T>::cplx*>(in), out);
+}
+
+template class RealFftPlans<double>;
+template class RealFftPlans<float>;
+
+template <class T>
+const RealFftPlans<T>& cached_plans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags) {
+    static std::mutex m;
+    static std::map<std::tuple<std::size_t, std::size_t, int, unsigned>, std::unique_ptr<RealFftPlans<T>>> cache;
+    std::lock_guard lock(m);
+    auto& slot = cache[{rows, cols, threads, planner_flags}];
+    if (!slot) slot = std::make_unique<RealFftPlans<T>>(rows, cols, threads, planner_flags);
+    return *slot;
+}
+template const RealFftPlans<double>& cached_plans<double>(std::size_t, std::size_t, int, unsigned);
+template const RealFftPlans<float>& cached_plans<float>(std::size_t, std::size_t, int, unsigned);
+
+}  // namespace aiaccel::cpu

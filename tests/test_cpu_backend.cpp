@@ -1,0 +1,267 @@
+// Fast CPU backend (fast/cpu) against the reference: the exact-windowing proof (windowed == dense,
+// bitwise), PSF 171 Å f64/f32 vs reference::psf, Richardson–Lucy f64/f32 vs reference::deconvolve on
+// a 512² crop of a real file, thread-count independence, and the registry/unsupported contract.
+// Bounds come from validate/tolerances only. *Slow* tests (suite 'slow'): the 4096² derived input,
+// with timings printed (never asserted).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "core/aia_image.hpp"
+#include "core/derived_input.hpp"
+#include "core/error.hpp"
+#include "core/fits_io.hpp"
+#include "fast/cpu/cpu_backend.hpp"
+#include "fast/cpu/deconvolve_cpu.hpp"
+#include "fast/cpu/psf_cpu.hpp"
+#include "reference/deconvolve_reference.hpp"
+#include "reference/psf_reference.hpp"
+#include "tests/test_support.hpp"
+#include "validate/backend_registry.hpp"
+#include "validate/compare.hpp"
+#include "validate/tolerances.hpp"
+
+using namespace aiaccel;
+using validate::Against;
+
+namespace {
+
+double bound(const char* stage, const char* metric, const char* precision) {
+    return validate::tolerance(stage, metric, Against::reference, "cpu", precision).bound;
+}
+
+template <class F>
+double seconds(F&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+bool bitwise_equal(const Image<double>& a, const Image<double>& b) {
+    return a.rows() == b.rows() && a.cols() == b.cols() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+std::vector<int> all_orders() {
+    std::vector<int> o;
+    for (int m = -100; m <= 100; ++m) o.push_back(m);
+    return o;
+}
+
+Image<double> crop(const Image<double>& a, std::size_t r0, std::size_t c0, std::size_t n) {
+    Image<double> out(n, n);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j) out(i, j) = a(r0 + i, c0 + j);
+    return out;
+}
+
+// The 171 Å reference PSF (0.10.2 formulas), computed once for the whole program.
+const Image<double>& reference_psf_171() {
+    static const Image<double> p = [] {
+        Image<double> r;
+        std::printf("[timing] psf 171 reference: %.2f s\n", seconds([&] { r = reference::psf(171); }));
+        return r;
+    }();
+    return p;
+}
+
+// A 512² crop of the real 1600 Å frame (on-disk region) and the matching centre crop of the PSF.
+struct SmallCase { Image<double> img, psf; };
+const SmallCase& small_case() {
+    static const SmallCase c = [] {
+        AiaImage src = load_aia(test::real_file(kDerived1600Source).string());
+        return SmallCase{crop(src.data, 1024, 768, 512), crop(reference_psf_171(), 2048 - 256, 2048 - 256, 512)};
+    }();
+    return c;
+}
+
+}  // namespace
+
+// Exact truncation: the windowed component equals the dense full-grid evaluation bit for bit, for
+// both aiapy versions, both components, the default and a preflight width, and 1 or 2 threads.
+TEST(CpuPsf, WindowedComponentEqualsDenseBitwise) {
+    for (AiapyVersion v : {AiapyVersion::v0_10_2, AiapyVersion::v0_12_1})
+        for (bool preflight : {false, true})
+            for (cpu::Component c : {cpu::Component::entrance, cpu::Component::focal_plane}) {
+                const cpu::MeshParams mp = cpu::mesh_params(171, preflight);
+                const std::size_t n = 160;  // far spikes fall off the grid: the clipping is exercised too
+                Image<double> dense = cpu::psf_component_cpu(mp, c, all_orders(), v, n, false, 1);
+                Image<double> win1 = cpu::psf_component_cpu(mp, c, all_orders(), v, n, true, 1);
+                Image<double> win2 = cpu::psf_component_cpu(mp, c, all_orders(), v, n, true, 2);
+                EXPECT_TRUE(bitwise_equal(win1, dense)) << "version " << int(v) << " preflight " << preflight << " comp " << int(c);
+                EXPECT_TRUE(bitwise_equal(win2, dense)) << "threads 2, version " << int(v);
+            }
+    // The window half-width is where exp() is exactly zero.
+    for (double w : {4.5, 0.951, 1.512}) {
+        const double h = cpu::underflow_half_width(w);
+        EXPECT_EQ(std::exp((-w) * (h * h)), 0.0);
+        EXPECT_GT(std::exp((-w) * ((h - 1.5) * (h - 1.5))), 0.0) << "window no larger than needed (w = " << w << ")";
+    }
+}
+
+// Both aiapy versions' formulas, default and preflight core widths, two channels.
+TEST(CpuPsf, ComponentsMatchReference) {
+    struct Case { int channel; bool preflight; AiapyVersion v; };
+    for (Case c : {Case{171, false, AiapyVersion::v0_10_2}, Case{171, false, AiapyVersion::v0_12_1}, Case{193, true, AiapyVersion::v0_10_2},
+                   Case{335, true, AiapyVersion::v0_12_1}})
+        for (auto [ours, theirs] : {std::pair{cpu::Component::entrance, reference::PsfComponent::entrance},
+                                    std::pair{cpu::Component::focal_plane, reference::PsfComponent::focal_plane}}) {
+            Image<double> a = cpu::psf_component_cpu(cpu::mesh_params(c.channel, c.preflight), ours, all_orders(), c.v, 4096, true, 2);
+            reference::PsfOptions ro;
+            ro.use_preflight_core = c.preflight;
+            ro.version = c.v;
+            Image<double> r = reference::psf_component(c.channel, theirs, ro);
+            auto m = validate::compare(a, r);
+            std::printf("[accuracy] psf component %d, %d Å, preflight %d, aiapy %s: cpu f64 vs reference: %s\n", int(ours), c.channel,
+                        int(c.preflight), std::string(to_string(c.v)).c_str(), m.summary().c_str());
+            EXPECT_LE(m.max_abs_over_max, bound("psf_component", "max_abs_over_max", "f64")) << m.summary();
+        }
+}
+
+TEST(CpuPsf, Channel171MatchesReferenceF64AndF32) {
+    const Image<double>& ref = reference_psf_171();
+    Image<double> p2, p1;
+    std::printf("[timing] psf 171 cpu f64, 2 threads: %.2f s (first call: includes FFTW planning)\n",
+                seconds([&] { p2 = cpu::psf_cpu(171, false, AiapyVersion::v0_10_2, 2); }));
+    std::printf("[timing] psf 171 cpu f64, 2 threads: %.2f s (plans cached)\n",
+                seconds([&] { p2 = cpu::psf_cpu(171, false, AiapyVersion::v0_10_2, 2); }));
+    std::printf("[timing] psf 171 cpu f64, 1 thread: %.2f s (first call at 1 thread: includes planning)\n",
+                seconds([&] { p1 = cpu::psf_cpu(171, false, AiapyVersion::v0_10_2, 1); }));
+    auto m = validate::compare_with_sums(p2, ref);
+    std::printf("[accuracy] psf 171 cpu f64 vs reference: %s, sum-1 = %.3g\n", m.summary().c_str(), *m.sum_a - 1.0);
+    EXPECT_LE(m.max_abs_over_max, bound("psf", "max_abs_over_max", "f64")) << m.summary();
+    EXPECT_LE(std::abs(*m.sum_a - 1.0), bound("psf", "sum_minus_1", "f64"));
+    std::size_t arg = 0;
+    for (std::size_t p = 0; p < p2.size(); ++p) if (p2.data()[p] > p2.data()[arg]) arg = p;
+    EXPECT_EQ(arg, 2048u * 4096u + 2048u) << "peak not at [2048, 2048]";
+    auto mt = validate::compare(p1, p2);
+    std::printf("[threads] psf cpu 1 vs 2 threads: %s (%s)\n", mt.summary().c_str(), bitwise_equal(p1, p2) ? "bitwise equal" : "differ");
+    EXPECT_LE(mt.max_abs_over_max, bound("psf", "max_abs_over_max", "f64"));
+    // float32 use: the float64 PSF rounded once to float.
+    Image<double> p32 = p2.cast<float>().cast<double>();
+    auto m32 = validate::compare_with_sums(p32, ref);
+    std::printf("[accuracy] psf 171 cpu f32 (cast) vs reference: %s, sum-1 = %.3g\n", m32.summary().c_str(), *m32.sum_a - 1.0);
+    EXPECT_LE(m32.max_abs_over_max, bound("psf", "max_abs_over_max", "f32")) << m32.summary();
+    EXPECT_LE(std::abs(*m32.sum_a - 1.0), bound("psf", "sum_minus_1", "f32"));
+}
+
+TEST(CpuDeconvolve, RealCrop512MatchesReference) {
+    const SmallCase& c = small_case();
+    Image<double> ref = reference::deconvolve(c.img, c.psf, {.iterations = 25});
+    Image<double> d64 = cpu::deconvolve_cpu<double>(c.img, c.psf, 25, true, 2);
+    Image<double> d32 = cpu::deconvolve_cpu<float>(c.img, c.psf, 25, true, 2);
+    auto m64 = validate::compare(d64, ref), m32 = validate::compare(d32, ref);
+    std::printf("[accuracy] deconvolve 512² crop, 25 it, cpu f64 vs reference: %s\n", m64.summary().c_str());
+    std::printf("[accuracy] deconvolve 512² crop, 25 it, cpu f32 vs reference: %s\n", m32.summary().c_str());
+    EXPECT_LE(m64.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f64")) << m64.summary();
+    EXPECT_LE(m32.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f32")) << m32.summary();
+    EXPECT_LE(m32.rel_l2, bound("deconvolve", "rel_l2", "f32")) << m32.summary();
+    EXPECT_EQ(m64.nan_mismatch, 0u);
+    EXPECT_EQ(m32.nan_mismatch, 0u);
+    // Zeros (clipped missing pixels and true zeros) stay exactly zero: multiplicative update.
+    for (std::size_t p = 0; p < ref.size(); ++p)
+        if (ref.data()[p] == 0.0) { ASSERT_EQ(d64.data()[p], 0.0); ASSERT_EQ(d32.data()[p], 0.0); }
+}
+
+TEST(CpuDeconvolve, ThreadCountDoesNotChangeTheResult) {
+    const SmallCase& c = small_case();
+    for (bool f32 : {false, true}) {
+        auto run = [&](int t) { return f32 ? cpu::deconvolve_cpu<float>(c.img, c.psf, 25, true, t) : cpu::deconvolve_cpu<double>(c.img, c.psf, 25, true, t); };
+        Image<double> a = run(1), b = run(2);
+        auto m = validate::compare(b, a);
+        std::printf("[threads] deconvolve %s 1 vs 2 threads: %s (%s)\n", f32 ? "f32" : "f64", m.summary().c_str(),
+                    bitwise_equal(a, b) ? "bitwise equal" : "differ");
+        EXPECT_LE(m.max_abs_over_max, bound("deconvolve", "max_abs_over_max", f32 ? "f32" : "f64"));
+    }
+}
+
+TEST(CpuDeconvolve, DeltaPsfIsIdentityAndErrorsMatchReference) {
+    Image<double> img(64, 64);
+    for (std::size_t p = 0; p < img.size(); ++p) img.data()[p] = double(p % 97) + 1.0;  // positive: a zero would give 0/0 under a delta PSF
+    Image<double> delta(64, 64, 0.0);
+    delta(32, 32) = 1.0;
+    Image<double> out = cpu::deconvolve_cpu<double>(img, delta, 5, true, 2);
+    for (std::size_t p = 0; p < img.size(); ++p) EXPECT_NEAR(out.data()[p], img.data()[p], 1e-12 * 97);
+    Image<double> zero = cpu::deconvolve_cpu<float>(img, delta, 0, false, 1);
+    EXPECT_TRUE(bitwise_equal(zero, img));
+    try {
+        cpu::deconvolve_cpu<double>(img, Image<double>(32, 32, 0.0), 1, true, 1);
+        ADD_FAILURE() << "shape mismatch accepted";
+    } catch (const Error& e) { EXPECT_EQ(e.kind(), ErrorKind::bad_value); }
+    try {
+        cpu::deconvolve_cpu<double>(Image<double>(63, 63, 1.0), Image<double>(63, 63, 1.0), 1, true, 1);
+        ADD_FAILURE() << "odd size accepted";
+    } catch (const Error& e) { EXPECT_EQ(e.kind(), ErrorKind::bad_value); }
+}
+
+TEST(CpuBackend, RegistryMakesItAndRegisterIsUnsupported) {
+    const auto& e = validate::find_backend("cpu");
+    EXPECT_TRUE(e.probe().available) << e.probe().reason;
+    auto b = validate::make_available_backend("cpu");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->name(), "cpu");
+    EXPECT_TRUE(b->supports(Precision::f32));
+    EXPECT_TRUE(b->supports(Precision::f64));
+    try {
+        b->register_image(AiaImage{}, {}, {});
+        ADD_FAILURE() << "register did not throw";
+    } catch (const Error& err) {
+        EXPECT_EQ(err.kind(), ErrorKind::not_implemented);
+        EXPECT_STREQ(err.what(), "cpu: register not implemented yet");
+    }
+}
+
+// 4096²: the derived input (testdata/golden/DERIVED.md) with the 171 Å PSF, 25 iterations, 2 threads.
+TEST(CpuSlow, FullFrameDeconvolveAccuracyAndTimings) {
+    const Image<double>& psf = reference_psf_171();
+    AiaImage in = derive_full_res_2x(load_aia(test::real_file(kDerived1600Source).string()));
+    Image<double> ref, d64, d32;
+    std::printf("[timing] deconvolve 4096² 25 it reference f64 (1 thread): %.2f s\n",
+                seconds([&] { ref = reference::deconvolve(in.data, psf, {.iterations = 25}); }));
+    for (int pass = 0; pass < 2; ++pass) {
+        const char* what = pass ? "plans cached" : "first call: includes FFTW planning";
+        std::printf("[timing] deconvolve 4096² 25 it cpu f64, 2 threads: %.2f s (%s)\n",
+                    seconds([&] { d64 = cpu::deconvolve_cpu<double>(in.data, psf, 25, true, 2); }), what);
+        std::printf("[timing] deconvolve 4096² 25 it cpu f32, 2 threads: %.2f s (%s)\n",
+                    seconds([&] { d32 = cpu::deconvolve_cpu<float>(in.data, psf, 25, true, 2); }), what);
+    }
+    auto m64 = validate::compare(d64, ref), m32 = validate::compare(d32, ref);
+    std::printf("[accuracy] deconvolve 4096² 25 it cpu f64 vs reference: %s\n", m64.summary().c_str());
+    std::printf("[accuracy] deconvolve 4096² 25 it cpu f32 vs reference: %s\n", m32.summary().c_str());
+    EXPECT_LE(m64.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f64"));
+    EXPECT_LE(m32.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f32"));
+    EXPECT_LE(m32.rel_l2, bound("deconvolve", "rel_l2", "f32"));
+}
+
+// The command line runs the cpu backend (128² real 171 Å file, 5 iterations) through the seam: --backend cpu --precision f32 --threads 2.
+TEST(CpuCli, DeconvolveAndPsfOptions) {
+    test::ScratchDir dir;
+    const std::string in = test::real_file("aia_171_level1.fits").string();
+    AiaImage src = load_aia(in);
+    Image<double> gauss(src.data.rows(), src.data.cols(), 0.0);  // a small normalised Gaussian of the image's shape
+    double s = 0;
+    for (std::size_t i = 0; i < gauss.rows(); ++i)
+        for (std::size_t j = 0; j < gauss.cols(); ++j) {
+            const double di = double(i) - double(gauss.rows() / 2), dj = double(j) - double(gauss.cols() / 2);
+            s += gauss(i, j) = std::exp(-(di * di + dj * dj) / 2.0);
+        }
+    for (double& v : gauss.pixels()) v /= s;
+    write_fits(dir / "g.fits", gauss, {});
+    auto ref = test::run_aiaccel({"deconvolve", in, "--psf", (dir / "g.fits").string(), "-n", "5", "-o", (dir / "r.fits").string()});
+    ASSERT_EQ(ref.exit_code, 0) << ref.err;
+    auto cpu32 = test::run_aiaccel({"deconvolve", in, "--psf", (dir / "g.fits").string(), "-n", "5", "-o", (dir / "c.fits").string(),
+                                    "--backend", "cpu", "--precision", "f32", "--threads", "2"});
+    ASSERT_EQ(cpu32.exit_code, 0) << cpu32.err;
+    AiaImage r = load_aia((dir / "r.fits").string()), c = load_aia((dir / "c.fits").string());
+    auto m = validate::compare(c.data, r.data);
+    EXPECT_LE(m.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f32")) << m.summary();
+    bool history = false;
+    for (const auto& card : c.header.cards()) history |= card.raw.find("backend cpu f32") != std::string::npos;
+    EXPECT_TRUE(history) << "HISTORY names the backend and precision";
+    // The reference computes in float64 only; a bad precision is a usage error; nothing is written.
+    EXPECT_EQ(test::run_aiaccel({"psf", "-c", "171", "-o", (dir / "p.fits").string(), "--precision", "f32"}).exit_code, 2);
+    EXPECT_EQ(test::run_aiaccel({"psf", "-c", "171", "-o", (dir / "p.fits").string(), "--backend", "cpu", "--precision", "f16"}).exit_code, 2);
+    EXPECT_FALSE(std::filesystem::exists(dir / "p.fits"));
+}
