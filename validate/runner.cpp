@@ -333,6 +333,7 @@ ResultRow Runner::versus_reference_row(const Case& c, Backend& be, const std::st
     try {
         out = be.register_image(in, {}, so);
     } catch (const Error& e) {
+        if (e.kind() == ErrorKind::not_implemented) throw;  // a stage the backend lacks: SKIPPED, not a refusal
         refusal = e;
     }
     meter.stop(row);
