@@ -171,8 +171,13 @@ def versions() -> dict:
 
 
 def generated_by(script: str) -> dict:
+    exe = Path(os.path.abspath(sys.executable))  # venv path, not the resolved interpreter
+    try:
+        exe_s = str(exe.relative_to(REPO_ROOT))
+    except ValueError:
+        exe_s = exe.name
     return {"script": rel(script), "argv": [rel(sys.argv[0])] + sys.argv[1:],
-            "python_executable": rel(sys.executable)}
+            "python_executable": exe_s}
 
 
 # ---------------------------------------------------------------------------------------------
