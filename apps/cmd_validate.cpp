@@ -27,7 +27,7 @@ namespace {
 struct Args {
     std::vector<std::string> backends{"all"}, stages, precisions{"f64", "f32"}, cases{"quick"};
     std::string data, out = "validate-out", baseline, cache;
-    bool no_cache = false, list = false;
+    bool no_cache = false, list = false, images = false;
 };
 
 std::string env(const char* name) {
@@ -116,6 +116,8 @@ void add_validate(CLI::App& app, int& exit_code) {
                                               "more than 2x over its baseline value (and above a floor)");
     cmd->add_option("--cache", a->cache, "Folder of cached reference outputs (default: $AIACCEL_CACHE, else ~/.cache/aiaccel/validate)");
     cmd->add_flag("--no-cache", a->no_cache, "Recompute every reference output (nothing read from or written to the cache)");
+    cmd->add_flag("--images", a->images, "Also write 256-px previews of every compared output, its reference and their difference\n"
+                                      "to OUT/images/, so `aiaccel report` shows pictures for passing rows too");
     cmd->add_flag("--list", a->list, "List the cases (name, stage, quick or full only, description) and exit");
     cmd->callback([a, cmd, &exit_code] {
         const auto t0 = std::chrono::steady_clock::now();
@@ -147,12 +149,14 @@ void add_validate(CLI::App& app, int& exit_code) {
         fs::create_directories(out, ec);
         if (!fs::is_directory(out)) throw file_error(ErrorKind::usage, a->out, "--out: cannot create the output folder");
         fs::remove_all(out / "failures", ec);  // dumps of an earlier run would be mistaken for this one's
+        fs::remove_all(out / "images", ec);
         const fs::path cache_dir = a->no_cache ? fs::path() : a->cache.empty() ? default_cache_dir() : fs::path(a->cache);
 
         validate::RunOptions opt;
         opt.backends = backends;
         opt.stages = stages;
         opt.precisions = precisions;
+        opt.preview_images = a->images;
         opt.out_dir = out;
         const std::string self = invoked_as(cmd);
         opt.repro_prefix = quote(self) + " validate" + (a->data.empty() ? "" : " --data " + quote(a->data)) +

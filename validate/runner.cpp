@@ -398,11 +398,36 @@ void Runner::finish(ResultRow& row, const Measurement& m, Against against, const
             for (std::size_t i = 0; i < d.size(); ++i) d.data()[i] = output->data()[i] - ref->data()[i];
             row.artifacts.push_back(dump(row, "diff", d));
         }
+    } else if (opt_.preview_images && output && ref && output->rows() == ref->rows() && output->cols() == ref->cols()) {
+        row.artifacts.push_back(dump(row, "output", preview(*output, nullptr), "images"));
+        row.artifacts.push_back(dump(row, "reference", preview(*ref, nullptr), "images"));
+        row.artifacts.push_back(dump(row, "diff", preview(*output, ref), "images"));
     }
 }
 
-std::string Runner::dump(const ResultRow& row, const std::string& role, const Image<double>& img) {
-    const std::string rel = fmt::format("failures/{}-{}-{}-{}-vs-{}-{}.fits", slug(row.stage), slug(row.backend), slug(row.precision),
+// A ≤256-px preview: the block mean of `a`, or with `ref` the block max of |a − ref| (so a single bad
+// pixel stays visible). NaN pixels are skipped; an all-NaN block stays NaN.
+Image<double> Runner::preview(const Image<double>& a, const Image<double>* ref) {
+    const std::size_t f = std::max<std::size_t>(1, (std::max(a.rows(), a.cols()) + 255) / 256);
+    Image<double> p((a.rows() + f - 1) / f, (a.cols() + f - 1) / f, std::nan(""));
+    for (std::size_t bi = 0; bi < p.rows(); ++bi)
+        for (std::size_t bj = 0; bj < p.cols(); ++bj) {
+            double acc = 0;
+            std::size_t n = 0;
+            for (std::size_t i = bi * f; i < std::min(a.rows(), (bi + 1) * f); ++i)
+                for (std::size_t j = bj * f; j < std::min(a.cols(), (bj + 1) * f); ++j) {
+                    const double v = ref ? std::fabs(a(i, j) - (*ref)(i, j)) : a(i, j);
+                    if (std::isnan(v)) continue;
+                    acc = ref ? std::max(acc, v) : acc + v;
+                    ++n;
+                }
+            if (n) p(bi, bj) = ref ? acc : acc / double(n);
+        }
+    return p;
+}
+
+std::string Runner::dump(const ResultRow& row, const std::string& role, const Image<double>& img, const std::string& folder) {
+    const std::string rel = fmt::format("{}/{}-{}-{}-{}-vs-{}-{}.fits", folder, slug(row.stage), slug(row.backend), slug(row.precision),
                                         slug(row.case_name), slug(row.against), role);
     const fs::path path = opt_.out_dir / rel;
     fs::create_directories(path.parent_path());

@@ -31,6 +31,9 @@ struct RunOptions {
     std::vector<std::string> stages = {"psf", "deconvolve", "register", "prep"};
     std::vector<std::string> precisions = {"f64", "f32"};
     std::filesystem::path out_dir = "validate-out";  // failure dumps go to <out_dir>/failures/
+    // Also write ≤256-px previews (block mean; the difference as block max |Δ|) of every compared
+    // output, its reference and their difference to <out_dir>/images/, for the report's pictures.
+    bool preview_images = false;
     // The command every repro line starts with, including the options that must be repeated (e.g.
     // "/path/aiaccel validate --data DIR"); the case, stage, backend and precision are appended.
     std::string repro_prefix = "aiaccel validate";
@@ -60,7 +63,8 @@ private:
     ResultRow versus_reference_row(const Case& c, Backend& be, const std::string& backend, const std::string& precision);
     ResultRow new_row(const Case& c, const std::string& backend, const std::string& precision, const std::string& against);
     void finish(ResultRow& row, const Measurement& m, Against against, const Image<double>* output, const Image<double>* ref);
-    std::string dump(const ResultRow& row, const std::string& role, const Image<double>& img);
+    std::string dump(const ResultRow& row, const std::string& role, const Image<double>& img, const std::string& folder = "failures");
+    static Image<double> preview(const Image<double>& a, const Image<double>* ref);
     const SyntheticCase& synthetic(const Case& c);
     const BackendEntry* entry(const std::string& name) const;
 
