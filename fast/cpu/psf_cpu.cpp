@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "core/channels.hpp"
+#include "core/psf_params.hpp"
 #include "core/error.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
 #include "fast/cpu/parallel.hpp"
@@ -23,20 +24,9 @@
 namespace aiaccel::cpu {
 
 MeshParams mesh_params(int channel, bool preflight_core) {
-    struct Row { int ch; std::array<double, 4> a; double se, sfp, wpre; };
-    static constexpr std::array<Row, 7> rows = {{
-        {94, {49.81, 40.16, -40.28, -49.92}, 8.99, 0.207, 0.951},
-        {131, {50.27, 40.17, -39.70, -49.95}, 12.37, 0.289, 1.033},
-        {171, {49.81, 39.57, -40.13, -50.38}, 16.26, 0.377, 0.962},
-        {193, {49.82, 39.57, -40.12, -50.37}, 18.39, 0.425, 1.512},
-        {211, {49.78, 40.08, -40.34, -49.95}, 19.97, 0.465, 1.199},
-        {304, {49.76, 40.18, -40.14, -49.90}, 28.87, 0.670, 1.247},
-        {335, {50.40, 39.80, -39.64, -50.25}, 31.83, 0.738, 0.962},
-    }};
-    for (const auto& r : rows)
-        if (r.ch == channel) return {r.a, r.se, r.sfp, preflight_core ? r.wpre : 4.5, 363.0 / 34.0};
-    throw Error(ErrorKind::not_aia, fmt::format("no PSF for channel {} Å: aiapy defines the PSF only for the EUV channels {} Å", channel,
-                                                euv_channels_text()));
+    const PsfChannelParams& p = psf_params(channel);
+    return {p.entrance_angles_deg, p.spacing_e, p.spacing_fp, preflight_core ? p.width_preflight : kPsfDefaultWidth,
+            kMeshPitchUm / kMeshWidthUm};
 }
 
 double underflow_half_width(double w) { return std::sqrt(746.0 / w); }
