@@ -1,5 +1,6 @@
 // Reference-output cache (see ref_cache.hpp).
 #include "validate/ref_cache.hpp"
+#include "core/clock.hpp"
 
 #include <unistd.h>
 
@@ -60,15 +61,6 @@ std::optional<ReferenceCache::Entry> ReferenceCache::load(const std::string& key
 }
 
 namespace {
-std::string utc_now() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 // Writes bytes to a temporary file next to `path` and renames it into place.
 bool write_atomic(const fs::path& path, const char* data, std::size_t n) {
     std::random_device rd;
@@ -105,7 +97,7 @@ void ReferenceCache::store(const std::string& key, const json& what, const Entry
                        {"header", header},
                        {"data_sha256", sha256_hex(d.data(), d.size() * sizeof(double))},
                        {"compute_s", e.compute_s},
-                       {"created_utc", utc_now()}};
+                       {"created_utc", utc_now_iso8601()}};
     const std::string text = meta.dump(1);
     // Data first, metadata last: a half-written entry has no .json and is never read.
     if (!write_atomic(dir_ / (key + ".f64"), reinterpret_cast<const char*>(d.data()), d.size() * sizeof(double)) ||

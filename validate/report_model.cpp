@@ -1,5 +1,6 @@
 // Report data model: loading result-row files, verdict counts, ordered tables and speed ratios.
 #include "validate/report_model.hpp"
+#include "core/clock.hpp"
 #include "core/strings.hpp"
 
 #include <algorithm>
@@ -104,15 +105,6 @@ std::string case_family(const std::string& c) {
 }
 
 }  // namespace
-
-std::string utc_now_iso8601() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 std::string version_of(const ReportData& d) { return d.aiaccel_version.empty() ? std::string(AIACCEL_VERSION) : d.aiaccel_version; }
 

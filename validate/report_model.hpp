@@ -33,7 +33,6 @@ std::string version_of(const ReportData& d);  // d.aiaccel_version, or this buil
 // Throws aiaccel::Error "<file>: <problem>" (exit code 2) for a missing file, invalid JSON, the wrong
 // shape, or a row that is not a result row (unknown kind or verdict, metrics missing, wrong types).
 ReportData load_rows(const std::vector<std::string>& paths);
-std::string utc_now_iso8601();
 
 // ---- Summary ---------------------------------------------------------------------------------
 struct Summary {
