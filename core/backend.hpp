@@ -43,6 +43,10 @@ struct RegisterRequest {
     bool full_frame = false;
 };
 
+// aiapy's deconvolve contract, the same for every backend: image and PSF of one even shape
+// (irfft2 of an odd width returns width−1), iterations ≥ 0. Error(bad_value / usage) otherwise.
+void check_deconvolve_inputs(const Image<double>& image, const Image<double>& psf, int iterations);
+
 class Backend {
 public:
     virtual ~Backend() = default;

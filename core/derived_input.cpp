@@ -28,4 +28,28 @@ AiaImage derive_full_res_2x(const AiaImage& src) {
     return out;
 }
 
+FitsHeader synthetic_aia_header(double cdelt, double crpix, double crota2) {
+    FitsHeader h;
+    h.set_string("INSTRUME", "AIA_3");
+    h.set_double("WAVELNTH", 171);
+    h.set_string("CTYPE1", "HPLN-TAN");
+    h.set_string("CTYPE2", "HPLT-TAN");
+    h.set_string("CUNIT1", "arcsec");
+    h.set_string("CUNIT2", "arcsec");
+    h.set_double("CDELT1", cdelt);
+    h.set_double("CDELT2", cdelt);
+    h.set_double("CRPIX1", crpix);
+    h.set_double("CRPIX2", crpix);
+    h.set_double("CRVAL1", 0.0);
+    h.set_double("CRVAL2", 0.0);
+    h.set_double("CROTA2", crota2);
+    h.set_double("DSUN_OBS", 1.496e11);
+    h.set_double("HGLN_OBS", 0.0);
+    h.set_double("HGLT_OBS", 0.0);
+    h.set_double("RSUN_REF", 696000000.0);
+    h.set_double("RSUN_OBS", 959.6);
+    h.set_double("LVL_NUM", 1.0);
+    return h;
+}
+
 }  // namespace aiaccel

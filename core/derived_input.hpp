@@ -15,4 +15,8 @@ inline constexpr const char* kDerived1600Source = "aia_lev1_1600a_2012_06_06t04_
 // DERIVED keyword and a HISTORY line; every other card unchanged. Error if the source is not 2048².
 AiaImage derive_full_res_2x(const AiaImage& src);
 
+// The header of a synthetic level-1 171 Å map for exact-answer cases: helioprojective TAN in arcsec,
+// CRVAL 0, observer at 1 AU on the Sun–Earth line, Sun radius 959.6″.
+FitsHeader synthetic_aia_header(double cdelt, double crpix, double crota2);
+
 }  // namespace aiaccel

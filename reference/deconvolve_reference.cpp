@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/backend.hpp"
 #include "core/error.hpp"
 
 namespace aiaccel::reference {
@@ -65,14 +66,7 @@ private:
 
 Image<double> deconvolve(const Image<double>& image, const Image<double>& psf, const DeconvolveOptions& opt) {
     const std::size_t rows = image.rows(), cols = image.cols();
-    if (psf.rows() != rows || psf.cols() != cols)
-        throw Error(ErrorKind::bad_value,
-                    fmt::format("image is {}x{} px but the PSF is {}x{}: aiapy's deconvolve needs the same shape "
-                                "(a full-frame 4096x4096 level-1 image for the default PSF)", cols, rows, psf.cols(), psf.rows()));
-    if (rows % 2 || cols % 2)
-        throw Error(ErrorKind::bad_value, fmt::format("image is {}x{} px: aiapy's deconvolve needs even dimensions "
-                                                      "(irfft2 of an odd width returns width-1)", cols, rows));
-    if (opt.iterations < 0) throw Error(ErrorKind::usage, "iterations must be >= 0");
+    check_deconvolve_inputs(image, psf, opt.iterations);
     const std::size_t n = rows * cols;
 
     Image<double> img(rows, cols);

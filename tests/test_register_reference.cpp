@@ -18,6 +18,7 @@
 #include <numbers>
 
 #include "core/error.hpp"
+#include "core/derived_input.hpp"
 #include "core/fits_io.hpp"
 #include "core/sha256.hpp"
 #include "reference/register_reference.hpp"
@@ -35,37 +36,11 @@ namespace {
 
 // ---- synthetic maps -----------------------------------------------------------------------------
 
-// A minimal AIA-like header: helioprojective TAN, arcsec, observer at 1 AU, Sun radius ~960″.
-FitsHeader synthetic_header(std::size_t n, double cdelt, double crpix, double crota2) {
-    FitsHeader h;
-    h.set_string("INSTRUME", "AIA_3");
-    h.set_double("WAVELNTH", 171);
-    h.set_string("CTYPE1", "HPLN-TAN");
-    h.set_string("CTYPE2", "HPLT-TAN");
-    h.set_string("CUNIT1", "arcsec");
-    h.set_string("CUNIT2", "arcsec");
-    h.set_double("CDELT1", cdelt);
-    h.set_double("CDELT2", cdelt);
-    h.set_double("CRPIX1", crpix);
-    h.set_double("CRPIX2", crpix);
-    h.set_double("CRVAL1", 0.0);
-    h.set_double("CRVAL2", 0.0);
-    h.set_double("CROTA2", crota2);
-    h.set_double("DSUN_OBS", 1.496e11);
-    h.set_double("HGLN_OBS", 0.0);
-    h.set_double("HGLT_OBS", 0.0);
-    h.set_double("RSUN_REF", 696000000.0);
-    h.set_double("RSUN_OBS", 959.6);
-    h.set_double("LVL_NUM", 1.0);
-    (void)n;
-    return h;
-}
-
 AiaImage synthetic_map(std::size_t n, double cdelt, double crota2, PixelType dtype = PixelType::f64) {
     AiaImage m;
     m.path = "synthetic.fits";
     m.dtype = dtype;
-    m.header = synthetic_header(n, cdelt, (static_cast<double>(n) + 1) / 2, crota2);
+    m.header = synthetic_aia_header(cdelt, (static_cast<double>(n) + 1) / 2, crota2);
     m.data = Image<double>(n, n);
     for (std::size_t r = 0; r < n; ++r)
         for (std::size_t c = 0; c < n; ++c) {

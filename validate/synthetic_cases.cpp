@@ -1,5 +1,6 @@
 // Synthetic cases with exact answers (see synthetic_cases.hpp).
 #include "validate/synthetic_cases.hpp"
+#include "core/derived_input.hpp"
 
 #include <cmath>
 #include <fmt/format.h>
@@ -37,26 +38,7 @@ AiaImage helio_map(std::size_t n, double cdelt, double crota2, const std::string
     AiaImage m;
     m.path = name;
     m.dtype = PixelType::f64;
-    FitsHeader& h = m.header;
-    h.set_string("INSTRUME", "AIA_3");
-    h.set_double("WAVELNTH", 171);
-    h.set_string("CTYPE1", "HPLN-TAN");
-    h.set_string("CTYPE2", "HPLT-TAN");
-    h.set_string("CUNIT1", "arcsec");
-    h.set_string("CUNIT2", "arcsec");
-    h.set_double("CDELT1", cdelt);
-    h.set_double("CDELT2", cdelt);
-    h.set_double("CRPIX1", (double(n) + 1) / 2);
-    h.set_double("CRPIX2", (double(n) + 1) / 2);
-    h.set_double("CRVAL1", 0.0);
-    h.set_double("CRVAL2", 0.0);
-    h.set_double("CROTA2", crota2);
-    h.set_double("DSUN_OBS", 1.496e11);
-    h.set_double("HGLN_OBS", 0.0);
-    h.set_double("HGLT_OBS", 0.0);
-    h.set_double("RSUN_REF", 696000000.0);
-    h.set_double("RSUN_OBS", 959.6);
-    h.set_double("LVL_NUM", 1.0);
+    m.header = synthetic_aia_header(cdelt, (double(n) + 1) / 2, crota2);
     m.data = scene(n);
     return m;
 }

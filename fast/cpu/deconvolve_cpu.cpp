@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <fmt/format.h>
 
+#include "core/backend.hpp"
 #include "core/error.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
 #include "fast/cpu/parallel.hpp"
@@ -40,14 +41,7 @@ void spectrum_multiply(std::complex<T>* s, const std::complex<T>* h, std::size_t
 template <class T>
 Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& psf, int iterations, bool clip_negative, int threads) {
     const std::size_t rows = image.rows(), cols = image.cols(), n = rows * cols;
-    if (psf.rows() != rows || psf.cols() != cols)
-        throw Error(ErrorKind::bad_value,
-                    fmt::format("image is {}x{} px but the PSF is {}x{}: aiapy's deconvolve needs the same shape "
-                                "(a full-frame 4096x4096 level-1 image for the default PSF)", cols, rows, psf.cols(), psf.rows()));
-    if (rows % 2 || cols % 2)
-        throw Error(ErrorKind::bad_value, fmt::format("image is {}x{} px: aiapy's deconvolve needs even dimensions "
-                                                      "(irfft2 of an odd width returns width-1)", cols, rows));
-    if (iterations < 0) throw Error(ErrorKind::usage, "iterations must be >= 0");
+    check_deconvolve_inputs(image, psf, iterations);
     threads = resolve_threads(threads);
 
     Image<T> img(rows, cols);

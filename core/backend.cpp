@@ -1,0 +1,22 @@
+// The Backend seam's shared input contracts.
+#include "core/backend.hpp"
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+
+namespace aiaccel {
+
+void check_deconvolve_inputs(const Image<double>& image, const Image<double>& psf, int iterations) {
+    const std::size_t rows = image.rows(), cols = image.cols();
+    if (psf.rows() != rows || psf.cols() != cols)
+        throw Error(ErrorKind::bad_value,
+                    fmt::format("image is {}x{} px but the PSF is {}x{}: aiapy's deconvolve needs the same shape "
+                                "(a full-frame 4096x4096 level-1 image for the default PSF)", cols, rows, psf.cols(), psf.rows()));
+    if (rows % 2 || cols % 2)
+        throw Error(ErrorKind::bad_value, fmt::format("image is {}x{} px: aiapy's deconvolve needs even dimensions "
+                                                      "(irfft2 of an odd width returns width-1)", cols, rows));
+    if (iterations < 0) throw Error(ErrorKind::usage, "iterations must be >= 0");
+}
+
+}  // namespace aiaccel
