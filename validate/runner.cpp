@@ -263,7 +263,7 @@ ResultRow Runner::exact_row(const Case& c, Backend& be, const std::string& backe
     meter.stop(row);
     if (!c.description.empty()) row.notes.push_back(c.description);
     // NaN is the only invalid value here (the constant case fills with the constant itself).
-    finish(row, measure_pair(c.stage, out, s.expected), Against::exact, &out, &s.expected);
+    finish(row, measure_pair(c.stage, out, s.expected), Against::exact, &out, &s.expected, &s.input.data);
     return row;
 }
 
@@ -322,7 +322,7 @@ ResultRow Runner::versus_reference_row(const Case& c, Backend& be, const std::st
         const Image<double> out = be.deconvolve(in.data, need(psf).data, {.iterations = c.iterations}, so);
         meter.stop(row);
         row.notes.push_back(ref.describe());
-        finish(row, measure_pair("deconvolve", out, need(ref).data), Against::reference, &out, &ref.image->data);
+        finish(row, measure_pair("deconvolve", out, need(ref).data), Against::reference, &out, &ref.image->data, &in.data);
         return row;
     }
     // register: the backend must refuse exactly what the reference refuses (no full disk).
@@ -350,11 +350,12 @@ ResultRow Runner::versus_reference_row(const Case& c, Backend& be, const std::st
     Measurement m = measure_pair("register", out->data, ref.image->data, nanmin(in.data));
     m.set("dtype_mismatch", out->dtype == ref.image->dtype ? 0 : 1);
     row.notes.push_back(ref.describe());
-    finish(row, m, Against::reference, &out->data, &ref.image->data);
+    finish(row, m, Against::reference, &out->data, &ref.image->data, &in.data);
     return row;
 }
 
-void Runner::finish(ResultRow& row, const Measurement& m, Against against, const Image<double>* output, const Image<double>* ref) {
+void Runner::finish(ResultRow& row, const Measurement& m, Against against, const Image<double>* output, const Image<double>* ref,
+                    const Image<double>* input) {
     row.metrics = m.metrics;
     if (!m.has_image) row.metrics.shape_ok = true;  // nothing pixel-shaped was compared: no shape to mismatch
     for (const auto& [k, v] : m.extra) {
@@ -399,6 +400,9 @@ void Runner::finish(ResultRow& row, const Measurement& m, Against against, const
             row.artifacts.push_back(dump(row, "diff", d));
         }
     } else if (opt_.preview_images && output && ref && output->rows() == ref->rows() && output->cols() == ref->cols()) {
+        // The input once per case (its first compared row), so the report does not repeat it per backend.
+        if (input && inputs_shown_.insert(row.case_name).second)
+            row.artifacts.push_back(dump(row, "input", preview(*input, nullptr), "images"));
         row.artifacts.push_back(dump(row, "output", preview(*output, nullptr), "images"));
         row.artifacts.push_back(dump(row, "reference", preview(*ref, nullptr), "images"));
         row.artifacts.push_back(dump(row, "diff", preview(*output, ref), "images"));
@@ -436,7 +440,8 @@ std::string Runner::dump(const ResultRow& row, const std::string& role, const Im
     h.set_string("AIACCASE", row.case_name, "aiaccel validate: case");
     h.set_string("AIACBACK", row.backend, "aiaccel validate: backend");
     h.set_string("AIACVS", row.against, "aiaccel validate: compared with");
-    h.set_string("AIACROLE", role, role == "output" ? "the row's output" : role == "reference" ? "what it is compared with" : "output - reference");
+    h.set_string("AIACROLE", role, role == "output" ? "the row's output" : role == "reference" ? "what it is compared with"
+                                 : role == "input" ? "the stage's input" : "output - reference");
     WriteOptions wo;
     wo.dtype = PixelType::f64;
     if (img.empty()) return rel;  // nothing to write (a window outside the output): report notes the absence

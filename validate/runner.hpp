@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,7 +63,9 @@ private:
     ResultRow exact_row(const Case& c, Backend& be, const std::string& backend, const std::string& precision);
     ResultRow versus_reference_row(const Case& c, Backend& be, const std::string& backend, const std::string& precision);
     ResultRow new_row(const Case& c, const std::string& backend, const std::string& precision, const std::string& against);
-    void finish(ResultRow& row, const Measurement& m, Against against, const Image<double>* output, const Image<double>* ref);
+    // `input` (optional): the stage's input, previewed with --images as the row's "input" picture.
+    void finish(ResultRow& row, const Measurement& m, Against against, const Image<double>* output, const Image<double>* ref,
+                const Image<double>* input = nullptr);
     std::string dump(const ResultRow& row, const std::string& role, const Image<double>& img, const std::string& folder = "failures");
     static Image<double> preview(const Image<double>& a, const Image<double>* ref);
     const SyntheticCase& synthetic(const Case& c);
@@ -73,6 +76,7 @@ private:
     ReferenceRuns runs_;
     MachineInfo machine_;
     std::map<std::string, std::unique_ptr<SyntheticCase>> synthetic_;
+    std::set<std::string> inputs_shown_;  // cases whose input preview was written (--images)
 };
 
 }  // namespace aiaccel::validate
