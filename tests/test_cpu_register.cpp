@@ -5,6 +5,7 @@
 // against the reference's pixel-by-pixel one on every bundled file and the derived 4096² input.
 // Bounds come from validate/tolerances only; metrics from validate/compare.
 #include <gtest/gtest.h>
+#include <hwy/targets.h>
 
 #include <cmath>
 #include <cstdio>
@@ -87,6 +88,10 @@ validate::RegisterMetrics check_vs_reference(const AiaImage& in, const RegisterR
     EXPECT_TRUE(rm.metrics.shape_ok) << what;
     EXPECT_EQ(got.dtype, ref.dtype) << what;
     EXPECT_EQ(rm.metrics.nan_mismatch, 0u) << what;
+    // float64 repeats scipy's operations in scipy's order (no contraction): the same bits as the reference.
+    if (p == Precision::f64) {
+        EXPECT_TRUE(bitwise_equal(got.data, ref.data)) << what << ": " << rm.summary();
+    }
     EXPECT_LE(rm.metrics.max_abs_over_max, bound("max_abs_over_max", Against::reference, p)) << what << ": " << rm.summary();
     if (p == Precision::f32) {
         EXPECT_LE(rm.metrics.rel_l2, bound("rel_l2", Against::reference, p)) << what << ": " << rm.summary();
@@ -162,6 +167,23 @@ TEST(CpuRegister, OneAndTwoThreadsGiveTheSameBits) {
         EXPECT_TRUE(bitwise_equal(a.data, c.data)) << to_string(p);
     }
     std::printf("[simd] spline kernels dispatched to %s\n", cpu::spline_prefilter_cpu_target());
+}
+
+// Every instruction set Highway compiled the kernels for and this CPU runs (AVX3, AVX2, SSE4, ...):
+// float64 bit-identical to the reference, float32 within its bounds.
+TEST(CpuRegister, EveryCompiledInstructionSetMatchesReference) {
+    const AiaImage real = load_aia(test::real_file("aia_171_level1.fits").string());
+    const AiaImage synth = synthetic_map(128, 20.0, 12.0, PixelType::f32);
+    for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
+        hwy::SetSupportedTargetsForTest(target);
+        const std::string isa = hwy::TargetName(target);
+        EXPECT_EQ(isa, cpu::spline_prefilter_cpu_target());
+        for (Precision p : {Precision::f64, Precision::f32}) {
+            check_vs_reference(real, {}, p, "aia_171_level1 on " + isa);
+            check_vs_reference(synth, {}, p, "synthetic 128² crota2 12 on " + isa);
+        }
+    }
+    hwy::SetSupportedTargetsForTest(0);
 }
 
 TEST(CpuRegister, RefusesWhatTheReferenceRefuses) {

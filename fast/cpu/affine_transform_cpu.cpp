@@ -12,6 +12,7 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
@@ -89,6 +90,12 @@ void RowT(const SplineCoefficients<T>& c, const AffineMap& m, std::size_t oy, st
         if constexpr (std::is_same_v<T, double>) return v;
         else return hn::DemoteTo(dt, v);
     };
+    using IndexT = hn::TFromD<decltype(di)>;
+    const double cols_d = static_cast<double>(c.cols), size_d = static_cast<double>(c.cols) * static_cast<double>(c.rows);
+    auto to_index = [&](auto v) {  // exact integers in double → index lanes of T's size
+        if constexpr (std::is_same_v<T, double>) return hn::ConvertTo(di, v);
+        else return hn::DemoteTo(di, v);
+    };
     auto weights = [&](auto t, auto* w) {
         const auto y = t, z = hn::Sub(t1, t);
         w[1] = hn::Div(hn::Add(hn::Mul(hn::Mul(hn::Mul(y, y), hn::Sub(y, t2)), t3), t4), t6);
@@ -114,17 +121,38 @@ void RowT(const SplineCoefficients<T>& c, const AffineMap& m, std::size_t oy, st
         decltype(hn::Zero(dt)) wx[4], wy[4];
         weights(to_t(hn::Sub(X, fx)), wx);
         weights(to_t(hn::Sub(Y, fy)), wy);
-        // First tap (f−1, f−1) as a flat index; exact in double (< 2⁵³), converted to the index lane type.
-        const auto base = hn::Add(hn::Mul(hn::Sub(fy, one), vcols), hn::Sub(fx, one));
-        decltype(hn::Zero(di)) idx;
-        if constexpr (std::is_same_v<T, double>) idx = hn::ConvertTo(di, base);
-        else idx = hn::DemoteTo(di, base);
+        decltype(hn::Zero(dt)) v[4][4];  // v[a][b]: tap column f−1+a, tap row f−1+b
+        HWY_ALIGN double fxs[hn::MaxLanes(d)], fys[hn::MaxLanes(d)];
+        hn::Store(fx, d, fxs);
+        hn::Store(fy, d, fys);
+        // X and Y are linear along the row, so the lanes' extremes are the end lanes.
+        const double x_lo = std::min(fxs[0], fxs[N - 1]), x_hi = std::max(fxs[0], fxs[N - 1]);
+        if (fys[0] == fys[N - 1] && x_hi - x_lo + 3 < static_cast<double>(2 * N) &&
+            (fys[0] + 2) * cols_d + (x_lo - 1) + static_cast<double>(2 * N) <= size_d) {
+            // All footprints in the same 4 rows and within 2N columns: two loads per row and lane
+            // permutes instead of gathers (the same values).
+            const T* p0 = c.data + static_cast<std::size_t>((fys[0] - 1) * cols_d + (x_lo - 1));
+            const auto off = to_index(hn::Sub(fx, hn::Set(d, x_lo)));
+            const auto lanes = hn::Set(di, static_cast<IndexT>(N)), low_bits = hn::Set(di, static_cast<IndexT>(N - 1));
+            for (int b = 0; b < 4; ++b) {
+                const T* row = p0 + static_cast<std::size_t>(b) * c.cols;
+                const auto lo = hn::LoadU(dt, row), hi = hn::LoadU(dt, row + N);
+                for (int a = 0; a < 4; ++a) {
+                    const auto ia = hn::Add(off, hn::Set(di, static_cast<IndexT>(a)));
+                    const auto ind = hn::IndicesFromVec(dt, hn::And(ia, low_bits));
+                    v[a][b] = hn::IfThenElse(hn::RebindMask(dt, hn::Lt(ia, lanes)), hn::TableLookupLanes(lo, ind), hn::TableLookupLanes(hi, ind));
+                }
+            }
+        } else {
+            // First tap (f−1, f−1) as a flat index; exact in double (< 2⁵³).
+            const auto idx = to_index(hn::Add(hn::Mul(hn::Sub(fy, one), vcols), hn::Sub(fx, one)));
+            for (int a = 0; a < 4; ++a)
+                for (int b = 0; b < 4; ++b)
+                    v[a][b] = hn::GatherIndex(dt, c.data + static_cast<std::size_t>(b) * c.cols + static_cast<std::size_t>(a), idx);
+        }
         auto acc = hn::Zero(dt);
         for (int a = 0; a < 4; ++a)
-            for (int b = 0; b < 4; ++b) {
-                const auto v = hn::GatherIndex(dt, c.data + static_cast<std::size_t>(b) * c.cols + static_cast<std::size_t>(a), idx);
-                acc = hn::Add(acc, hn::Mul(hn::Mul(v, wx[a]), wy[b]));
-            }
+            for (int b = 0; b < 4; ++b) acc = hn::Add(acc, hn::Mul(hn::Mul(v[a][b], wx[a]), wy[b]));
         if constexpr (std::is_same_v<T, double>) hn::StoreU(acc, d, out + i);
         else hn::StoreU(hn::PromoteTo(d, acc), d, out + i);
     }

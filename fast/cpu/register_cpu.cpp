@@ -260,7 +260,7 @@ struct Window {
 
 struct Rotated {
     Image<double> pixels;  // the window, stored in the dtype, NaN-masked, clipped when a clamp was given
-    double min = kNaN, max = kNaN;  // nanmin / nanmax before the clamp
+    double min = kNaN, max = kNaN;  // nanmin / nanmax, computed only when no clamp is given
 };
 
 // sunpy's add_rotation_function wrapper around scipy's affine_transform, on one window of the frame.
@@ -309,15 +309,29 @@ Rotated rotate_window(const AiaImage& in, const Frame& f, double fill, const Pad
             double* row = out.pixels.row(r);
             const std::size_t oy = win.r0 + r;
             affine_order3_row_cpu(c, f.map, oy, win.c0, win.cols, cval, row);
-            for (std::size_t k = 0; k < win.cols; ++k) {
-                double v = store(row[k], dtype);
-                if (!mask.empty()) {
-                    const double ox = static_cast<double>(win.c0 + k), dy = static_cast<double>(oy);
-                    if (masked(mask, py, px, f.map.x(ox, dy), f.map.y(ox, dy))) v = kNaN;
+            // Stored as scipy stores into the dtype (float64: as is).
+            if (dtype == PixelType::f32) {
+                for (std::size_t k = 0; k < win.cols; ++k) row[k] = static_cast<double>(static_cast<float>(row[k]));
+            } else if (dtype != PixelType::f64) {
+                for (std::size_t k = 0; k < win.cols; ++k) row[k] = store(row[k], dtype);
+            }
+            if (!mask.empty()) {
+                const double dy = static_cast<double>(oy);
+                for (std::size_t k = 0; k < win.cols; ++k) {
+                    const double ox = static_cast<double>(win.c0 + k);
+                    if (masked(mask, py, px, f.map.x(ox, dy), f.map.y(ox, dy))) row[k] = kNaN;
                 }
-                account(s, v);
-                if (clamp && !std::isnan(v)) v = store(std::min(std::max(v, clamp[0]), clamp[1]), dtype);
-                row[k] = v;
+            }
+            if (!clamp) {
+                for (std::size_t k = 0; k < win.cols; ++k) account(s, row[k]);
+            } else if (is_integer(dtype)) {
+                for (std::size_t k = 0; k < win.cols; ++k)
+                    if (!std::isnan(row[k])) row[k] = store(std::min(std::max(row[k], clamp[0]), clamp[1]), dtype);
+            } else {
+                // NaN passes through max/min in this operand order; the bounds are values of the dtype
+                // (data or the stored fill), so storing again would change nothing.
+                const double lo = clamp[0], hi = clamp[1];
+                for (std::size_t k = 0; k < win.cols; ++k) row[k] = std::min(std::max(row[k], lo), hi);
             }
         }
         part[blk] = {s.min, s.max};
