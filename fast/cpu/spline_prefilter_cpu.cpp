@@ -105,15 +105,14 @@ void FilterRowsT(T* p, std::size_t n, std::size_t count, bool all_finite) {
     for (std::size_t r0 = 0; r0 < count; r0 += W) {
         const std::size_t w = std::min(W, count - r0);
         if (w < W) std::fill(tile.begin(), tile.end(), T(0));
-        for (std::size_t k = 0; k < w; ++k) {
-            const T* src = p + (r0 + k) * n;
-            for (std::size_t i = 0; i < n; ++i) tile[i * W + k] = src[i];
-        }
+        // Tile rows are written (and read back) contiguously; the w image rows are w sequential streams.
+        const T* src = p + r0 * n;
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t k = 0; k < w; ++k) tile[i * W + k] = src[k * n + i];
         FilterColumnsT(tile.data(), n, W, W, all_finite);
-        for (std::size_t k = 0; k < w; ++k) {
-            T* dst = p + (r0 + k) * n;
-            for (std::size_t i = 0; i < n; ++i) dst[i] = tile[i * W + k];
-        }
+        T* dst = p + r0 * n;
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t k = 0; k < w; ++k) dst[k * n + i] = tile[i * W + k];
     }
 }
 
