@@ -1,5 +1,6 @@
-// Fast CPU backend adapter: forwards psf and deconvolve to psf_cpu / deconvolve_cpu<T>.
-// --threads 0 means std::thread::hardware_concurrency(). register throws Error(unsupported).
+// Fast CPU backend adapter: forwards psf and deconvolve to psf_cpu / deconvolve_cpu<T>,
+// and register to register_image_cpu (Highway SIMD, order 3). --threads 0 means
+// std::thread::hardware_concurrency().
 #include "fast/cpu/cpu_backend.hpp"
 
 #include <fmt/format.h>
@@ -8,6 +9,8 @@
 #include "fast/cpu/deconvolve_cpu.hpp"
 #include "fast/cpu/parallel.hpp"
 #include "fast/cpu/psf_cpu.hpp"
+#include "fast/cpu/register_cpu.hpp"
+#include "fast/cpu/spline_prefilter_cpu.hpp"
 
 namespace aiaccel::cpu {
 namespace {
@@ -25,8 +28,8 @@ public:
         return opt.precision == Precision::f64 ? deconvolve_cpu<double>(img, p, req.iterations, req.clip_negative, opt.threads)
                                                : deconvolve_cpu<float>(img, p, req.iterations, req.clip_negative, opt.threads);
     }
-    AiaImage register_image(const AiaImage&, const RegisterRequest&, const StageOptions&) override {
-        throw Error(ErrorKind::not_implemented, "cpu: register not implemented yet");
+    AiaImage register_image(const AiaImage& img, const RegisterRequest& req, const StageOptions& opt) override {
+        return register_image_cpu(img, req, opt.precision, opt.threads);
     }
 };
 
@@ -34,8 +37,8 @@ public:
 
 std::unique_ptr<Backend> make_backend() { return std::make_unique<CpuBackend>(); }
 Availability probe() {
-    return {true, fmt::format("cpu: available (FFTW threads, float64/float32, {} hardware threads; register not implemented yet)",
-                              resolve_threads(0))};
+    return {true, fmt::format("cpu: available (FFTW threads, float64/float32, {} hardware threads; register order 3 with {} SIMD)",
+                              resolve_threads(0), spline_prefilter_cpu_target())};
 }
 
 }  // namespace aiaccel::cpu
