@@ -1,0 +1,219 @@
+// Host-side logic of the CUDA backend, tested without a GPU (suite 'fast', every build): memory
+// budgets and the clear error when a working set does not fit, launch geometry, cuFFT plan and PSF
+// spectrum keys, the LRU policy of resident PSF transforms, and the PSF's spot/tile lists — the last
+// by emulating on the host, in the kernels' per-pixel order, the spike sum and normalisation the
+// device runs, and checking it bit for bit against fast/cpu's psf_component_cpu.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <unordered_set>
+
+#include "core/error.hpp"
+#include "fast/cpu/psf_cpu.hpp"
+#include "fast/cuda/cuda_host.hpp"
+#include "fast/cuda/psf_cuda_host.hpp"
+#include "fast/cuda/spectrum_cache.hpp"
+
+using namespace aiaccel;
+using namespace aiaccel::cuda;
+
+namespace {
+
+std::vector<int> all_orders() {
+    std::vector<int> o;
+    for (int m = -100; m <= 100; ++m) o.push_back(m);
+    return o;
+}
+
+// What psf_cuda.cu's kernels compute, in their order: spike sum per pixel over the tile's list, row
+// sums left to right, ΣS in row order, then the version's normalisation with the host core block.
+Image<double> emulate_component(const cpu::MeshParams& mp, cpu::Component c, AiapyVersion v, std::size_t n, bool windowed) {
+    const auto spots = psf_spots(mp, c, all_orders(), v, n, windowed);
+    const TileLists tl = psf_tile_lists(spots, n, kPsfTileRows, kPsfTileCols);
+    const PsfCore core = psf_core(mp, v, n, windowed);
+    const bool v10 = v == AiapyVersion::v0_10_2;
+    const double w = mp.width;
+    Image<double> S(n, n);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            const std::size_t tile = (i / kPsfTileRows) * tl.tiles_x + j / kPsfTileCols;
+            double acc = 0.0;
+            const double x = static_cast<double>(j) + 0.5, y = static_cast<double>(i) + 0.5;
+            for (std::uint32_t k = tl.offsets[tile]; k < tl.offsets[tile + 1]; ++k) {
+                const PsfSpot& sp = spots[tl.spots[k]];
+                if (long(i) < sp.r0 || long(i) >= sp.r1 || long(j) < sp.c0 || long(j) >= sp.c1) continue;
+                if (v10) {
+                    const double xc = x - sp.cx, yc = y - sp.cy;
+                    acc = acc + std::exp(((-w) * xc) * xc - (w * yc) * yc) * sp.intensity;
+                } else {
+                    const double ex = x - sp.cx, ey = y - sp.cy;
+                    const double gx = std::exp((-w) * (ex * ex)), gy = std::exp((-w) * (ey * ey));
+                    acc = acc + sp.intensity * (gy * gx);
+                }
+            }
+            S(i, j) = acc;
+        }
+    double sum_s = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        double acc = 0;
+        for (std::size_t j = 0; j < n; ++j) acc += S(i, j);
+        sum_s += acc;
+    }
+    const double ws = 1.0 - 0.82, wc = 0.82;
+    const long cn = long(core.block.rows());
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+            const long ci = long(i) - core.lo, cj = long(j) - core.lo;
+            const double cv = (ci >= 0 && ci < cn && cj >= 0 && cj < cn) ? core.block(std::size_t(ci), std::size_t(cj)) : 0.0;
+            const double s = S(i, j);
+            S(i, j) = v10 ? ((ws * s) / sum_s) + ((wc * cv) / core.sum) : ws * (s / sum_s) + wc * (cv / core.sum);
+        }
+    return S;
+}
+
+}  // namespace
+
+TEST(CudaHostBudget, RichardsonLucyBytesAtFullFrame) {
+    const std::size_t n = 4096, N = n * n, ns = n * (n / 2 + 1);
+    const Budget b = rl_budget(n, n, Precision::f64);
+    EXPECT_EQ(b.buffers, 3 * N * 8 + ns * 16 + N * 8 + ns * 16);  // img,u,est,spec + transient rolled PSF and its spectrum
+    EXPECT_EQ(b.resident, ns * 16);
+    EXPECT_EQ(b.fft_workspace, 3 * ns * 16);
+    const Budget f = rl_budget(n, n, Precision::f32);
+    EXPECT_EQ(f.buffers, 3 * N * 4 + ns * 8 + N * 8 + N * 8 + ns * 16);
+    EXPECT_EQ(f.resident, ns * 8);
+    EXPECT_LT(f.total(), b.total());
+    // A cached workspace and a resident H leave nothing to allocate.
+    EXPECT_EQ(rl_budget(n, n, Precision::f64, true, true).total(), 0u);
+    EXPECT_EQ(rl_budget(n, n, Precision::f32, false, true).resident, 0u);
+    std::printf("[budget] RL 4096² f64 %s, f32 %s; PSF %s\n", format_bytes(b.total()).c_str(), format_bytes(f.total()).c_str(),
+                format_bytes(psf_budget(n, 0, 0).total()).c_str());
+}
+
+TEST(CudaHostBudget, TooLittleFreeMemoryIsAClearError) {
+    const Budget b = rl_budget(4096, 4096, Precision::f64);
+    EXPECT_NO_THROW(require_fits(b, b.total() + kDeviceReserveBytes, "test GPU"));
+    EXPECT_TRUE(fits(b, b.total() + kDeviceReserveBytes));
+    EXPECT_FALSE(fits(b, b.total() + kDeviceReserveBytes - 1));
+    try {
+        require_fits(b, std::size_t(512) << 20, "NVIDIA Test GPU");
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::unsupported);
+        const std::string m = e.what();
+        EXPECT_NE(m.find("Richardson-Lucy 4096x4096 f64"), std::string::npos) << m;
+        EXPECT_NE(m.find("512.0 MiB is free on NVIDIA Test GPU"), std::string::npos) << m;
+        EXPECT_NE(m.find("--backend cpu"), std::string::npos) << m;
+    }
+    EXPECT_FALSE(fits(register_budget(4096, 4096, 4096, 4096, true), 0));
+    EXPECT_EQ(format_bytes(900), "900 B");
+    EXPECT_EQ(format_bytes(std::size_t(3) << 29), "1.50 GiB");
+}
+
+TEST(CudaHostLaunch, GridsCoverTheWorkAndRespectLimits) {
+    EXPECT_EQ(launch_1d(0).blocks, 0u);
+    EXPECT_EQ(launch_1d(1).blocks, 1u);
+    EXPECT_EQ(launch_1d(256).blocks, 1u);
+    EXPECT_EQ(launch_1d(257).blocks, 2u);
+    EXPECT_EQ(launch_1d(std::size_t(1) << 40, 256, 1000).blocks, 1000u);  // capped: kernels stride
+    const Launch2d l = launch_2d(4096, 4094);
+    EXPECT_EQ(l.bx, 32u);
+    EXPECT_EQ(l.by, 8u);
+    EXPECT_EQ(l.gx, 128u);  // ceil(4094 / 32)
+    EXPECT_EQ(l.gy, 512u);
+    EXPECT_GE(std::size_t(l.gx) * l.bx, 4094u);
+    EXPECT_THROW(launch_2d(std::size_t(65536) * 8 + 1, 16), Error);
+}
+
+TEST(CudaHostKeys, PlanAndSpectrumKeysTellCasesApart) {
+    std::unordered_set<PlanKey, PlanKeyHash> plans;
+    for (std::size_t n : {512u, 4096u})
+        for (Precision p : {Precision::f64, Precision::f32})
+            for (FftKind k : {FftKind::r2c, FftKind::c2r})
+                for (int slot : {0, 1, 2}) plans.insert({n, n, p, k, slot});
+    EXPECT_EQ(plans.size(), 24u);
+    EXPECT_TRUE(plans.count({512, 512, Precision::f32, FftKind::c2r, 1}));
+
+    Image<double> a(64, 64);
+    for (std::size_t p = 0; p < a.size(); ++p) a.data()[p] = std::sin(double(p));
+    Image<double> b = a;
+    EXPECT_EQ(spectrum_key(a, Precision::f64), spectrum_key(b, Precision::f64));
+    EXPECT_FALSE(spectrum_key(a, Precision::f64) == spectrum_key(a, Precision::f32));
+    b.data()[4095] = std::nextafter(b.data()[4095], 2.0);  // one ulp in the last pixel
+    EXPECT_NE(content_hash(a), content_hash(b));
+    b = a;
+    b.data()[7] = -0.0 * b.data()[7];
+    EXPECT_NE(content_hash(a), content_hash(b));
+    Image<double> t(32, 128);  // same bytes, other shape
+    std::memcpy(t.data(), a.data(), a.size() * sizeof(double));
+    EXPECT_FALSE(spectrum_key(a, Precision::f64) == spectrum_key(t, Precision::f64));
+}
+
+TEST(CudaHostSpectrumCache, LeastRecentlyUsedWithinEntryAndByteBounds) {
+    auto key = [](std::uint64_t c) { return SpectrumKey{4096, 4096, Precision::f64, c}; };
+    SpectrumCache<int> cache(2, 1000);
+    EXPECT_EQ(cache.find(key(1)), nullptr);
+    cache.insert(key(1), 10, 100);
+    cache.insert(key(2), 20, 100);
+    ASSERT_NE(cache.find(key(1)), nullptr);  // 1 is now the most recent
+    cache.insert(key(3), 30, 100);           // evicts 2
+    EXPECT_EQ(cache.find(key(2)), nullptr);
+    EXPECT_EQ(*cache.find(key(1)), 10);
+    EXPECT_EQ(*cache.find(key(3)), 30);
+    EXPECT_EQ(cache.evictions(), 1u);
+    EXPECT_EQ(cache.bytes(), 200u);
+    cache.insert(key(4), 40, 950);  // the entry bound evicts 1, then the byte bound 3
+    EXPECT_EQ(cache.size(), 1u);
+    EXPECT_EQ(cache.bytes(), 950u);
+    EXPECT_EQ(cache.find(key(3)), nullptr);
+    cache.insert(key(5), 50, 5000);  // larger than the bound: kept alone, the stage needs it now
+    EXPECT_EQ(cache.size(), 1u);
+    EXPECT_EQ(*cache.find(key(5)), 50);
+    EXPECT_GE(cache.hits(), 4u);
+    cache.clear();
+    EXPECT_EQ(cache.size(), 0u);
+    EXPECT_EQ(cache.bytes(), 0u);
+}
+
+TEST(CudaHostPsf, TileListsHoldExactlyTheSpotsTouchingEachTile) {
+    const cpu::MeshParams mp = cpu::mesh_params(171, false);
+    const std::size_t n = 4096;
+    for (AiapyVersion v : {AiapyVersion::v0_10_2, AiapyVersion::v0_12_1}) {
+        const auto spots = psf_spots(mp, cpu::Component::entrance, all_orders(), v, n, true);
+        EXPECT_EQ(spots.size(), v == AiapyVersion::v0_10_2 ? 800u : 804u);  // 0.10.2 skips order 0
+        const TileLists tl = psf_tile_lists(spots, n, kPsfTileRows, kPsfTileCols);
+        ASSERT_EQ(tl.offsets.size(), tl.tiles_x * tl.tiles_y + 1);
+        std::size_t checked = 0;
+        for (std::size_t t = 0; t < tl.tiles_x * tl.tiles_y; t += 97) {  // a spread of tiles
+            const long r0 = long(t / tl.tiles_x * kPsfTileRows), c0 = long(t % tl.tiles_x * kPsfTileCols);
+            std::vector<std::uint32_t> want;
+            for (std::size_t s = 0; s < spots.size(); ++s)
+                if (spots[s].r0 < r0 + long(kPsfTileRows) && spots[s].r1 > r0 && spots[s].c0 < c0 + long(kPsfTileCols) && spots[s].c1 > c0)
+                    want.push_back(std::uint32_t(s));
+            std::vector<std::uint32_t> got(tl.spots.begin() + tl.offsets[t], tl.spots.begin() + tl.offsets[t + 1]);
+            ASSERT_EQ(got, want) << "tile " << t;
+            checked += want.size();
+        }
+        EXPECT_GT(checked, 0u);
+        std::printf("[psf tiles] 171 Å entrance, aiapy %s: %zu spots, %zu tile entries over %zu tiles\n",
+                    std::string(to_string(v)).c_str(), spots.size(), tl.spots.size(), tl.tiles_x * tl.tiles_y);
+    }
+}
+
+// The device algorithm (tile lists, per-pixel order, row sums, host core) reproduces psf_cpu bit for
+// bit when run on the host; on the device only exp() may differ (by an ulp; tests/test_cuda_backend.cpp).
+TEST(CudaHostPsf, KernelOrderEmulationEqualsCpuComponentBitwise) {
+    for (AiapyVersion v : {AiapyVersion::v0_10_2, AiapyVersion::v0_12_1})
+        for (bool preflight : {false, true})
+            for (cpu::Component c : {cpu::Component::entrance, cpu::Component::focal_plane})
+                for (bool windowed : {true, false}) {
+                    const cpu::MeshParams mp = cpu::mesh_params(193, preflight);
+                    const std::size_t n = 160;
+                    const Image<double> want = cpu::psf_component_cpu(mp, c, all_orders(), v, n, windowed, 1);
+                    const Image<double> got = emulate_component(mp, c, v, n, windowed);
+                    EXPECT_EQ(std::memcmp(got.data(), want.data(), n * n * sizeof(double)), 0)
+                        << "aiapy " << to_string(v) << " preflight " << preflight << " component " << int(c) << " windowed " << windowed;
+                }
+}
