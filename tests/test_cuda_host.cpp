@@ -1,10 +1,12 @@
 // Host-side logic of the CUDA backend, tested without a GPU (suite 'fast', every build): memory
 // budgets and the clear error when a working set does not fit, launch geometry, cuFFT plan and PSF
-// spectrum keys, the LRU policy of resident PSF transforms, and the PSF's spot/tile lists — the last
+// spectrum keys, the LRU policy of resident PSF transforms, the two-stream batch schedule, and the PSF's spot/tile lists — the last
 // by emulating on the host, in the kernels' per-pixel order, the spike sum and normalisation the
 // device runs, and checking it bit for bit against fast/cpu's psf_component_cpu.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -15,6 +17,7 @@
 #include "fast/cuda/cuda_host.hpp"
 #include "fast/cuda/psf_cuda_host.hpp"
 #include "fast/cuda/spectrum_cache.hpp"
+#include "fast/cuda/two_slot_pipeline.hpp"
 
 using namespace aiaccel;
 using namespace aiaccel::cuda;
@@ -216,4 +219,40 @@ TEST(CudaHostPsf, KernelOrderEmulationEqualsCpuComponentBitwise) {
                     EXPECT_EQ(std::memcmp(got.data(), want.data(), n * n * sizeof(double)), 0)
                         << "aiapy " << to_string(v) << " preflight " << preflight << " component " << int(c) << " windowed " << windowed;
                 }
+}
+
+// The batch schedule: slots alternate, a slot is waited for before it is reused, loads run before the
+// wait (overlap), results leave in input order, and nothing is left in flight.
+TEST(CudaHostPipeline, TwoSlotsAlternateAndResultsLeaveInOrder) {
+    for (std::size_t count : {0u, 1u, 2u, 3u, 6u}) {
+        std::vector<std::string> log;
+        std::vector<std::size_t> stored;
+        std::array<int, 2> in_flight{-1, -1};
+        run_two_slot_pipeline(
+            count, [&](std::size_t k) { log.push_back("load " + std::to_string(k)); return int(k) * 10; },
+            [&](int slot, std::size_t k, int item) {
+                EXPECT_EQ(slot, int(k % 2));
+                EXPECT_EQ(item, int(k) * 10);
+                EXPECT_EQ(in_flight[std::size_t(slot)], -1) << "slot " << slot << " reused before it was waited for";
+                in_flight[std::size_t(slot)] = int(k);
+                log.push_back("submit " + std::to_string(k));
+            },
+            [&](int slot, std::size_t k) {
+                EXPECT_EQ(in_flight[std::size_t(slot)], int(k));
+                in_flight[std::size_t(slot)] = -1;
+                stored.push_back(k);
+                log.push_back("finish " + std::to_string(k));
+            });
+        std::vector<std::size_t> want(count);
+        for (std::size_t k = 0; k < count; ++k) want[k] = k;
+        EXPECT_EQ(stored, want) << "count " << count;
+        EXPECT_EQ(in_flight[0], -1);
+        EXPECT_EQ(in_flight[1], -1);
+        if (count == 6) {  // image 2 is loaded while 0 and 1 are in flight, and 0 is collected only after that
+            const auto pos = [&](const std::string& e) { return std::find(log.begin(), log.end(), e) - log.begin(); };
+            EXPECT_LT(pos("submit 1"), pos("load 2"));
+            EXPECT_LT(pos("load 2"), pos("finish 0"));
+            EXPECT_LT(pos("finish 0"), pos("submit 2"));
+        }
+    }
 }

@@ -21,6 +21,7 @@
 #include "fast/cuda/cufft_plans.cuh"
 #include "fast/cuda/cuda_util.cuh"
 #include "fast/cuda/spectrum_cache.hpp"
+#include "fast/cuda/two_slot_pipeline.hpp"
 
 namespace aiaccel::cuda {
 namespace {
@@ -280,34 +281,28 @@ void deconvolve_batch_cuda(std::size_t count, const std::function<Image<double>(
     const Prepared prep = prepare<T>(st, rows, cols, 2, iterations > 0 ? &psf : nullptr);
     RlWorkspace<T>* w[2] = {workspaces<T>(st)[0].get(), workspaces<T>(st)[1].get()};
     for (auto* x : w) x->ensure_pinned();
-    bool busy[2] = {false, false};
-    std::size_t job[2] = {0, 0};
-    auto finish = [&](int s) {
-        check(cudaStreamSynchronize(w[s]->stream), "Richardson-Lucy on the device (batch)");
-        Image<double> out(rows, cols);
-        std::memcpy(out.data(), w[s]->pin_out.get(), n * sizeof(double));
-        busy[s] = false;
-        store(job[s], std::move(out));
-    };
-    for (std::size_t k = 0; k < count; ++k) {
-        const int s = static_cast<int>(k % 2);
-        Image<double> img = k == 0 ? std::move(first) : load(k);  // host work while the device runs the other slot
+    auto load_checked = [&](std::size_t k) {
+        Image<double> img = k == 0 ? std::move(first) : load(k);
         if (img.rows() != rows || img.cols() != cols)
             throw Error(ErrorKind::bad_value, "cuda batch: image " + std::to_string(k) + " is " + std::to_string(img.cols()) + "x" +
                                                   std::to_string(img.rows()) + " but the batch is " + std::to_string(cols) + "x" +
                                                   std::to_string(rows) + " (one PSF, one shape)");
-        if (busy[s]) finish(s);  // results leave in order: k−2 here, k−1 at the next step
+        return img;
+    };
+    auto submit = [&](int s, std::size_t, Image<double>&& img) {
         std::memcpy(w[s]->pin_in.get(), img.data(), n * sizeof(double));
         check(cudaMemcpyAsync(w[s]->upload_target(), w[s]->pin_in.get(), n * sizeof(double), cudaMemcpyHostToDevice, w[s]->stream),
               "upload (batch)");
         const double* result = enqueue_rl<T>(*w[s], prep.H, iterations, clip_negative);
         check(cudaMemcpyAsync(w[s]->pin_out.get(), result, n * sizeof(double), cudaMemcpyDeviceToHost, w[s]->stream), "download (batch)");
-        busy[s] = true;
-        job[s] = k;
-    }
-    const int last = static_cast<int>((count - 1) % 2);
-    if (busy[1 - last]) finish(1 - last);
-    if (busy[last]) finish(last);
+    };
+    auto finish = [&](int s, std::size_t k) {
+        check(cudaStreamSynchronize(w[s]->stream), "Richardson-Lucy on the device (batch)");
+        Image<double> out(rows, cols);
+        std::memcpy(out.data(), w[s]->pin_out.get(), n * sizeof(double));
+        store(k, std::move(out));
+    };
+    run_two_slot_pipeline(count, load_checked, submit, finish);
 }
 
 SpectrumCacheStats spectrum_cache_stats() {
