@@ -20,8 +20,10 @@ inline cufftType cufft_type(Precision p, FftKind k) {
 
 // The plan for key, bound to `stream`; made on first use.
 inline cufftHandle cached_plan(const PlanKey& key, cudaStream_t stream) {
+    // Never destroyed: cufftDestroy from a static destructor can run after the CUDA runtime has shut
+    // down; the driver frees everything at process exit.
     static std::mutex mu;
-    static std::unordered_map<PlanKey, FftPlan, PlanKeyHash> plans;
+    static auto& plans = *new std::unordered_map<PlanKey, FftPlan, PlanKeyHash>();
     std::lock_guard lock(mu);
     auto it = plans.find(key);
     if (it == plans.end()) {

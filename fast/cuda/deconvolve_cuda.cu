@@ -122,7 +122,7 @@ struct State {
     std::unique_ptr<SpectrumCache<CachedSpectrum>> cache;
 };
 State& state() {
-    static State s;
+    static State& s = *new State();  // never destroyed (cudaFree after runtime shutdown); freed at exit by the driver
     return s;
 }
 template <class T>
