@@ -248,17 +248,21 @@ __device__ double sample(const double* __restrict__ a, const Geometry& g, long l
     return g.transposed ? a[q * g.in_cols + p] : a[p * g.in_cols + q];
 }
 
-// The interpolated value at (c0, c1), or `outside` when a coordinate is outside the input.
-__device__ double interpolate(const double* __restrict__ a, const Geometry& g, double c0, double c1, int order, bool& inside) {
-    long long i0[6], i1[6];
-    double w0[6], w1[6];
-    inside = axis_taps(c0, g.len0, order, i0, w0) && axis_taps(c1, g.len1, order, i1, w1);
+// The interpolated value at (c0, c1); inside = false when a coordinate is outside the input. Order is
+// a template parameter so the tap and weight arrays stay in registers.
+template <int Order>
+__device__ double interpolate(const double* __restrict__ a, const Geometry& g, double c0, double c1, bool& inside) {
+    long long i0[Order + 1], i1[Order + 1];
+    double w0[Order + 1 > 1 ? Order + 1 : 2], w1[Order + 1 > 1 ? Order + 1 : 2];
+    inside = axis_taps(c0, g.len0, Order, i0, w0) && axis_taps(c1, g.len1, Order, i1, w1);
     if (!inside) return 0.0;
     double acc = 0.0;
-    for (int a_ = 0; a_ <= order; ++a_)
-        for (int b = 0; b <= order; ++b) {
+#pragma unroll
+    for (int a_ = 0; a_ <= Order; ++a_)
+#pragma unroll
+        for (int b = 0; b <= Order; ++b) {
             double v = sample(a, g, i0[a_], i1[b]);
-            if (order > 0) {
+            if (Order > 0) {
                 v *= w0[a_];
                 v *= w1[b];
             }
@@ -268,8 +272,9 @@ __device__ double interpolate(const double* __restrict__ a, const Geometry& g, d
 }
 
 // One output pixel per thread; x runs along the returned image's columns (coalesced stores).
-__global__ void affine_kernel(const double* __restrict__ coef, const double* __restrict__ counts, Geometry g, int order,
-                              double cval_stored, int dtype, double* __restrict__ out) {
+template <int Order>
+__global__ void affine_kernel(const double* __restrict__ coef, const double* __restrict__ counts, Geometry g, double cval_stored,
+                              int dtype, double* __restrict__ out) {
     const long long fc = (long long)blockIdx.x * blockDim.x + threadIdx.x, fr = (long long)blockIdx.y * blockDim.y + threadIdx.y;
     const long long frows = g.transposed ? g.out1 : g.out0, fcols = g.transposed ? g.out0 : g.out1;
     if (fr >= frows || fc >= fcols) return;
@@ -294,14 +299,20 @@ __global__ void affine_kernel(const double* __restrict__ coef, const double* __r
         c1 += g.off[1];
     }
     bool inside = false;
-    const double acc = interpolate(coef, g, c0, c1, order, inside);
+    const double acc = interpolate<Order>(coef, g, c0, c1, inside);
     double v = inside ? store_as(acc, dtype) : cval_stored;
     if (counts) {  // NaN mask: order-min(order, 1) interpolation of the counts, cval 0, float64
         bool in_mask = false;
-        const double k = interpolate(counts, g, c0, c1, order < 1 ? order : 1, in_mask);
+        const double k = interpolate<(Order < 1 ? Order : 1)>(counts, g, c0, c1, in_mask);
         if (in_mask && k > 0) v = __longlong_as_double(0x7ff8000000000000ll);
     }
     out[fr * fcols + fc] = v;
+}
+
+template <int Order>
+void launch_affine(const Launch2d& l, cudaStream_t s, const double* coef, const double* counts, const Geometry& g, double cval, int dtype,
+                   double* out) {
+    affine_kernel<Order><<<dim3(l.gx, l.gy), dim3(l.bx, l.by), 0, s>>>(coef, counts, g, cval, dtype, out);
 }
 
 // sunpy's clip (reference::rotate's rule) and the exposure scale, in one pass.
@@ -402,8 +413,16 @@ Image<double> affine_transform_cuda(const Image<double>& in, const RegisterJob& 
     g.transposed = map.transposed;
     g.ge_1_16 = map.scipy_ge_1_16;
     const Launch2d lo = launch_2d(frows, fcols);
-    affine_kernel<<<dim3(lo.gx, lo.gy), dim3(lo.bx, lo.by), 0, s>>>(coef.get(), job.nan.enabled ? counts.get() : nullptr, g, order,
-                                                                    store_as_host(map.cval, map.output), int(map.output), out.get());
+    const double* cnt = job.nan.enabled ? counts.get() : nullptr;
+    const double cval = store_as_host(map.cval, map.output);
+    switch (order) {
+        case 0: launch_affine<0>(lo, s, coef.get(), cnt, g, cval, int(map.output), out.get()); break;
+        case 1: launch_affine<1>(lo, s, coef.get(), cnt, g, cval, int(map.output), out.get()); break;
+        case 2: launch_affine<2>(lo, s, coef.get(), cnt, g, cval, int(map.output), out.get()); break;
+        case 3: launch_affine<3>(lo, s, coef.get(), cnt, g, cval, int(map.output), out.get()); break;
+        case 4: launch_affine<4>(lo, s, coef.get(), cnt, g, cval, int(map.output), out.get()); break;
+        default: launch_affine<5>(lo, s, coef.get(), cnt, g, cval, int(map.output), out.get()); break;
+    }
     check_launch("affine_kernel");
     if (finish) {
         minmax_partial_kernel<<<kStatBlocks, kThreads, 0, s>>>(out.get(), n_out, partial.get());
