@@ -18,6 +18,7 @@
 #include "core/fits_io.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
 #include "fast/cpu/psf_cpu.hpp"
+#include "fast/cuda/cuda_host.hpp"
 #include "fast/cuda/deconvolve_cuda.hpp"
 #include "fast/cuda/psf_cuda.hpp"
 #include "fast/cuda/register_cuda.hpp"
@@ -43,6 +44,13 @@ double seconds(F&& f) {
     const auto t0 = std::chrono::steady_clock::now();
     f();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void print_device_timing(const char* what) {
+    const std::string stage = what;
+    const cuda::StageTiming t = cuda::last_timing(stage.substr(0, stage.find(' ')));
+    std::printf("[timing] %s on the device (CUDA events): upload %.3f ms, compute %.3f ms, download %.3f ms\n", what, t.upload_ms,
+                t.compute_ms, t.download_ms);
 }
 
 bool bitwise_equal(const Image<double>& a, const Image<double>& b) {
@@ -113,6 +121,7 @@ TEST(CudaPsf, Channel171MatchesReference) {
     std::printf("[timing] psf 171 cuda (first call: plans): %.4f s\n", seconds([&] { p = cuda::psf_cuda(171, false, AiapyVersion::v0_10_2); }));
     std::printf("[timing] psf 171 cuda (plans cached, incl. 134 MB download): %.4f s\n",
                 seconds([&] { p = cuda::psf_cuda(171, false, AiapyVersion::v0_10_2); }));
+    print_device_timing("psf 171 4096²");
     auto m = validate::compare_with_sums(p, ref);
     std::printf("[accuracy] psf 171 cuda f64 vs reference: %s, sum-1 = %.3g\n", m.summary().c_str(), *m.sum_a - 1.0);
     EXPECT_LE(m.max_abs_over_max, bound("psf", "max_abs_over_max", "f64")) << m.summary();
@@ -301,6 +310,7 @@ TEST(CudaRegister, NanMaskClipAndExposureMatchReferenceComposition) {
     job.clip = {true, missing};
     job.exposure_scale = scale;
     Image<double> got = cuda::affine_transform_cuda(in, job);
+    print_device_timing("register 128² with NaN mask");
     auto rm = validate::compare_register(got, want, missing * scale);
     std::printf("[accuracy] affine with NaN mask, clip and exposure: %s\n", rm.summary().c_str());
     EXPECT_EQ(rm.metrics.nan_mismatch, 0u) << rm.summary();
@@ -342,8 +352,10 @@ TEST(CudaFullFrame, DeconvolveAccuracyAndTimings) {
         const char* what = pass ? "plans and H cached; includes 2×134 MB host transfers" : "first call: plans, H";
         std::printf("[timing] deconvolve 4096² 25 it cuda f64: %.4f s (%s)\n",
                     seconds([&] { d64 = cuda::deconvolve_cuda<double>(in.data, psf, 25, true); }), what);
+        print_device_timing("deconvolve 4096² 25 it f64");
         std::printf("[timing] deconvolve 4096² 25 it cuda f32: %.4f s (%s)\n",
                     seconds([&] { d32 = cuda::deconvolve_cuda<float>(in.data, psf, 25, true); }), what);
+        print_device_timing("deconvolve 4096² 25 it f32");
     }
     auto m64 = validate::compare(d64, ref), m32 = validate::compare(d32, ref);
     std::printf("[accuracy] deconvolve 4096² 25 it cuda f64 vs reference: %s\n", m64.summary().c_str());
@@ -351,4 +363,46 @@ TEST(CudaFullFrame, DeconvolveAccuracyAndTimings) {
     EXPECT_LE(m64.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f64"));
     EXPECT_LE(m32.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f32"));
     EXPECT_LE(m32.rel_l2, bound("deconvolve", "rel_l2", "f32"));
+}
+
+// 4096²: register-like affine (small rotation, order 3, float32 output, NaN band, clip) against the
+// reference's affine_transform, and a batch of f32 deconvolutions through the two-stream path.
+TEST(CudaFullFrame, RegisterAffineAndBatchThroughput) {
+    AiaImage in = derive_full_res_2x(load_aia(test::real_file(kDerived1600Source).string()));
+    const double th = 0.0123, sc = 1.0021;
+    const Matrix2 m = {{{std::cos(th) / sc, -std::sin(th) / sc}, {std::sin(th) / sc, std::cos(th) / sc}}};
+    const std::array<double, 2> off = {25.5, -24.75};
+    reference::AffineOptions ro;
+    ro.cval = 0.0;
+    ro.output = PixelType::f32;
+    Image<double> want;
+    std::printf("[timing] affine 4096² order 3 reference: %.2f s\n", seconds([&] { want = reference::affine_transform(in.data, m, off, ro); }));
+    cuda::RegisterJob job;
+    for (int i = 0; i < 2; ++i) {
+        job.map.offset[i] = off[i];
+        for (int j = 0; j < 2; ++j) job.map.matrix[i][j] = m[i][j];
+    }
+    job.map.output = PixelType::f32;
+    Image<double> got;
+    for (int pass = 0; pass < 3; ++pass) {
+        std::printf("[timing] affine 4096² order 3 cuda: %.4f s\n", seconds([&] { got = cuda::affine_transform_cuda(in.data, job); }));
+        print_device_timing("register 4096² order 3 (prefilter + interpolation)");
+    }
+    auto rm = validate::compare_register(got, want, 0.0);
+    std::printf("[accuracy] affine 4096² order 3 cuda vs reference: %s\n", rm.summary().c_str());
+    EXPECT_LE(rm.metrics.max_abs_over_max, bound("register", "max_abs_over_max", "f64")) << rm.summary();
+    EXPECT_LE(double(rm.flips), bound("register", "edge_flips_max", "f64")) << rm.summary();
+
+    const Image<double>& psf = reference_psf_171();
+    const std::size_t count = 8;
+    std::size_t stored = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        const double t = seconds([&] {
+            cuda::deconvolve_batch_cuda<float>(
+                count, [&](std::size_t) { return in.data; }, psf, 25, true, [&](std::size_t, Image<double>&&) { ++stored; });
+        });
+        std::printf("[timing] batch of %zu 4096² f32 deconvolutions (25 it, two streams, incl. host copies): %.3f s = %.1f images/s%s\n",
+                    count, t, double(count) / t, pass ? "" : " (first: plans)");
+    }
+    EXPECT_EQ(stored, 2 * count);
 }

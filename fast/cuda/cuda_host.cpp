@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <fmt/format.h>
 
 #include "core/error.hpp"
@@ -114,6 +116,25 @@ std::size_t PlanKeyHash::operator()(const PlanKey& k) const noexcept {
 }
 std::size_t SpectrumKeyHash::operator()(const SpectrumKey& k) const noexcept {
     return static_cast<std::size_t>(mix(mix(mix(k.rows, k.cols), std::uint64_t(k.precision == Precision::f64)), k.content));
+}
+
+namespace {
+std::mutex timing_mu;
+std::map<std::string, StageTiming>& timings() {
+    static std::map<std::string, StageTiming> t;
+    return t;
+}
+}  // namespace
+
+void record_timing(const std::string& stage, const StageTiming& t) {
+    std::lock_guard lock(timing_mu);
+    timings()[stage] = t;
+}
+
+StageTiming last_timing(const std::string& stage) {
+    std::lock_guard lock(timing_mu);
+    auto it = timings().find(stage);
+    return it == timings().end() ? StageTiming{} : it->second;
 }
 
 }  // namespace aiaccel::cuda

@@ -94,4 +94,15 @@ SpectrumKey spectrum_key(const Image<double>& psf, Precision p);
 
 std::string format_bytes(std::size_t bytes);  // "1.25 GiB", "512.0 MiB", "900 B"
 
+// ---- device timings ----------------------------------------------------------------------------------
+// CUDA-event times of a stage's last call ("psf", "deconvolve", "register"), milliseconds: host→device
+// copies, device work (kernels + cuFFT), device→host copies. For reports and the GPU checks; never
+// asserted. Zero before the first call.
+struct StageTiming {
+    double upload_ms = 0, compute_ms = 0, download_ms = 0;
+    double total_ms() const { return upload_ms + compute_ms + download_ms; }
+};
+void record_timing(const std::string& stage, const StageTiming& t);
+StageTiming last_timing(const std::string& stage);
+
 }  // namespace aiaccel::cuda

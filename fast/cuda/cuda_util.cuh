@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "fast/cuda/cuda_host.hpp"
 
 namespace aiaccel::cuda {
 
@@ -119,6 +120,29 @@ public:
 private:
     cufftHandle h_{};
     bool valid_ = false;
+};
+
+// Four events on a stream around upload / compute / download; times() after the stream is synchronised.
+class StageEvents {
+public:
+    StageEvents() {
+        for (auto& e : ev_) check(cudaEventCreate(&e), "cudaEventCreate");
+    }
+    ~StageEvents() {
+        for (auto& e : ev_) cudaEventDestroy(e);
+    }
+    StageEvents(const StageEvents&) = delete;
+    StageEvents& operator=(const StageEvents&) = delete;
+    void mark(int i, cudaStream_t s) { check(cudaEventRecord(ev_[i], s), "cudaEventRecord"); }  // 0 start, 1 uploaded, 2 computed, 3 downloaded
+    StageTiming times() const {
+        float ms[3] = {0, 0, 0};
+        for (int i = 0; i < 3; ++i)
+            if (cudaEventElapsedTime(&ms[i], ev_[i], ev_[i + 1]) != cudaSuccess) { cudaGetLastError(); ms[i] = 0; }
+        return {ms[0], ms[1], ms[2]};
+    }
+
+private:
+    cudaEvent_t ev_[4]{};
 };
 
 }  // namespace aiaccel::cuda

@@ -261,11 +261,17 @@ Image<double> deconvolve_cuda(const Image<double>& image, const Image<double>& p
     std::lock_guard lock(st.mu);
     const Prepared prep = prepare<T>(st, rows, cols, 1, iterations > 0 ? &psf : nullptr);
     RlWorkspace<T>& w = *workspaces<T>(st)[0];
+    StageEvents ev;
+    ev.mark(0, w.stream);
     check(cudaMemcpyAsync(w.upload_target(), image.data(), n * sizeof(double), cudaMemcpyHostToDevice, w.stream), "upload of the image");
+    ev.mark(1, w.stream);
     const double* result = enqueue_rl<T>(w, prep.H, iterations, clip_negative);
+    ev.mark(2, w.stream);
     Image<double> out(rows, cols);
     check(cudaMemcpyAsync(out.data(), result, n * sizeof(double), cudaMemcpyDeviceToHost, w.stream), "download of the result");
+    ev.mark(3, w.stream);
     check(cudaStreamSynchronize(w.stream), "Richardson-Lucy on the device");
+    record_timing("deconvolve", ev.times());
     return out;
 }
 

@@ -144,7 +144,8 @@ void component_on_device(const cpu::MeshParams& mp, cpu::Component which, const 
 }
 
 // The composite of the two device components (both overwritten) into host memory.
-Image<double> combine_on_device(double* entrance, double* focal, std::size_t n, AiapyVersion v, cudaStream_t s) {
+Image<double> combine_on_device(double* entrance, double* focal, std::size_t n, AiapyVersion v, cudaStream_t s,
+                                StageEvents* ev = nullptr) {
     const std::size_t ns = half_spectrum_elems(n, n);
     DeviceBuffer<cufftDoubleComplex> fa(ns), fb(ns);
     const cufftHandle fwd = cached_plan({n, n, Precision::f64, FftKind::r2c, kPsfPlanSlot}, s);
@@ -159,8 +160,10 @@ Image<double> combine_on_device(double* entrance, double* focal, std::size_t n, 
     const double inv_n2 = 1.0 / (static_cast<double>(n) * static_cast<double>(n));
     reflect_abs_kernel<<<launch_1d(n * n, kThreads).blocks, kThreads, 0, s>>>(entrance, focal, static_cast<int>(n), inv_n2);
     check_launch("reflect_abs_kernel");
+    if (ev) ev->mark(2, s);
     Image<double> out(n, n);
     check(cudaMemcpyAsync(out.data(), focal, n * n * sizeof(double), cudaMemcpyDeviceToHost, s), "download of the PSF");
+    if (ev) ev->mark(3, s);
     check(cudaStreamSynchronize(s), "PSF composite on the device");
     return out;
 }
@@ -214,9 +217,14 @@ Image<double> psf_cuda(int channel, bool preflight_core, AiapyVersion v) {
     require_psf_memory(n);
     Stream st;
     DeviceBuffer<double> e(n * n), f(n * n);
+    StageEvents ev;
+    ev.mark(0, st.s);
+    ev.mark(1, st.s);  // nothing to upload but the spot lists (inside the compute span)
     component_on_device(mp, cpu::Component::entrance, orders, v, n, true, e.get(), st.s);
     component_on_device(mp, cpu::Component::focal_plane, orders, v, n, true, f.get(), st.s);
-    return combine_on_device(e.get(), f.get(), n, v, st.s);
+    Image<double> out = combine_on_device(e.get(), f.get(), n, v, st.s, &ev);
+    record_timing("psf", ev.times());
+    return out;
 }
 
 }  // namespace aiaccel::cuda

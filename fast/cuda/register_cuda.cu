@@ -374,7 +374,10 @@ Image<double> affine_transform_cuda(const Image<double>& in, const RegisterJob& 
 
     DeviceBuffer<double> coef(n_in), out(n_out), counts(job.nan.enabled ? n_in : 0);
     DeviceBuffer<MinMax> partial(kStatBlocks), stats(2);
+    StageEvents ev;
+    ev.mark(0, s);
     check(cudaMemcpyAsync(coef.get(), in.data(), n_in * sizeof(double), cudaMemcpyHostToDevice, s), "upload of the image");
+    ev.mark(1, s);
     const bool finish = job.clip.enabled || job.exposure_scale != 1.0;
     if (finish) {  // the input's nanmin/nanmax before any fill
         minmax_partial_kernel<<<kStatBlocks, kThreads, 0, s>>>(coef.get(), n_in, partial.get());
@@ -431,9 +434,12 @@ Image<double> affine_transform_cuda(const Image<double>& in, const RegisterJob& 
                                                                              job.clip.missing, int(map.output), job.exposure_scale);
         check_launch("clip and exposure");
     }
+    ev.mark(2, s);
     Image<double> result(frows, fcols);
     check(cudaMemcpyAsync(result.data(), out.get(), n_out * sizeof(double), cudaMemcpyDeviceToHost, s), "download of the result");
+    ev.mark(3, s);
     check(cudaStreamSynchronize(s), "register on the device");
+    record_timing("register", ev.times());
     return result;
 }
 
