@@ -18,6 +18,7 @@
 #include "fast/cpu/psf_cpu.hpp"
 #include "fast/cuda/cuda_host.hpp"
 #include "fast/cuda/psf_cuda_host.hpp"
+#include "fast/cuda/psf_math.hpp"
 #include "fast/cuda/register_cuda.hpp"
 #include "fast/cuda/register_math.hpp"
 #include "fast/cuda/spectrum_cache.hpp"
@@ -35,48 +36,32 @@ std::vector<int> all_orders() {
     return o;
 }
 
-// What psf_cuda.cu's kernels compute, in their order: spike sum per pixel over the tile's list, row
-// sums left to right, ΣS in row order, then the version's normalisation with the host core block.
+// What psf_cuda.cu's kernels compute, with their per-pixel functions (psf_math.hpp): spike sum per pixel
+// over the tile's list, row sums left to right, ΣS in row order, then the normalisation with the core.
 Image<double> emulate_component(const cpu::MeshParams& mp, cpu::Component c, AiapyVersion v, std::size_t n, bool windowed) {
     const auto spots = psf_spots(mp, c, all_orders(), v, n, windowed);
     const TileLists tl = psf_tile_lists(spots, n, kPsfTileRows, kPsfTileCols);
     const PsfCore core = psf_core(mp, v, n, windowed);
     const bool v10 = v == AiapyVersion::v0_10_2;
-    const double w = mp.width;
     Image<double> S(n, n);
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < n; ++j) {
             const std::size_t tile = (i / kPsfTileRows) * tl.tiles_x + j / kPsfTileCols;
-            double acc = 0.0;
-            const double x = static_cast<double>(j) + 0.5, y = static_cast<double>(i) + 0.5;
-            for (std::uint32_t k = tl.offsets[tile]; k < tl.offsets[tile + 1]; ++k) {
-                const PsfSpot& sp = spots[tl.spots[k]];
-                if (long(i) < sp.r0 || long(i) >= sp.r1 || long(j) < sp.c0 || long(j) >= sp.c1) continue;
-                if (v10) {
-                    const double xc = x - sp.cx, yc = y - sp.cy;
-                    acc = acc + std::exp(((-w) * xc) * xc - (w * yc) * yc) * sp.intensity;
-                } else {
-                    const double ex = x - sp.cx, ey = y - sp.cy;
-                    const double gx = std::exp((-w) * (ex * ex)), gy = std::exp((-w) * (ey * ey));
-                    acc = acc + sp.intensity * (gy * gx);
-                }
-            }
-            S(i, j) = acc;
+            const auto b = tl.offsets[tile], e = tl.offsets[tile + 1];
+            S(i, j) = v10 ? psfmath::spike_sum<true>(spots.data(), tl.spots.data(), b, e, int(i), int(j), mp.width)
+                          : psfmath::spike_sum<false>(spots.data(), tl.spots.data(), b, e, int(i), int(j), mp.width);
         }
-    double sum_s = 0;
+    double sum_s = 0;  // row_sums_kernel + total_kernel
     for (std::size_t i = 0; i < n; ++i) {
         double acc = 0;
         for (std::size_t j = 0; j < n; ++j) acc += S(i, j);
         sum_s += acc;
     }
-    const double ws = 1.0 - 0.82, wc = 0.82;
-    const long cn = long(core.block.rows());
+    const auto cn = (long long)core.block.rows();
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j < n; ++j) {
-            const long ci = long(i) - core.lo, cj = long(j) - core.lo;
-            const double cv = (ci >= 0 && ci < cn && cj >= 0 && cj < cn) ? core.block(std::size_t(ci), std::size_t(cj)) : 0.0;
-            const double s = S(i, j);
-            S(i, j) = v10 ? ((ws * s) / sum_s) + ((wc * cv) / core.sum) : ws * (s / sum_s) + wc * (cv / core.sum);
+            const double cv = psfmath::core_at(core.block.data(), core.lo, cn, (long long)i, (long long)j);
+            S(i, j) = v10 ? psfmath::normalise<true>(S(i, j), cv, sum_s, core.sum) : psfmath::normalise<false>(S(i, j), cv, sum_s, core.sum);
         }
     return S;
 }

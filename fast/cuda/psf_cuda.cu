@@ -18,6 +18,7 @@
 #include "fast/cuda/cuda_host.hpp"
 #include "fast/cuda/cuda_util.cuh"
 #include "fast/cuda/psf_cuda_host.hpp"
+#include "fast/cuda/psf_math.hpp"
 
 namespace aiaccel::cuda {
 namespace {
@@ -31,21 +32,7 @@ __global__ void spikes_kernel(const PsfSpot* __restrict__ spots, const std::uint
     const int j = int(blockIdx.x * blockDim.x + threadIdx.x), i = int(blockIdx.y * blockDim.y + threadIdx.y);
     if (i >= n || j >= n) return;
     const std::size_t tile = std::size_t(blockIdx.y) * gridDim.x + blockIdx.x;
-    double acc = 0.0;
-    const double x = static_cast<double>(j) + 0.5, y = static_cast<double>(i) + 0.5;
-    for (std::uint32_t k = offsets[tile]; k < offsets[tile + 1]; ++k) {
-        const PsfSpot sp = spots[list[k]];
-        if (i < sp.r0 || i >= sp.r1 || j < sp.c0 || j >= sp.c1) continue;
-        if (V10) {
-            const double xc = x - sp.cx, yc = y - sp.cy;
-            acc = acc + exp(((-w) * xc) * xc - (w * yc) * yc) * sp.intensity;
-        } else {
-            const double ex = x - sp.cx, ey = y - sp.cy;
-            const double gx = exp((-w) * (ex * ex)), gy = exp((-w) * (ey * ey));
-            acc = acc + sp.intensity * (gy * gx);
-        }
-    }
-    S[std::size_t(i) * std::size_t(n) + std::size_t(j)] = acc;
+    S[std::size_t(i) * std::size_t(n) + std::size_t(j)] = psfmath::spike_sum<V10>(spots, list, offsets[tile], offsets[tile + 1], i, j, w);
 }
 
 __global__ void row_sums_kernel(const double* __restrict__ S, int n, double* __restrict__ row_s) {
@@ -64,19 +51,15 @@ __global__ void total_kernel(const double* __restrict__ row_s, int n, double* __
     *sum = acc;
 }
 
-// S ← 0.18·S/ΣS + 0.82·C/ΣC in the version's operation order (C = 0 outside the core block).
+// S ← 0.18·S/ΣS + 0.82·C/ΣC (C = 0 outside the core block).
 template <bool V10>
 __global__ void normalise_kernel(double* __restrict__ S, int n, const double* __restrict__ sum_s_dev, const double* __restrict__ core,
                                  long long core_lo, long long core_n, double sum_c) {
-    const double ws = 1.0 - 0.82, wc = 0.82;
     const double sum_s = *sum_s_dev;
     const std::size_t total = std::size_t(n) * std::size_t(n);
     for (std::size_t p = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; p < total; p += std::size_t(gridDim.x) * blockDim.x) {
         const long long i = (long long)(p / std::size_t(n)), j = (long long)(p % std::size_t(n));
-        const long long ci = i - core_lo, cj = j - core_lo;
-        const double c = (ci >= 0 && ci < core_n && cj >= 0 && cj < core_n) ? core[ci * core_n + cj] : 0.0;
-        const double s = S[p];
-        S[p] = V10 ? ((ws * s) / sum_s) + ((wc * c) / sum_c) : ws * (s / sum_s) + wc * (c / sum_c);
+        S[p] = psfmath::normalise<V10>(S[p], psfmath::core_at(core, core_lo, core_n, i, j), sum_s, sum_c);
     }
 }
 
