@@ -424,3 +424,23 @@ TEST(CudaHostRegister, NanMaskClipAndExposureEqualReferenceComposition) {
         EXPECT_EQ(differing(got, want), 0u) << "order " << order;
     }
 }
+
+// The four quadrant copies of the PSF upload are numpy's roll by (rows/2, cols/2).
+TEST(CudaHostRoll, QuadrantCopiesEqualRollByHalf) {
+    for (auto [rows, cols] : {std::pair<std::size_t, std::size_t>{8, 8}, {6, 10}, {4096, 4096}}) {
+        if (rows * cols > 1000) {  // shape only at full size
+            std::size_t covered = 0;
+            for (const CopyRect& q : roll_half_copies(rows, cols)) covered += q.rows * q.cols;
+            EXPECT_EQ(covered, rows * cols);
+            continue;
+        }
+        Image<double> src(rows, cols), dst(rows, cols, -1.0);
+        for (std::size_t p = 0; p < src.size(); ++p) src.data()[p] = double(p);
+        for (const CopyRect& q : roll_half_copies(rows, cols))
+            for (std::size_t r = 0; r < q.rows; ++r)
+                for (std::size_t c = 0; c < q.cols; ++c) dst(q.dst_row + r, q.dst_col + c) = src(q.src_row + r, q.src_col + c);
+        for (std::size_t i = 0; i < rows; ++i)
+            for (std::size_t j = 0; j < cols; ++j)
+                ASSERT_EQ(dst((i + rows / 2) % rows, (j + cols / 2) % cols), src(i, j)) << rows << "x" << cols << " at " << i << "," << j;
+    }
+}

@@ -118,6 +118,16 @@ std::size_t SpectrumKeyHash::operator()(const SpectrumKey& k) const noexcept {
     return static_cast<std::size_t>(mix(mix(mix(k.rows, k.cols), std::uint64_t(k.precision == Precision::f64)), k.content));
 }
 
+std::array<CopyRect, 4> roll_half_copies(std::size_t rows, std::size_t cols) {
+    const std::size_t hr = rows / 2, hc = cols / 2;
+    std::array<CopyRect, 4> out{};
+    for (std::size_t q = 0; q < 4; ++q) {
+        const std::size_t sr = (q / 2) * hr, sc = (q % 2) * hc;
+        out[q] = {sr, sc, (sr + hr) % rows, (sc + hc) % cols, hr, hc};
+    }
+    return out;
+}
+
 namespace {
 std::mutex timing_mu;
 std::map<std::string, StageTiming>& timings() {

@@ -4,6 +4,7 @@
 // content key of a PSF whose transform is kept resident. Compiled by g++ in every build.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -93,6 +94,14 @@ std::uint64_t content_hash(const Image<double>& img);
 SpectrumKey spectrum_key(const Image<double>& psf, Precision p);
 
 std::string format_bytes(std::size_t bytes);  // "1.25 GiB", "512.0 MiB", "900 B"
+
+// ---- the PSF roll as copies -------------------------------------------------------------------------
+// numpy's roll(psf, (rows/2, cols/2)) for even sizes is a swap of quadrants: four rectangular copies
+// (cudaMemcpy2D) straight into the device buffer the PSF's transform reads.
+struct CopyRect {
+    std::size_t src_row, src_col, dst_row, dst_col, rows, cols;
+};
+std::array<CopyRect, 4> roll_half_copies(std::size_t rows, std::size_t cols);
 
 // ---- device timings ----------------------------------------------------------------------------------
 // CUDA-event times of a stage's last call ("psf", "deconvolve", "register"), milliseconds: host→device

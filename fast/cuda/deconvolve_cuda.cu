@@ -139,16 +139,13 @@ SpectrumCache<CachedSpectrum>& spectrum_cache(State& st) {
     return *st.cache;
 }
 
-// roll(psf, (rows/2, cols/2)) straight into the device buffer: four quadrant copies.
+// roll(psf, (rows/2, cols/2)) straight into the device buffer: four quadrant copies (cuda_host.hpp).
 void upload_rolled(const Image<double>& psf, double* dst, cudaStream_t s) {
-    const std::size_t rows = psf.rows(), cols = psf.cols(), hr = rows / 2, hc = cols / 2, pitch = cols * sizeof(double);
-    for (int qy = 0; qy < 2; ++qy)
-        for (int qx = 0; qx < 2; ++qx) {
-            const std::size_t sr = qy * hr, sc = qx * hc, dr = (sr + hr) % rows, dc = (sc + hc) % cols;
-            check(cudaMemcpy2DAsync(dst + dr * cols + dc, pitch, psf.data() + sr * cols + sc, pitch, hc * sizeof(double), hr,
-                                    cudaMemcpyHostToDevice, s),
-                  "cudaMemcpy2DAsync (rolled PSF)");
-        }
+    const std::size_t cols = psf.cols(), pitch = cols * sizeof(double);
+    for (const CopyRect& q : roll_half_copies(psf.rows(), cols))
+        check(cudaMemcpy2DAsync(dst + q.dst_row * cols + q.dst_col, pitch, psf.data() + q.src_row * cols + q.src_col, pitch,
+                                q.cols * sizeof(double), q.rows, cudaMemcpyHostToDevice, s),
+              "cudaMemcpy2DAsync (rolled PSF)");
 }
 
 struct Prepared {
