@@ -4,6 +4,7 @@
 // against reference::affine_transform (plain, transposed as sunpy calls it, with NaNs and clip), and
 // the backend through the registry. Part of test_cuda: without a device the whole program reports
 // SKIPPED (tests/cuda_test_main.cpp). Timings are printed, never asserted.
+#include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "core/error.hpp"
 #include "core/fits_io.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
+#include "fast/cpu/parallel.hpp"
 #include "fast/cpu/psf_cpu.hpp"
 #include "fast/cuda/cuda_host.hpp"
 #include "fast/cuda/deconvolve_cuda.hpp"
@@ -101,7 +103,7 @@ TEST(CudaPsf, ComponentsMatchReferenceAndCpu) {
             ro.use_preflight_core = c.preflight;
             ro.version = c.v;
             auto m = validate::compare(g, reference::psf_component(c.channel, theirs, ro));
-            auto mc = validate::compare(g, cpu::psf_component_cpu(mp, ours, all_orders(), c.v, 4096, true, 0));
+            auto mc = validate::compare(g, cpu::psf_component_cpu(mp, ours, all_orders(), c.v, 4096, true, cpu::resolve_threads(0)));
             std::printf("[accuracy] psf component %d, %d Å, aiapy %s: cuda vs reference %s; vs cpu %s\n", int(ours), c.channel,
                         std::string(to_string(c.v)).c_str(), m.summary().c_str(), mc.summary().c_str());
             EXPECT_LE(m.max_abs_over_max, bound("psf_component", "max_abs_over_max", "f64")) << m.summary();
@@ -318,6 +320,33 @@ TEST(CudaRegister, NanMaskClipAndExposureMatchReferenceComposition) {
     cuda::RegisterJob bad;
     bad.order = 6;
     EXPECT_THROW(cuda::affine_transform_cuda(in, bad), Error);
+}
+
+// With the device nearly full, a 4096² deconvolution is refused with Error(unsupported) naming the
+// bytes needed and free — before anything is allocated — and works again once memory is back.
+TEST(CudaMemory, WorkingSetThatDoesNotFitIsAClearError) {
+    cuda::release_deconvolve_cache();
+    std::size_t free = 0, total = 0;
+    ASSERT_EQ(cudaMemGetInfo(&free, &total), cudaSuccess);
+    void* hog = nullptr;
+    const std::size_t leave = std::size_t(256) << 20;
+    if (free <= leave || cudaMalloc(&hog, free - leave) != cudaSuccess) {
+        cudaGetLastError();
+        GTEST_SKIP() << "could not take the device's free memory";
+    }
+    Image<double> img(4096, 4096, 1.0), delta(4096, 4096, 0.0);
+    delta(2048, 2048) = 1.0;
+    try {
+        cuda::deconvolve_cuda<double>(img, delta, 1, true);
+        ADD_FAILURE() << "no error with " << (leave >> 20) << " MiB free";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::unsupported) << e.what();
+        std::printf("[memory] %s\n", e.what());
+        EXPECT_NE(std::string(e.what()).find("Richardson-Lucy 4096x4096 f64"), std::string::npos) << e.what();
+    }
+    cudaFree(hog);
+    Image<double> out = cuda::deconvolve_cuda<double>(img, delta, 1, true);
+    EXPECT_NEAR(out(100, 100), 1.0, 1e-12);
 }
 
 TEST(CudaBackend, RegistryMakesItAndRegisterIsNotWiredYet) {
