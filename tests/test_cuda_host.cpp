@@ -139,6 +139,15 @@ TEST(CudaHostKeys, PlanAndSpectrumKeysTellCasesApart) {
     b = a;
     b.data()[7] = -0.0 * b.data()[7];
     EXPECT_NE(content_hash(a), content_hash(b));
+    Image<double> big(2048, 1024);  // the chunked, threaded path: a change in any chunk shows
+    for (std::size_t p = 0; p < big.size(); ++p) big.data()[p] = double(p % 1013);
+    const std::uint64_t hb = content_hash(big);
+    EXPECT_EQ(content_hash(big), hb) << "deterministic";
+    for (std::size_t p : {std::size_t(0), big.size() / 2 + 3, big.size() - 1}) {
+        Image<double> c = big;
+        c.data()[p] += 1.0;
+        EXPECT_NE(content_hash(c), hb) << "pixel " << p;
+    }
     Image<double> t(32, 128);  // same bytes, other shape
     std::memcpy(t.data(), a.data(), a.size() * sizeof(double));
     EXPECT_FALSE(spectrum_key(a, Precision::f64) == spectrum_key(t, Precision::f64));
