@@ -7,23 +7,17 @@
 
 #include "core/error.hpp"
 #include "fast/cpu/cpu_backend.hpp"
+#include "fast/cuda/cuda_backend.hpp"
 #include "fast/cuda/cuda_probe.hpp"
 #include "reference/reference_backend.hpp"
 
 namespace aiaccel::validate {
 namespace {
 
-std::unique_ptr<Backend> no_backend() { return nullptr; }
-Availability cuda_probe() {
-    Availability a = cuda::probe();
-    if (a.available) return {false, "cuda: device present, but the CUDA kernels are not built yet (issue #7)"};
-    return a;
-}
-
 const std::array<BackendEntry, 3> kBackends = {{
     {"reference", "faithful float64 port of aiapy (the ground truth)", &reference::probe, &reference::make_backend},
     {"cpu", "FFTW threads + vectorised loops + threads, float32 and float64", &cpu::probe, &cpu::make_backend},
-    {"cuda", "cuFFT + fused kernels on an NVIDIA GPU", &cuda_probe, &no_backend},
+    {"cuda", "cuFFT + fused kernels on an NVIDIA GPU, float64 and float32 (register not wired yet)", &cuda::probe, &cuda::make_backend},
 }};
 
 }  // namespace

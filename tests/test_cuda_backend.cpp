@@ -1,0 +1,442 @@
+// CUDA backend (fast/cuda) on a device, against the reference and fast/cpu through validate/compare
+// and the tolerance table (the cuda rows): PSF components and the 171 Å PSF, Richardson–Lucy f64/f32
+// on a 512² crop of a real file, the batch path and the resident PSF transform, the affine kernels
+// against reference::affine_transform (plain, transposed as sunpy calls it, with NaNs and clip), and
+// the backend through the registry. Part of test_cuda: without a device the whole program reports
+// SKIPPED (tests/cuda_test_main.cpp). Timings are printed, never asserted.
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+#include "core/aia_image.hpp"
+#include "core/derived_input.hpp"
+#include "core/error.hpp"
+#include "core/fits_io.hpp"
+#include "fast/cpu/deconvolve_cpu.hpp"
+#include "fast/cpu/parallel.hpp"
+#include "fast/cpu/psf_cpu.hpp"
+#include "fast/cuda/cuda_host.hpp"
+#include "fast/cuda/deconvolve_cuda.hpp"
+#include "fast/cuda/psf_cuda.hpp"
+#include "fast/cuda/register_cuda.hpp"
+#include "reference/deconvolve_reference.hpp"
+#include "reference/psf_reference.hpp"
+#include "reference/spline_reference.hpp"
+#include "tests/test_support.hpp"
+#include "validate/backend_registry.hpp"
+#include "validate/compare.hpp"
+#include "validate/tolerances.hpp"
+
+using namespace aiaccel;
+using validate::Against;
+
+namespace {
+
+double bound(const char* stage, const char* metric, const char* precision, Against against = Against::reference) {
+    return validate::tolerance(stage, metric, against, "cuda", precision).bound;
+}
+
+template <class F>
+double seconds(F&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void print_device_timing(const char* what) {
+    const std::string stage = what;
+    const cuda::StageTiming t = cuda::last_timing(stage.substr(0, stage.find(' ')));
+    std::printf("[timing] %s on the device (CUDA events): upload %.3f ms, compute %.3f ms, download %.3f ms\n", what, t.upload_ms,
+                t.compute_ms, t.download_ms);
+}
+
+bool bitwise_equal(const Image<double>& a, const Image<double>& b) {
+    return a.rows() == b.rows() && a.cols() == b.cols() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+std::vector<int> all_orders() {
+    std::vector<int> o;
+    for (int m = -100; m <= 100; ++m) o.push_back(m);
+    return o;
+}
+
+Image<double> crop(const Image<double>& a, std::size_t r0, std::size_t c0, std::size_t rows, std::size_t cols) {
+    Image<double> out(rows, cols);
+    for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t j = 0; j < cols; ++j) out(i, j) = a(r0 + i, c0 + j);
+    return out;
+}
+
+const Image<double>& reference_psf_171() {
+    static const Image<double> p = [] {
+        Image<double> r;
+        std::printf("[timing] psf 171 reference: %.2f s\n", seconds([&] { r = reference::psf(171); }));
+        return r;
+    }();
+    return p;
+}
+
+struct SmallCase { Image<double> img, psf; };
+const SmallCase& small_case() {
+    static const SmallCase c = [] {
+        AiaImage src = load_aia(test::real_file(kDerived1600Source).string());
+        return SmallCase{crop(src.data, 1024, 768, 512, 512), crop(reference_psf_171(), 2048 - 256, 2048 - 256, 512, 512)};
+    }();
+    return c;
+}
+
+}  // namespace
+
+TEST(CudaPsf, ComponentsMatchReferenceAndCpu) {
+    struct Case { int channel; bool preflight; AiapyVersion v; };
+    for (Case c : {Case{171, false, AiapyVersion::v0_10_2}, Case{171, false, AiapyVersion::v0_12_1}, Case{335, true, AiapyVersion::v0_12_1}})
+        for (auto [ours, theirs] : {std::pair{cpu::Component::entrance, reference::PsfComponent::entrance},
+                                    std::pair{cpu::Component::focal_plane, reference::PsfComponent::focal_plane}}) {
+            const cpu::MeshParams mp = cpu::mesh_params(c.channel, c.preflight);
+            Image<double> g = cuda::psf_component_cuda(mp, ours, all_orders(), c.v, 4096, true);
+            reference::PsfOptions ro;
+            ro.use_preflight_core = c.preflight;
+            ro.version = c.v;
+            auto m = validate::compare(g, reference::psf_component(c.channel, theirs, ro));
+            auto mc = validate::compare(g, cpu::psf_component_cpu(mp, ours, all_orders(), c.v, 4096, true, cpu::resolve_threads(0)));
+            std::printf("[accuracy] psf component %d, %d Å, aiapy %s: cuda vs reference %s; vs cpu %s\n", int(ours), c.channel,
+                        std::string(to_string(c.v)).c_str(), m.summary().c_str(), mc.summary().c_str());
+            EXPECT_LE(m.max_abs_over_max, bound("psf_component", "max_abs_over_max", "f64")) << m.summary();
+        }
+    // Dense evaluation (every spot on every pixel) against the windowed one: the window is where glibc's
+    // exp() is exactly 0; the device's exp() may round differently at the underflow edge (a subnormal),
+    // so this is bounded, and reported as bitwise or not.
+    const cpu::MeshParams mp = cpu::mesh_params(171, false);
+    for (AiapyVersion v : {AiapyVersion::v0_10_2, AiapyVersion::v0_12_1}) {
+        Image<double> w = cuda::psf_component_cuda(mp, cpu::Component::entrance, all_orders(), v, 160, true);
+        Image<double> d = cuda::psf_component_cuda(mp, cpu::Component::entrance, all_orders(), v, 160, false);
+        auto m = validate::compare(w, d);
+        std::printf("[accuracy] psf component 160², aiapy %s, windowed vs dense on the device: %s (%s)\n", std::string(to_string(v)).c_str(),
+                    m.summary().c_str(), bitwise_equal(w, d) ? "bitwise equal" : "differ");
+        EXPECT_LE(m.max_abs_over_max, bound("psf_component", "max_abs_over_max", "f64")) << m.summary();
+    }
+}
+
+TEST(CudaPsf, Channel171MatchesReference) {
+    const Image<double>& ref = reference_psf_171();
+    Image<double> p;
+    std::printf("[timing] psf 171 cuda (first call: plans): %.4f s\n", seconds([&] { p = cuda::psf_cuda(171, false, AiapyVersion::v0_10_2); }));
+    std::printf("[timing] psf 171 cuda (plans cached, incl. 134 MB download): %.4f s\n",
+                seconds([&] { p = cuda::psf_cuda(171, false, AiapyVersion::v0_10_2); }));
+    print_device_timing("psf 171 4096²");
+    auto m = validate::compare_with_sums(p, ref);
+    std::printf("[accuracy] psf 171 cuda f64 vs reference: %s, sum-1 = %.3g\n", m.summary().c_str(), *m.sum_a - 1.0);
+    EXPECT_LE(m.max_abs_over_max, bound("psf", "max_abs_over_max", "f64")) << m.summary();
+    EXPECT_LE(std::abs(*m.sum_a - 1.0), bound("psf", "sum_minus_1", "f64"));
+    std::size_t arg = 0;
+    for (std::size_t i = 0; i < p.size(); ++i) if (p.data()[i] > p.data()[arg]) arg = i;
+    EXPECT_EQ(arg, 2048u * 4096u + 2048u) << "peak not at [2048, 2048]";
+    Image<double> p12 = cuda::psf_cuda(171, false, AiapyVersion::v0_12_1);
+    reference::PsfOptions o12;
+    o12.version = AiapyVersion::v0_12_1;
+    auto m12 = validate::compare(p12, reference::psf(171, o12));
+    std::printf("[accuracy] psf 171 (aiapy 0.12.1) cuda vs reference: %s\n", m12.summary().c_str());
+    EXPECT_LE(m12.max_abs_over_max, bound("psf", "max_abs_over_max", "f64")) << m12.summary();
+    EXPECT_THROW(cuda::psf_cuda(1600, false, AiapyVersion::v0_10_2), Error);
+}
+
+TEST(CudaDeconvolve, RealCrop512MatchesReferenceAndCpu) {
+    const SmallCase& c = small_case();
+    Image<double> ref = reference::deconvolve(c.img, c.psf, {.iterations = 25});
+    Image<double> d64, d32;
+    std::printf("[timing] deconvolve 512² 25 it cuda f64 (first: plans, H): %.4f s\n",
+                seconds([&] { d64 = cuda::deconvolve_cuda<double>(c.img, c.psf, 25, true); }));
+    std::printf("[timing] deconvolve 512² 25 it cuda f64 (cached): %.4f s\n",
+                seconds([&] { d64 = cuda::deconvolve_cuda<double>(c.img, c.psf, 25, true); }));
+    std::printf("[timing] deconvolve 512² 25 it cuda f32 (first): %.4f s\n",
+                seconds([&] { d32 = cuda::deconvolve_cuda<float>(c.img, c.psf, 25, true); }));
+    auto m64 = validate::compare(d64, ref), m32 = validate::compare(d32, ref);
+    std::printf("[accuracy] deconvolve 512² crop, 25 it, cuda f64 vs reference: %s\n", m64.summary().c_str());
+    std::printf("[accuracy] deconvolve 512² crop, 25 it, cuda f32 vs reference: %s\n", m32.summary().c_str());
+    EXPECT_LE(m64.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f64")) << m64.summary();
+    EXPECT_LE(m32.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f32")) << m32.summary();
+    EXPECT_LE(m32.rel_l2, bound("deconvolve", "rel_l2", "f32")) << m32.summary();
+    EXPECT_EQ(m64.nan_mismatch, 0u);
+    EXPECT_EQ(m32.nan_mismatch, 0u);
+    for (std::size_t p = 0; p < ref.size(); ++p)
+        if (ref.data()[p] == 0.0) { ASSERT_EQ(d64.data()[p], 0.0); ASSERT_EQ(d32.data()[p], 0.0); }
+    auto mc = validate::compare(d32, cpu::deconvolve_cpu<float>(c.img, c.psf, 25, true, 0));
+    std::printf("[accuracy] deconvolve 512² crop, 25 it, cuda f32 vs cpu f32: %s\n", mc.summary().c_str());
+}
+
+TEST(CudaDeconvolve, ResidentTransformBatchAndErrors) {
+    const SmallCase& c = small_case();
+    cuda::release_deconvolve_cache();
+    Image<double> a = cuda::deconvolve_cuda<double>(c.img, c.psf, 5, true);
+    const auto s1 = cuda::spectrum_cache_stats();
+    Image<double> b = cuda::deconvolve_cuda<double>(c.img, c.psf, 5, true);
+    const auto s2 = cuda::spectrum_cache_stats();
+    EXPECT_EQ(s1.entries, 1u);
+    EXPECT_EQ(s2.hits, s1.hits + 1) << "the second call reuses the resident H";
+    EXPECT_TRUE(bitwise_equal(a, b));
+    Image<double> other = c.psf;  // another PSF of the same shape: a new transform, not the stale one
+    other(256, 256) *= 0.5;
+    Image<double> o = cuda::deconvolve_cuda<double>(c.img, other, 5, true);
+    EXPECT_EQ(cuda::spectrum_cache_stats().entries, 2u);
+    EXPECT_FALSE(bitwise_equal(o, a));
+
+    // Batch on two streams = one image at a time.
+    std::vector<Image<double>> inputs;
+    for (int k = 0; k < 5; ++k) {
+        Image<double> im = c.img;
+        for (double& v : im.pixels()) v *= 1.0 + 0.1 * k;
+        inputs.push_back(std::move(im));
+    }
+    for (bool f32 : {false, true}) {
+        std::vector<Image<double>> got(inputs.size());
+        std::vector<std::size_t> order;
+        auto load = [&](std::size_t k) { return inputs[k]; };
+        auto store = [&](std::size_t k, Image<double>&& r) { order.push_back(k); got[k] = std::move(r); };
+        const double t = seconds([&] {
+            if (f32) cuda::deconvolve_batch_cuda<float>(inputs.size(), load, c.psf, 25, true, store);
+            else cuda::deconvolve_batch_cuda<double>(inputs.size(), load, c.psf, 25, true, store);
+        });
+        std::printf("[timing] batch of %zu 512² images, 25 it, %s: %.4f s\n", inputs.size(), f32 ? "f32" : "f64", t);
+        ASSERT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 3, 4})) << "results in order";
+        for (std::size_t k = 0; k < inputs.size(); ++k) {
+            Image<double> one = f32 ? cuda::deconvolve_cuda<float>(inputs[k], c.psf, 25, true) : cuda::deconvolve_cuda<double>(inputs[k], c.psf, 25, true);
+            auto m = validate::compare(got[k], one);
+            EXPECT_LE(m.max_abs_over_max, bound("deconvolve", "max_abs_over_max", f32 ? "f32" : "f64")) << k << ": " << m.summary();
+        }
+    }
+    // aiapy's contract: same even shape; iterations ≥ 0; 0 iterations = the clipped input.
+    EXPECT_THROW(cuda::deconvolve_cuda<double>(c.img, Image<double>(256, 256, 0.0), 1, true), Error);
+    EXPECT_THROW(cuda::deconvolve_cuda<float>(Image<double>(63, 63, 1.0), Image<double>(63, 63, 1.0), 1, true), Error);
+    Image<double> neg(64, 64, -1.0);
+    neg(3, 3) = 5.0;
+    Image<double> z = cuda::deconvolve_cuda<double>(neg, Image<double>(64, 64, 0.0), 0, true);
+    EXPECT_EQ(z(0, 0), 0.0);
+    EXPECT_EQ(z(3, 3), 5.0);
+    // Delta PSF: the identity up to float64 FFT round-off.
+    Image<double> img(64, 64), delta(64, 64, 0.0);
+    for (std::size_t p = 0; p < img.size(); ++p) img.data()[p] = double(p % 97) + 1.0;
+    delta(32, 32) = 1.0;
+    auto md = validate::compare(cuda::deconvolve_cuda<double>(img, delta, 25, true), img);
+    EXPECT_LE(md.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f64", Against::exact)) << md.summary();
+}
+
+// The affine kernels against reference::affine_transform: a rotation with scale, order 3 and 1,
+// float32 and float64 output, scipy ≤ 1.15 and ≥ 1.16 coordinate sums, plain and transposed.
+TEST(CudaRegister, AffineKernelsMatchReference) {
+    AiaImage src = load_aia(test::real_file("aia_171_level1.fits").string());
+    const Image<double> in = crop(src.data, 0, 0, src.data.rows(), src.data.cols() - 6);  // not square
+    const double th = 0.3, sc = 1.07;
+    const Matrix2 m = {{{std::cos(th) / sc, -std::sin(th) / sc}, {std::sin(th) / sc, std::cos(th) / sc}}};
+    const std::array<double, 2> off = {9.25, -7.5};
+    for (int order : {1, 3})
+        for (PixelType dt : {PixelType::f32, PixelType::f64})
+            for (bool ge16 : {false, true})
+                for (bool transposed : {false, true}) {
+                    reference::AffineOptions ro;
+                    ro.order = order;
+                    ro.cval = -3.5;
+                    ro.output = dt;
+                    ro.coordinate_sum = ge16 ? reference::CoordinateSum::scipy_ge_1_16 : reference::CoordinateSum::scipy_le_1_15;
+                    Image<double> tin = in;
+                    if (transposed) {
+                        tin = Image<double>(in.cols(), in.rows());
+                        for (std::size_t r = 0; r < in.rows(); ++r)
+                            for (std::size_t c = 0; c < in.cols(); ++c) tin(c, r) = in(r, c);
+                    }
+                    Image<double> want = reference::affine_transform(tin, m, off, ro);
+                    cuda::RegisterJob job;
+                    job.order = order;
+                    for (int i = 0; i < 2; ++i) {
+                        job.map.offset[i] = off[i];
+                        for (int j = 0; j < 2; ++j) job.map.matrix[i][j] = m[i][j];
+                    }
+                    job.map.cval = -3.5;
+                    job.map.output = dt;
+                    job.map.scipy_ge_1_16 = ge16;
+                    job.map.transposed = transposed;
+                    Image<double> got = cuda::affine_transform_cuda(in, job);
+                    if (transposed) {  // compare in scipy's orientation
+                        Image<double> t(got.cols(), got.rows());
+                        for (std::size_t r = 0; r < got.rows(); ++r)
+                            for (std::size_t c = 0; c < got.cols(); ++c) t(c, r) = got(r, c);
+                        got = std::move(t);
+                    }
+                    auto rm = validate::compare_register(got, want, -3.5);
+                    std::printf("[accuracy] affine order %d %s scipy%s %s: %s\n", order, std::string(to_string(dt)).c_str(),
+                                ge16 ? "≥1.16" : "≤1.15", transposed ? "transposed" : "plain", rm.summary().c_str());
+                    EXPECT_LE(rm.metrics.max_abs_over_max, bound("register", "max_abs_over_max", "f64")) << rm.summary();
+                    EXPECT_LE(double(rm.flips), bound("register", "edge_flips_max", "f64")) << rm.summary();
+                }
+}
+
+// sunpy's NaN wrapper and clip, composed from reference functions on the host.
+TEST(CudaRegister, NanMaskClipAndExposureMatchReferenceComposition) {
+    AiaImage src = load_aia(test::real_file("aia_171_level1.fits").string());
+    Image<double> in = src.data;
+    for (std::size_t r = 40; r < 44; ++r) in(r, 50) = std::numeric_limits<double>::quiet_NaN();
+    const double substitute = 100.0, missing = -7.0, th = 0.2;
+    const Matrix2 m = {{{std::cos(th), -std::sin(th)}, {std::sin(th), std::cos(th)}}};
+    const std::array<double, 2> off = {12.0, -10.0};
+    // Host composition: fill, rotate (order 3, cval missing), counts (5×5) rotated with order 1, NaN where > 0, clip.
+    Image<double> filled = in;
+    for (double& v : filled.pixels()) if (std::isnan(v)) v = substitute;
+    reference::AffineOptions o3;
+    o3.cval = missing;
+    Image<double> want = reference::affine_transform(filled, m, off, o3);
+    Image<double> counts(in.rows(), in.cols(), 0.0);
+    for (long r = 0; r < long(in.rows()); ++r)
+        for (long c = 0; c < long(in.cols()); ++c)
+            for (long i = std::max(0L, r - 2); i <= std::min(long(in.rows()) - 1, r + 2); ++i)
+                for (long j = std::max(0L, c - 2); j <= std::min(long(in.cols()) - 1, c + 2); ++j)
+                    if (std::isnan(in(i, j))) counts(r, c) += 1.0;
+    reference::AffineOptions o1;
+    o1.order = 1;
+    Image<double> rc = reference::affine_transform(counts, m, off, o1);
+    double in_min = INFINITY, in_max = -INFINITY, out_min = INFINITY, out_max = -INFINITY;
+    for (double v : in.pixels()) if (!std::isnan(v)) { in_min = std::min(in_min, v); in_max = std::max(in_max, v); }
+    for (std::size_t p = 0; p < want.size(); ++p) if (rc.data()[p] > 0) want.data()[p] = std::numeric_limits<double>::quiet_NaN();
+    for (double v : want.pixels()) if (!std::isnan(v)) { out_min = std::min(out_min, v); out_max = std::max(out_max, v); }
+    const double lower = std::min(std::max(missing, out_min), in_min), upper = std::max(std::min(missing, out_max), in_max);
+    const double scale = 1.0 / 2.901;
+    for (double& v : want.pixels()) {
+        if (!std::isnan(v)) v = std::min(std::max(v, lower), upper);
+        v = v * scale;
+    }
+    cuda::RegisterJob job;
+    for (int i = 0; i < 2; ++i) {
+        job.map.offset[i] = off[i];
+        for (int j = 0; j < 2; ++j) job.map.matrix[i][j] = m[i][j];
+    }
+    job.map.cval = missing;
+    job.nan = {true, substitute, 1.7976931348623157e308, false};
+    job.clip = {true, missing};
+    job.exposure_scale = scale;
+    Image<double> got = cuda::affine_transform_cuda(in, job);
+    print_device_timing("register 128² with NaN mask");
+    auto rm = validate::compare_register(got, want, missing * scale);
+    std::printf("[accuracy] affine with NaN mask, clip and exposure: %s\n", rm.summary().c_str());
+    EXPECT_EQ(rm.metrics.nan_mismatch, 0u) << rm.summary();
+    EXPECT_LE(rm.metrics.max_abs_over_max, bound("register", "max_abs_over_max", "f64")) << rm.summary();
+    cuda::RegisterJob bad;
+    bad.order = 6;
+    EXPECT_THROW(cuda::affine_transform_cuda(in, bad), Error);
+}
+
+// With the device nearly full, a 4096² deconvolution is refused with Error(unsupported) naming the
+// bytes needed and free — before anything is allocated — and works again once memory is back.
+TEST(CudaMemory, WorkingSetThatDoesNotFitIsAClearError) {
+    cuda::release_deconvolve_cache();
+    std::size_t free = 0, total = 0;
+    ASSERT_EQ(cudaMemGetInfo(&free, &total), cudaSuccess);
+    void* hog = nullptr;
+    const std::size_t leave = std::size_t(256) << 20;
+    if (free <= leave || cudaMalloc(&hog, free - leave) != cudaSuccess) {
+        cudaGetLastError();
+        GTEST_SKIP() << "could not take the device's free memory";
+    }
+    Image<double> img(4096, 4096, 1.0), delta(4096, 4096, 0.0);
+    delta(2048, 2048) = 1.0;
+    try {
+        cuda::deconvolve_cuda<double>(img, delta, 1, true);
+        ADD_FAILURE() << "no error with " << (leave >> 20) << " MiB free";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::unsupported) << e.what();
+        std::printf("[memory] %s\n", e.what());
+        EXPECT_NE(std::string(e.what()).find("Richardson-Lucy 4096x4096 f64"), std::string::npos) << e.what();
+    }
+    cudaFree(hog);
+    Image<double> out = cuda::deconvolve_cuda<double>(img, delta, 1, true);
+    EXPECT_NEAR(out(100, 100), 1.0, 1e-12);
+}
+
+TEST(CudaBackend, RegistryMakesItAndRegisterIsNotWiredYet) {
+    const auto& e = validate::find_backend("cuda");
+    ASSERT_TRUE(e.probe().available) << e.probe().reason;
+    auto b = validate::make_available_backend("cuda");
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->name(), "cuda");
+    EXPECT_TRUE(b->supports(Precision::f32));
+    const SmallCase& c = small_case();
+    StageOptions f32;
+    f32.precision = Precision::f32;
+    auto m = validate::compare(b->deconvolve(c.img, c.psf, {.iterations = 5}, f32), cpu::deconvolve_cpu<float>(c.img, c.psf, 5, true, 0));
+    EXPECT_LE(m.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f32")) << m.summary();
+    try {
+        b->register_image(AiaImage{}, {}, {});
+        ADD_FAILURE() << "register did not throw";
+    } catch (const Error& err) {
+        EXPECT_EQ(err.kind(), ErrorKind::not_implemented);
+        EXPECT_STREQ(err.what(), "cuda: register geometry not wired yet");
+    }
+}
+
+// 4096²: the derived input with the 171 Å PSF, 25 iterations, against the reference; timings printed.
+TEST(CudaFullFrame, DeconvolveAccuracyAndTimings) {
+    const Image<double>& psf = reference_psf_171();
+    AiaImage in = derive_full_res_2x(load_aia(test::real_file(kDerived1600Source).string()));
+    Image<double> ref, d64, d32;
+    std::printf("[timing] deconvolve 4096² 25 it reference f64: %.2f s\n",
+                seconds([&] { ref = reference::deconvolve(in.data, psf, {.iterations = 25}); }));
+    for (int pass = 0; pass < 3; ++pass) {
+        const char* what = pass ? "plans and H cached; includes 2×134 MB host transfers" : "first call: plans, H";
+        std::printf("[timing] deconvolve 4096² 25 it cuda f64: %.4f s (%s)\n",
+                    seconds([&] { d64 = cuda::deconvolve_cuda<double>(in.data, psf, 25, true); }), what);
+        print_device_timing("deconvolve 4096² 25 it f64");
+        std::printf("[timing] deconvolve 4096² 25 it cuda f32: %.4f s (%s)\n",
+                    seconds([&] { d32 = cuda::deconvolve_cuda<float>(in.data, psf, 25, true); }), what);
+        print_device_timing("deconvolve 4096² 25 it f32");
+    }
+    auto m64 = validate::compare(d64, ref), m32 = validate::compare(d32, ref);
+    std::printf("[accuracy] deconvolve 4096² 25 it cuda f64 vs reference: %s\n", m64.summary().c_str());
+    std::printf("[accuracy] deconvolve 4096² 25 it cuda f32 vs reference: %s\n", m32.summary().c_str());
+    EXPECT_LE(m64.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f64"));
+    EXPECT_LE(m32.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f32"));
+    EXPECT_LE(m32.rel_l2, bound("deconvolve", "rel_l2", "f32"));
+}
+
+// 4096²: register-like affine (small rotation, order 3, float32 output, NaN band, clip) against the
+// reference's affine_transform, and a batch of f32 deconvolutions through the two-stream path.
+TEST(CudaFullFrame, RegisterAffineAndBatchThroughput) {
+    AiaImage in = derive_full_res_2x(load_aia(test::real_file(kDerived1600Source).string()));
+    const double th = 0.0123, sc = 1.0021;
+    const Matrix2 m = {{{std::cos(th) / sc, -std::sin(th) / sc}, {std::sin(th) / sc, std::cos(th) / sc}}};
+    const std::array<double, 2> off = {25.5, -24.75};
+    reference::AffineOptions ro;
+    ro.cval = 0.0;
+    ro.output = PixelType::f32;
+    Image<double> want;
+    std::printf("[timing] affine 4096² order 3 reference: %.2f s\n", seconds([&] { want = reference::affine_transform(in.data, m, off, ro); }));
+    cuda::RegisterJob job;
+    for (int i = 0; i < 2; ++i) {
+        job.map.offset[i] = off[i];
+        for (int j = 0; j < 2; ++j) job.map.matrix[i][j] = m[i][j];
+    }
+    job.map.output = PixelType::f32;
+    Image<double> got;
+    for (int pass = 0; pass < 3; ++pass) {
+        std::printf("[timing] affine 4096² order 3 cuda: %.4f s\n", seconds([&] { got = cuda::affine_transform_cuda(in.data, job); }));
+        print_device_timing("register 4096² order 3 (prefilter + interpolation)");
+    }
+    auto rm = validate::compare_register(got, want, 0.0);
+    std::printf("[accuracy] affine 4096² order 3 cuda vs reference: %s\n", rm.summary().c_str());
+    EXPECT_LE(rm.metrics.max_abs_over_max, bound("register", "max_abs_over_max", "f64")) << rm.summary();
+    EXPECT_LE(double(rm.flips), bound("register", "edge_flips_max", "f64")) << rm.summary();
+
+    const Image<double>& psf = reference_psf_171();
+    const std::size_t count = 8;
+    std::size_t stored = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        const double t = seconds([&] {
+            cuda::deconvolve_batch_cuda<float>(
+                count, [&](std::size_t) { return in.data; }, psf, 25, true, [&](std::size_t, Image<double>&&) { ++stored; });
+        });
+        std::printf("[timing] batch of %zu 4096² f32 deconvolutions (25 it, two streams, incl. host copies): %.3f s = %.1f images/s%s\n",
+                    count, t, double(count) / t, pass ? "" : " (first: plans)");
+    }
+    EXPECT_EQ(stored, 2 * count);
+}
