@@ -236,12 +236,12 @@ TEST(ReportModel, SpeedAgainstFastestPlainAiapyAndFloors) {
     ASSERT_LT(col("threads"), h.size());
     for (const auto& l : tables[0].lines) {
         EXPECT_EQ(l.cells[col("aiapy baseline")], "aiapy-0.12.1");
-        if (l.cells[1] == "aiapy-0.12.1") EXPECT_EQ(l.cells[col("speedup vs aiapy")], "baseline");
-        if (l.cells[1] == "cpu") EXPECT_EQ(l.cells[col("speedup vs aiapy")], "150×");
+        if (l.cells[1] == "aiapy-0.12.1") { EXPECT_EQ(l.cells[col("speedup vs aiapy")], "baseline"); }
+        if (l.cells[1] == "cpu") { EXPECT_EQ(l.cells[col("speedup vs aiapy")], "150×"); }
     }
     for (const auto& l : tables[1].lines) {
-        if (l.cells[1] == "fftw-floor") EXPECT_EQ(l.cells[col("× floor")], "floor");
-        if (l.cells[1] == "cpu") EXPECT_EQ(l.cells[col("× floor")], "1.20× fftw-floor");
+        if (l.cells[1] == "fftw-floor") { EXPECT_EQ(l.cells[col("× floor")], "floor"); }
+        if (l.cells[1] == "cpu") { EXPECT_EQ(l.cells[col("× floor")], "1.20× fftw-floor"); }
     }
     auto md = render_markdown(d);
     EXPECT_NE(md.find("1.20× fftw-floor"), std::string::npos) << md;
@@ -424,4 +424,41 @@ TEST(ReportCli, WritesTheThreeFiles) {
     for (auto f : {"report.json", "summary.md", "index.html"}) EXPECT_TRUE(fs::exists(dir / "out" / f)) << f;
     EXPECT_NE(slurp(dir / "out" / "summary.md").find("# CLI test"), std::string::npos);
     EXPECT_EQ(test::run_aiaccel({"report", "-o", (dir / "out").string()}).exit_code, 2);  // no input
+}
+
+// `aiaccel bench`'s rows load and render: the floors, and SKIPPED aiapy rows that say how to install
+// the oracle venvs when they are absent. Timings are not checked (shared machine).
+TEST(BenchCli, FloorsAndAbsentAiapyGiveSpeedRowsTheReportRenders) {
+    test::ScratchDir dir;
+    ::setenv("AIACCEL_FFTW_PLANNER", "estimate", 1);  // no timed planning in a test
+    auto r = test::run_aiaccel({"bench", "--stages", "floors", "--precision", "f32", "--threads", "1", "--repetitions", "1",
+                                "--baseline-aiapy", "--aiapy-versions", "0.12.1", "--aiapy-stages", "register", "--oracle",
+                                (dir / "no-oracle").string(), "--out", (dir / "b").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.err.find("tools/oracle/setup all"), std::string::npos) << r.err;
+    auto d = load_rows({(dir / "b" / "rows.json").string()});
+    std::size_t floors = 0, aiapy_skipped = 0;
+    for (const auto& row : d.rows) {
+        EXPECT_EQ(row.row.kind, "speed");
+        if (is_floor_backend(row.row.backend)) {
+            ++floors;
+            EXPECT_EQ(row.row.verdict, Verdict::passed);
+            EXPECT_GT(row.row.time_s, 0);
+            EXPECT_GT(row.row.peak_rss_mib, 0);
+            EXPECT_EQ(metric_value(row.row, "threads"), 1.0);
+        }
+        if (row.row.backend == "aiapy-0.12.1") {
+            ++aiapy_skipped;
+            EXPECT_EQ(row.row.verdict, Verdict::skipped);
+            EXPECT_NE(row.row.skip_reason.find("tools/oracle/setup all"), std::string::npos);
+        }
+    }
+    EXPECT_EQ(floors, 3u);         // fftw-floor derived-4096; memcpy-floor derived-4096 and real-2048
+    EXPECT_EQ(aiapy_skipped, 2u);  // register on derived-4096 and real-2048
+    auto md = render_markdown(d);
+    EXPECT_NE(md.find("| derived-4096 | fftw-floor | f32 | 1 |"), std::string::npos) << md;
+
+    auto bad = test::run_aiaccel({"bench", "--stages", "nope", "--out", (dir / "c").string()});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("--stages nope"), std::string::npos) << bad.err;
 }
