@@ -454,7 +454,9 @@ std::vector<StageBars> speedup_bars(const ReportData& d) {
             if (r.stage != sb.stage) continue;
             const auto& v = any_aiapy ? s.vs_aiapy : s.vs_reference;
             bool is_baseline = any_aiapy ? r.backend == s.aiapy_baseline : r.backend == "reference";
-            if (v && !is_baseline) sb.bars.push_back({fmt::format("{} {} · {}", r.backend, r.precision, r.case_name), *v});
+            const auto threads = extra_value(r, "threads");
+            const std::string thr = threads ? fmt::format(" · {:.0f} thr", *threads) : "";
+            if (v && !is_baseline) sb.bars.push_back({fmt::format("{} {}{} · {}", r.backend, r.precision, thr, r.case_name), *v});
         }
     }
     std::erase_if(out, [](const StageBars& s) { return s.bars.empty(); });
