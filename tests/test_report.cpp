@@ -3,6 +3,7 @@
 // unreadable artifacts, speed ratios, iteration series, atomic writes, and the CLI's bad-input path.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -181,6 +182,74 @@ TEST(ReportModel, SpeedRatiosSameCaseAndMachineOnly) {
     EXPECT_NE(md.find("baseline"), std::string::npos);
 }
 
+// aiaccel bench's rows: every aiapy flavour is its own row; the ratio is against the fastest aiapy
+// without an accelerator (0.12.1's numpy path), named in its own column; floors give "× floor".
+TEST(ReportModel, SpeedAgainstFastestPlainAiapyAndFloors) {
+    test::ScratchDir dir;
+    auto with = [](ResultRow r, std::string case_name, double threads) {
+        r.case_name = std::move(case_name);
+        r.extra = {{"threads", threads}, {"pixels_per_s", 4096.0 * 4096.0 / r.time_s}};
+        return r;
+    };
+    write_rows(dir / "b.json", {speed_row("psf", "aiapy-0.10.2", "f64", 100.0), speed_row("psf", "aiapy-0.12.1", "f64", 30.0),
+                                speed_row("psf", "aiapy-0.12.1+jax", "f64", 10.0), with(speed_row("psf", "cpu", "f64", 0.2), "psf-171", 2),
+                                with(speed_row("deconvolve", "fftw-floor", "f32", 2.0), "derived-4096", 2),
+                                with(speed_row("deconvolve", "fftw-floor", "f32", 3.5), "derived-4096", 1),
+                                with(speed_row("deconvolve", "cpu", "f32", 2.4), "derived-4096", 2),
+                                with(speed_row("deconvolve", "cpu", "f32", 4.2), "derived-4096", 1)});
+    auto d = load_rows({(dir / "b.json").string()});
+    auto sp = speedups(d);
+    ASSERT_EQ(sp.size(), 8u);
+    auto find = [&](const std::string& stage, const std::string& backend, double threads = 0) -> const Speedup& {
+        for (const auto& s : sp)
+            if (s.row->row.stage == stage && s.row->row.backend == backend &&
+                (threads == 0 || metric_value(s.row->row, "threads") == threads))
+                return s;
+        throw std::runtime_error("no row " + stage + " " + backend);
+    };
+    for (const char* b : {"aiapy-0.10.2", "aiapy-0.12.1", "aiapy-0.12.1+jax", "cpu"}) EXPECT_EQ(find("psf", b).aiapy_baseline, "aiapy-0.12.1") << b;
+    EXPECT_DOUBLE_EQ(*find("psf", "cpu").vs_aiapy, 150.0);
+    EXPECT_DOUBLE_EQ(*find("psf", "aiapy-0.12.1+jax").vs_aiapy, 3.0);  // faster, but accelerated: not the baseline
+    EXPECT_DOUBLE_EQ(*find("psf", "aiapy-0.10.2").vs_aiapy, 0.3);
+    EXPECT_FALSE(find("psf", "cpu").times_floor);  // no PSF floor
+    EXPECT_DOUBLE_EQ(*find("deconvolve", "cpu", 2).times_floor, 1.2);
+    EXPECT_DOUBLE_EQ(*find("deconvolve", "cpu", 1).times_floor, 1.2);  // against the 1-thread floor
+    EXPECT_EQ(find("deconvolve", "cpu", 2).floor, "fftw-floor");
+    EXPECT_FALSE(find("deconvolve", "fftw-floor", 2).times_floor);
+    EXPECT_FALSE(find("deconvolve", "cpu", 2).vs_aiapy);  // no aiapy row for deconvolve here
+    EXPECT_TRUE(is_accelerated_aiapy("aiapy-0.12.1+jax"));
+    EXPECT_FALSE(is_accelerated_aiapy("aiapy-0.12.1"));
+    EXPECT_TRUE(is_floor_backend("memcpy-floor"));
+
+    auto bars = speedup_bars(d);
+    ASSERT_EQ(bars.size(), 1u);  // deconvolve has neither aiapy nor reference rows
+    EXPECT_EQ(bars[0].baseline, "aiapy");
+    EXPECT_EQ(bars[0].baseline_backend, "aiapy-0.12.1");
+    EXPECT_EQ(bars[0].bars.size(), 3u);  // 0.10.2, +jax and cpu; not the baseline itself
+
+    auto tables = speed_tables(d);
+    ASSERT_EQ(tables.size(), 2u);
+    const auto& h = tables[0].header;
+    const auto col = [&](const std::string& name) { return std::size_t(std::find(h.begin(), h.end(), name) - h.begin()); };
+    ASSERT_LT(col("aiapy baseline"), h.size());
+    ASSERT_LT(col("× floor"), h.size());
+    ASSERT_LT(col("threads"), h.size());
+    for (const auto& l : tables[0].lines) {
+        EXPECT_EQ(l.cells[col("aiapy baseline")], "aiapy-0.12.1");
+        if (l.cells[1] == "aiapy-0.12.1") { EXPECT_EQ(l.cells[col("speedup vs aiapy")], "baseline"); }
+        if (l.cells[1] == "cpu") { EXPECT_EQ(l.cells[col("speedup vs aiapy")], "150×"); }
+    }
+    for (const auto& l : tables[1].lines) {
+        if (l.cells[1] == "fftw-floor") { EXPECT_EQ(l.cells[col("× floor")], "floor"); }
+        if (l.cells[1] == "cpu") { EXPECT_EQ(l.cells[col("× floor")], "1.20× fftw-floor"); }
+    }
+    auto md = render_markdown(d);
+    EXPECT_NE(md.find("1.20× fftw-floor"), std::string::npos) << md;
+    EXPECT_NE(md.find("aiapy baseline"), std::string::npos);
+    auto html = render_html(d);
+    EXPECT_NE(html.find("psf: speedup vs aiapy-0.12.1"), std::string::npos);
+}
+
 TEST(ReportModel, IterationSeriesFromDeconvolveRows) {
     test::ScratchDir dir;
     std::vector<ResultRow> rows;
@@ -355,4 +424,41 @@ TEST(ReportCli, WritesTheThreeFiles) {
     for (auto f : {"report.json", "summary.md", "index.html"}) EXPECT_TRUE(fs::exists(dir / "out" / f)) << f;
     EXPECT_NE(slurp(dir / "out" / "summary.md").find("# CLI test"), std::string::npos);
     EXPECT_EQ(test::run_aiaccel({"report", "-o", (dir / "out").string()}).exit_code, 2);  // no input
+}
+
+// `aiaccel bench`'s rows load and render: the floors, and SKIPPED aiapy rows that say how to install
+// the oracle venvs when they are absent. Timings are not checked (shared machine).
+TEST(BenchCli, FloorsAndAbsentAiapyGiveSpeedRowsTheReportRenders) {
+    test::ScratchDir dir;
+    ::setenv("AIACCEL_FFTW_PLANNER", "estimate", 1);  // no timed planning in a test
+    auto r = test::run_aiaccel({"bench", "--stages", "floors", "--precision", "f32", "--threads", "1", "--repetitions", "1",
+                                "--baseline-aiapy", "--aiapy-versions", "0.12.1", "--aiapy-stages", "register", "--oracle",
+                                (dir / "no-oracle").string(), "--out", (dir / "b").string()});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.err.find("tools/oracle/setup all"), std::string::npos) << r.err;
+    auto d = load_rows({(dir / "b" / "rows.json").string()});
+    std::size_t floors = 0, aiapy_skipped = 0;
+    for (const auto& row : d.rows) {
+        EXPECT_EQ(row.row.kind, "speed");
+        if (is_floor_backend(row.row.backend)) {
+            ++floors;
+            EXPECT_EQ(row.row.verdict, Verdict::passed);
+            EXPECT_GT(row.row.time_s, 0);
+            EXPECT_GT(row.row.peak_rss_mib, 0);
+            EXPECT_EQ(metric_value(row.row, "threads"), 1.0);
+        }
+        if (row.row.backend == "aiapy-0.12.1") {
+            ++aiapy_skipped;
+            EXPECT_EQ(row.row.verdict, Verdict::skipped);
+            EXPECT_NE(row.row.skip_reason.find("tools/oracle/setup all"), std::string::npos);
+        }
+    }
+    EXPECT_EQ(floors, 3u);         // fftw-floor derived-4096; memcpy-floor derived-4096 and real-2048
+    EXPECT_EQ(aiapy_skipped, 2u);  // register on derived-4096 and real-2048
+    auto md = render_markdown(d);
+    EXPECT_NE(md.find("| derived-4096 | fftw-floor | f32 | 1 |"), std::string::npos) << md;
+
+    auto bad = test::run_aiaccel({"bench", "--stages", "nope", "--out", (dir / "c").string()});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("--stages nope"), std::string::npos) << bad.err;
 }

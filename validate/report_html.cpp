@@ -47,7 +47,8 @@ std::string esc(std::string_view s) { return xml_escape(s); }
 
 // Numbers right-aligned; short identifiers kept on one line; prose may wrap.
 std::string column_class(const std::string& h) {
-    if (h == "max|Δ|/max" || h == "rel L2" || h == "time" || h.rfind("speedup", 0) == 0 || h == "peak RSS") return "num";
+    if (h == "max|Δ|/max" || h == "rel L2" || h == "time" || h.rfind("speedup", 0) == 0 || h == "peak RSS" || h == "threads" ||
+        h == "pixels/s" || h == "× floor") return "num";
     if (h == "why this bound" || h == "other") return "text";
     return "id";
 }
@@ -127,13 +128,13 @@ std::string render_html(const ReportData& d, const HtmlOptions& opt) {
         h += svg_line_chart_log_y("deconvolve: max|Δ|/max vs iterations", "Richardson–Lucy iterations", "max|Δ| / max|reference|", series);
     }
     if (!speed.empty()) {
-        h += "<h2 id=\"speed\">Speed</h2>\n<p>Speedup = time of the aiapy (or reference) row / time of this row, same stage, case and "
-             "machine; &gt; 1 is faster. Wall time of one measured run.</p>\n";
+        h += "<h2 id=\"speed\">Speed</h2>\n<p>" + esc(speed_legend()) + "</p>\n";
         for (const auto& t : speed) {
             table(h, t);
             for (const auto& b : bars)
                 if (b.stage == t.stage)
-                    h += svg_bar_chart_log_x(fmt::format("{}: speedup vs {}", b.stage, b.baseline), fmt::format("speedup over {} (log scale)", b.baseline), b.bars);
+                    h += svg_bar_chart_log_x(fmt::format("{}: speedup vs {}", b.stage, b.baseline_backend),
+                                               fmt::format("speedup over {} (log scale)", b.baseline_backend), b.bars);
         }
     }
     h += "<h2 id=\"machine\">Machine</h2>\n<ul>\n";

@@ -59,8 +59,7 @@ std::string render_markdown(const ReportData& d) {
         for (const auto& t : tables) table(md, t);
     }
     if (auto tables = speed_tables(d); !tables.empty()) {
-        md += "\n## Speed\n\nSpeedup = time of the aiapy (or reference) row / time of this row, same stage, case and machine; "
-              "> 1 is faster. Wall time of one measured run.\n";
+        md += "\n## Speed\n\n" + speed_legend() + "\n";
         for (const auto& t : tables) table(md, t);
     }
 

@@ -304,15 +304,66 @@ std::vector<Table> accuracy_tables(const ReportData& d) {
                      });
 }
 
+std::string speed_legend() {
+    return "Speedup = time of the baseline row / time of this row, same stage, case and machine; > 1 is faster. "
+           "\"speedup vs aiapy\" is against one aiapy row, named in \"aiapy baseline\": the fastest aiapy without an accelerator "
+           "(aiapy 0.12.1's numpy path when it was timed, the baseline to beat); every aiapy flavour has its own row. "
+           "\"× floor\" = this row's time / the floor's (same stage, case, precision and threads): fftw-floor = FFTW alone doing "
+           "the 100 transforms of 25 Richardson–Lucy iterations, memcpy-floor = one copy of the image; 1.00× is the best this "
+           "machine can do. Times as recorded by the command that wrote the rows (aiaccel bench: median of the repetitions after "
+           "a warm-up run).";
+}
+
+bool is_floor_backend(const std::string& backend) { return backend.size() > 6 && backend.ends_with("-floor"); }
+bool is_accelerated_aiapy(const std::string& backend) { return is_aiapy(backend) && backend.find('+') != std::string::npos; }
+
+namespace {
+
+std::optional<double> extra_value(const ResultRow& r, std::string_view key) {
+    for (const auto& [k, v] : r.extra)
+        if (k == key) return v;
+    return std::nullopt;
+}
+
+bool same_measurement(const ResultRow& a, const ResultRow& b) {
+    return measured(a) && a.stage == b.stage && a.case_name == b.case_name && machine_text(a.machine) == machine_text(b.machine);
+}
+
+// The aiapy row every row of (stage, case, machine) is compared with: the fastest non-accelerated
+// aiapy, else the fastest accelerated one.
+const ReportRow* aiapy_baseline(const std::vector<const ReportRow*>& rows, const ResultRow& r) {
+    const ReportRow* best = nullptr;
+    for (const auto* c : rows) {
+        const auto& b = c->row;
+        if (!is_aiapy(b.backend) || !same_measurement(b, r)) continue;
+        if (!best) { best = c; continue; }
+        const bool acc_b = is_accelerated_aiapy(b.backend), acc_best = is_accelerated_aiapy(best->row.backend);
+        if (acc_b != acc_best ? !acc_b : b.time_s < best->row.time_s) best = c;
+    }
+    return best;
+}
+
+const ReportRow* floor_for(const std::vector<const ReportRow*>& rows, const ResultRow& r) {
+    const ReportRow* any = nullptr;
+    const auto threads = extra_value(r, "threads");
+    for (const auto* c : rows) {
+        const auto& b = c->row;
+        if (!is_floor_backend(b.backend) || !same_measurement(b, r) || b.precision != r.precision) continue;
+        if (extra_value(b, "threads") == threads) return c;
+        if (!any) any = c;
+    }
+    return any;
+}
+
+}  // namespace
+
 std::vector<Speedup> speedups(const ReportData& d) {
     auto rows = ordered(d, "speed");
     auto find = [&](const ResultRow& r, auto pred) -> const ReportRow* {
         const ReportRow* any = nullptr;
         for (const auto* c : rows) {
             const auto& b = c->row;
-            if (!pred(b.backend) || !measured(b) || b.stage != r.stage || b.case_name != r.case_name ||
-                machine_text(b.machine) != machine_text(r.machine))
-                continue;
+            if (!pred(b.backend) || !same_measurement(b, r)) continue;
             if (b.precision == r.precision) return c;
             if (!any) any = c;
         }
@@ -320,10 +371,11 @@ std::vector<Speedup> speedups(const ReportData& d) {
     };
     std::vector<Speedup> out;
     for (const auto* p : rows) {
-        Speedup s{p, {}, {}};
-        if (measured(p->row)) {
-            if (auto* a = find(p->row, is_aiapy)) s.vs_aiapy = a->row.time_s / p->row.time_s;
+        Speedup s{p, {}, {}, {}, {}, {}};
+        if (measured(p->row) && !is_floor_backend(p->row.backend)) {
+            if (auto* a = aiapy_baseline(rows, p->row)) s.vs_aiapy = a->row.time_s / p->row.time_s, s.aiapy_baseline = a->row.backend;
             if (auto* f = find(p->row, [](const std::string& b) { return b == "reference"; })) s.vs_reference = f->row.time_s / p->row.time_s;
+            if (auto* f = floor_for(rows, p->row)) s.times_floor = p->row.time_s / f->row.time_s, s.floor = f->row.backend;
         }
         out.push_back(s);
     }
@@ -334,15 +386,24 @@ std::vector<Table> speed_tables(const ReportData& d) {
     auto sp = speedups(d);
     std::vector<const ReportRow*> rows;
     for (const auto& s : sp) rows.push_back(s.row);
-    return per_stage(rows, {"case", "backend", "precision", "time", "speedup vs aiapy", "speedup vs reference", "peak RSS", "verdict"},
+    return per_stage(rows, {"case", "backend", "precision", "threads", "time", "pixels/s", "speedup vs aiapy", "aiapy baseline",
+                            "speedup vs reference", "× floor", "peak RSS", "verdict"},
                      [&](std::size_t i) {
                          const auto& r = rows[i]->row;
-                         auto ratio = [](const std::optional<double>& x, bool self) {
-                             return x && self ? std::string("baseline") : x ? times(*x) : std::string("—");
+                         const auto& s = sp[i];
+                         const bool floor = is_floor_backend(r.backend);
+                         auto ratio = [&](const std::optional<double>& x, bool self) {
+                             return floor ? std::string("—") : x && self ? std::string("baseline") : x ? times(*x) : std::string("—");
                          };
-                         return std::vector<std::string>{r.case_name, r.backend, r.precision, measured(r) ? seconds(r.time_s) : "—",
-                                                         ratio(sp[i].vs_aiapy, is_aiapy(r.backend)),
-                                                         ratio(sp[i].vs_reference, r.backend == "reference"),
+                         const auto threads = extra_value(r, "threads");
+                         const auto pps = extra_value(r, "pixels_per_s");
+                         std::string x_floor = floor ? std::string("floor") : s.times_floor ? fmt::format("{:.2f}× {}", *s.times_floor, s.floor) : "—";
+                         return std::vector<std::string>{r.case_name, r.backend, r.precision, threads ? fmt::format("{:.0f}", *threads) : "—",
+                                                         measured(r) ? seconds(r.time_s) : "—",
+                                                         pps && *pps > 0 ? fmt::format("{:.3g}", *pps) : "—",
+                                                         ratio(s.vs_aiapy, r.backend == s.aiapy_baseline),
+                                                         floor || s.aiapy_baseline.empty() ? std::string("—") : s.aiapy_baseline,
+                                                         ratio(s.vs_reference, r.backend == "reference"), x_floor,
                                                          r.peak_rss_mib > 0 ? fmt::format("{:.0f} MiB", r.peak_rss_mib) : "—"};
                      });
 }
@@ -379,17 +440,23 @@ std::vector<StageBars> speedup_bars(const ReportData& d) {
     auto sp = speedups(d);
     for (const auto& s : sp) {
         const auto& r = s.row->row;
-        if (out.empty() || out.back().stage != r.stage) out.push_back({r.stage, "", {}});
+        if (out.empty() || out.back().stage != r.stage) out.push_back({r.stage, "", "", {}});
     }
     for (auto& sb : out) {
         bool any_aiapy = std::any_of(sp.begin(), sp.end(), [&](const Speedup& s) { return s.row->row.stage == sb.stage && s.vs_aiapy; });
         sb.baseline = any_aiapy ? "aiapy" : "reference";
+        sb.baseline_backend = "reference";
+        if (any_aiapy)
+            for (const auto& s : sp)
+                if (s.row->row.stage == sb.stage && s.vs_aiapy) { sb.baseline_backend = s.aiapy_baseline; break; }
         for (const auto& s : sp) {
             const auto& r = s.row->row;
             if (r.stage != sb.stage) continue;
             const auto& v = any_aiapy ? s.vs_aiapy : s.vs_reference;
-            bool is_baseline = any_aiapy ? is_aiapy(r.backend) : r.backend == "reference";
-            if (v && !is_baseline) sb.bars.push_back({fmt::format("{} {} · {}", r.backend, r.precision, r.case_name), *v});
+            bool is_baseline = any_aiapy ? r.backend == s.aiapy_baseline : r.backend == "reference";
+            const auto threads = extra_value(r, "threads");
+            const std::string thr = threads ? fmt::format(" · {:.0f} thr", *threads) : "";
+            if (v && !is_baseline) sb.bars.push_back({fmt::format("{} {}{} · {}", r.backend, r.precision, thr, r.case_name), *v});
         }
     }
     std::erase_if(out, [](const StageBars& s) { return s.bars.empty(); });

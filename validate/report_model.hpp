@@ -73,12 +73,26 @@ std::vector<const ReportRow*> ordered(const ReportData& d, std::string_view kind
 std::vector<Table> accuracy_tables(const ReportData& d);  // one per stage
 std::vector<Table> speed_tables(const ReportData& d);     // one per stage
 
-// Speed ratios t_baseline / t_row (> 1: faster), against the aiapy row (backend "aiapy*") and the
-// "reference" row of the same stage and case measured on the same machine, same precision preferred.
+// Speed ratios t_baseline / t_row (> 1: faster), same stage, case and machine:
+//  * vs_aiapy: against ONE aiapy row, named in aiapy_baseline: the fastest non-accelerated aiapy
+//    (backend "aiapy-<version>", e.g. "aiapy-0.12.1", the numpy path: the baseline to beat) when
+//    there is one, else the fastest accelerated one ("aiapy-<version>+jax"); any precision.
+//    Every aiapy flavour keeps its own row (and its own ratio to that baseline).
+//  * vs_reference: against the "reference" row, same precision preferred.
+//  * times_floor: t_row / t_floor (≥ 1; 1 = as fast as this machine can do) against the floor row of
+//    the same stage, case and precision (backend "*-floor": "fftw-floor" for deconvolve,
+//    "memcpy-floor" for register), same "threads" (extra metric) preferred. Floor rows themselves get
+//    no ratios. "threads" and "pixels_per_s" are read from the row's extra metrics when present.
 struct Speedup {
     const ReportRow* row = nullptr;
-    std::optional<double> vs_aiapy, vs_reference;
+    std::optional<double> vs_aiapy, vs_reference, times_floor;
+    std::string aiapy_baseline;  // backend of the aiapy row vs_aiapy is against ("" when none)
+    std::string floor;           // backend of the floor row times_floor is against
 };
+// The paragraph above every speed table (Markdown and HTML say the same).
+std::string speed_legend();
+bool is_floor_backend(const std::string& backend);        // "fftw-floor", "memcpy-floor", ...
+bool is_accelerated_aiapy(const std::string& backend);   // "aiapy-0.12.1+jax"
 std::vector<Speedup> speedups(const ReportData& d);  // one per speed row, in ordered() order
 
 // One line per FAILED row: "deconvolve · cuda · f32 · case: max|Δ|/max 3.2e-05 > bound 1.0e-06".
@@ -92,6 +106,7 @@ std::vector<ChartSeries> iteration_series(const ReportData& d);
 // Speedup bars for one stage: against aiapy where the stage has aiapy rows, else against reference.
 struct StageBars {
     std::string stage, baseline;  // baseline: "aiapy" or "reference"
+    std::string baseline_backend; // the row the bars are against: "aiapy-0.12.1", "reference", ...
     std::vector<Bar> bars;
 };
 std::vector<StageBars> speedup_bars(const ReportData& d);

@@ -1,0 +1,178 @@
+// `aiaccel bench`'s runner (see bench_runner.hpp): selection, warm-up + median timing, rows.
+#include "bench/bench_runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <fmt/format.h>
+
+#include "bench/aiapy_baseline.hpp"
+#include "bench/bench_inputs.hpp"
+#include "bench/bench_stages.hpp"
+#include "core/error.hpp"
+#include "core/derived_input.hpp"
+#include "core/fits_io.hpp"
+#include "validate/backend_registry.hpp"
+
+namespace aiaccel::bench {
+namespace fs = std::filesystem;
+using validate::ResultRow;
+using validate::Verdict;
+
+Measurement measure(const std::function<void()>& run, int repetitions, double max_warmup_s) {
+    using clock = std::chrono::steady_clock;
+    auto timed = [&] {
+        const auto t0 = clock::now();
+        run();
+        return std::chrono::duration<double>(clock::now() - t0).count();
+    };
+    Measurement m;
+    reset_peak_rss();
+    m.warmup_s = timed();
+    std::vector<double> t;
+    if (m.warmup_s <= max_warmup_s)
+        for (int i = 0; i < std::max(repetitions, 1); ++i) t.push_back(timed());
+    m.runs = int(t.size());
+    if (t.empty()) t.push_back(m.warmup_s);
+    std::sort(t.begin(), t.end());
+    m.time_s = t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
+    m.min_s = t.front();
+    m.max_s = t.back();
+    m.peak_rss_mib = peak_rss_mib();
+    return m;
+}
+
+std::string timing_note(const Measurement& m, int repetitions, const std::string& warmup_absorbs) {
+    if (m.runs == 0)
+        return fmt::format("one cold run ({:.1f} s; no warm-up: a run longer than the warm-up limit is measured once)", m.warmup_s);
+    return fmt::format("median of {} run{} (min {:.4g} s, max {:.4g} s) after 1 warm-up run of {:.4g} s, not counted ({})", repetitions, repetitions == 1 ? "" : "s",
+                       m.min_s, m.max_s, m.warmup_s, warmup_absorbs);
+}
+
+namespace {
+
+bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+struct Job {
+    StageSpec spec;
+    bool floor = false;
+};
+
+// The jobs in pipeline order: for each stage, each backend (reference single-threaded and float64
+// only; cuda: one host thread setting), precision, thread count and case; floors after their stage.
+std::vector<Job> jobs(const BenchOptions& opt) {
+    std::vector<Job> out;
+    for (const char* stage : {"psf", "deconvolve", "register"}) {
+        if (has(opt.stages, stage))
+            for (const auto& b : opt.backends) {
+                const auto& entry = validate::find_backend(b);
+                const auto backend = entry.probe().available ? entry.make() : nullptr;  // an absent backend gives SKIPPED rows
+                for (const auto& p : opt.precisions) {
+                    const Precision prec = *parse_precision(p);
+                    if (backend && !backend->supports(prec)) continue;  // the reference: float64 only
+                    const std::vector<int> threads = b == "cpu" ? opt.threads : std::vector<int>{1};
+                    for (int t : threads)
+                        for (const auto& c : stage_cases(stage)) out.push_back({{stage, b, c, prec, t}, false});
+                }
+            }
+        const std::string floor = floor_backend(stage);
+        if (has(opt.stages, "floors") && !floor.empty())
+            for (const auto& p : opt.precisions)
+                for (int t : opt.threads)
+                    for (const auto& c : stage_cases(stage)) out.push_back({{stage, floor, c, *parse_precision(p), t}, true});
+    }
+    return out;
+}
+
+ResultRow base_row(const Job& j, const BenchOptions& opt, const validate::MachineInfo& machine) {
+    ResultRow r;
+    r.kind = "speed";
+    r.stage = j.spec.stage;
+    r.backend = j.spec.backend;
+    r.precision = std::string(to_string(j.spec.precision));
+    r.case_name = j.spec.case_name;
+    r.against = "";
+    r.machine = machine;
+    r.repro = j.floor ? fmt::format("{} --stages floors --precision {} --threads {}", opt.repro_prefix, r.precision, j.spec.threads)
+                      : fmt::format("{} --stages {} --backends {} --precision {} --threads {}", opt.repro_prefix, r.stage, r.backend,
+                                    r.precision, j.spec.threads);
+    r.extra.emplace_back("threads", j.spec.threads);
+    if (j.spec.case_name == kDerivedCase) {
+        r.input_sha256 = inputs().derived_sha256;
+        r.notes.push_back(fmt::format("input {}: derived 4096x4096 ({}), NOT a real observation", kDerivedCase, kDerived1600Label));
+    } else if (j.spec.case_name == kRealCase) {
+        r.notes.push_back(fmt::format("input {}: the real 2048x2048 file {}", kRealCase, inputs().real_path.filename().string()));
+    }
+    r.notes.push_back(j.spec.backend == "reference" ? "1 thread (the reference is single-threaded)"
+                                                   : fmt::format("{} thread{}", j.spec.threads, j.spec.threads == 1 ? "" : "s"));
+    return r;
+}
+
+ResultRow run_job(const Job& j, const BenchOptions& opt, const validate::MachineInfo& machine) {
+    ResultRow r = base_row(j, opt, machine);
+    try {
+        PreparedRun p = prepare(j.spec);
+        if (opt.log) opt.log(fmt::format("timing {}", label(j.spec)));
+        const Measurement m = measure(p.run, opt.repetitions, opt.max_warmup_s);
+        r.verdict = Verdict::passed;
+        r.time_s = m.time_s;
+        r.peak_rss_mib = m.peak_rss_mib;
+        r.extra.emplace_back("pixels_per_s", p.pixels / m.time_s);
+        r.extra.emplace_back("runs", m.runs);
+        r.extra.emplace_back("min_s", m.min_s);
+        r.extra.emplace_back("max_s", m.max_s);
+        r.extra.emplace_back("warmup_s", m.warmup_s);
+        if (j.spec.stage == "deconvolve") r.extra.emplace_back("iterations", kIterations);
+        r.notes.insert(r.notes.end(), p.notes.begin(), p.notes.end());
+        r.notes.push_back(timing_note(m, opt.repetitions, "FFTW planning, first-touch pages"));
+    } catch (const Error& e) {
+        r.verdict = Verdict::skipped;
+        r.skip_reason = e.what();
+    } catch (const std::exception& e) {
+        r.verdict = Verdict::failed;
+        r.notes.push_back(fmt::format("the run threw: {}", e.what()));
+    }
+    return r;
+}
+
+}  // namespace
+
+std::vector<ResultRow> run_bench(const BenchOptions& opt, const std::function<void(const ResultRow&)>& on_row) {
+    const auto machine = validate::MachineInfo::here();
+    std::vector<ResultRow> rows;
+    if (opt.log) opt.log("loading inputs: " + describe_inputs());
+    (void)inputs();
+    for (const auto& j : jobs(opt)) {
+        rows.push_back(run_job(j, opt, machine));
+        on_row(rows.back());
+    }
+    if (opt.baseline_aiapy) {
+        // aiapy gets the same inputs: the same real file (it derives the 4096² map by the same rule and
+        // its hash is checked against ours) and our 171 Å PSF, written here.
+        const fs::path psf_file = opt.out_dir / "inputs" / "psf-171.fits";
+        fs::create_directories(psf_file.parent_path());
+        FitsHeader h;
+        h.set_string("CONTENT", "aiaccel cpu 171 A PSF (4096x4096), the PSF aiapy's deconvolve is given");
+        WriteOptions wo;
+        write_fits(psf_file, inputs().psf171, h, wo);
+        AiapyRequest req;
+        req.oracle_dir = opt.oracle_dir;
+        req.stages = opt.aiapy_stages;
+        req.out_dir = opt.out_dir;
+        req.psf_fits = psf_file;
+        req.real_fits = inputs().real_path;
+        req.derived_sha256 = inputs().derived_sha256;
+        req.repetitions = opt.repetitions;
+        req.max_warmup_s = opt.max_warmup_s;
+        req.log = opt.log;
+        for (const auto& v : opt.aiapy_versions) {
+            req.version = v;
+            for (auto& r : run_aiapy(req, machine)) {
+                rows.push_back(std::move(r));
+                on_row(rows.back());
+            }
+        }
+    }
+    return rows;
+}
+
+}  // namespace aiaccel::bench

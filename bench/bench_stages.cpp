@@ -1,0 +1,118 @@
+// The measurable runs of bench_stages.hpp: stage runs through the Backend seam and the two floors.
+#include "bench/bench_stages.hpp"
+
+#include <complex>
+#include <cstring>
+#include <fmt/format.h>
+#include <memory>
+
+#include "bench/bench_inputs.hpp"
+#include "core/error.hpp"
+#include "fast/cpu/fftw_cpu.hpp"
+#include "fast/cpu/parallel.hpp"
+#include "validate/backend_registry.hpp"
+
+namespace aiaccel::bench {
+namespace {
+
+const AiaImage& input_image(const std::string& case_name) {
+    const auto& in = inputs();
+    if (case_name == kDerivedCase) return in.derived4096;
+    if (case_name == kRealCase) return in.real2048;
+    throw Error(ErrorKind::usage, fmt::format("bench: unknown case {} (expected {} or {})", case_name, kDerivedCase, kRealCase));
+}
+
+// FFTW alone: per RL iteration two r2c and two c2r of the image size with the cpu backend's cached
+// plans (the same sizes, precision, threads and planner flags), 4 × 25 = 100 transforms. Each r2c
+// reads the fixed input, so values stay finite (a c2r is unnormalised) and no work depends on the data.
+template <class T>
+PreparedRun fftw_floor(const Image<double>& img, int threads) {
+    const auto& plans = cpu::cached_plans<T>(img.rows(), img.cols(), threads);  // planned here, not in the timed run
+    const std::size_t n = img.size(), ns = img.rows() * plans.half_cols();
+    auto u = std::make_shared<cpu::FftwBuffer<T>>(cpu::fftw_buffer<T>(n));
+    auto e = std::make_shared<cpu::FftwBuffer<T>>(cpu::fftw_buffer<T>(n));
+    auto s = std::make_shared<cpu::FftwBuffer<T, std::complex<T>>>(cpu::fftw_buffer<T, std::complex<T>>(ns));
+    for (std::size_t k = 0; k < n; ++k) (*u)[k] = static_cast<T>(img.data()[k] < 0 ? 0.0 : img.data()[k]);
+    PreparedRun r;
+    r.run = [&plans, u, e, s] {
+        for (int it = 0; it < kIterations; ++it)
+            for (int half = 0; half < 2; ++half) {
+                plans.forward(u->get(), s->get());
+                plans.inverse(s->get(), e->get());
+            }
+    };
+    r.pixels = double(n);
+    r.notes.push_back(fmt::format("FFTW only: {} r2c/c2r transforms of {}x{} (the cpu backend's cached plans, {} planner)", 4 * kIterations,
+                                  img.rows(), img.cols(), cpu::fftw_planner_flags() == unsigned(FFTW_ESTIMATE) ? "ESTIMATE" : "MEASURE"));
+    return r;
+}
+
+template <class T>
+PreparedRun memcpy_floor(const Image<double>& img, int threads) {
+    const std::size_t n = img.size();
+    auto a = std::make_shared<std::vector<T>>(n), b = std::make_shared<std::vector<T>>(n);
+    for (std::size_t k = 0; k < n; ++k) (*a)[k] = static_cast<T>(img.data()[k]);
+    PreparedRun r;
+    r.run = [a, b, n, threads] {
+        cpu::parallel_for(n, threads, [&](std::size_t lo, std::size_t hi, std::size_t) {
+            std::memcpy(b->data() + lo, a->data() + lo, (hi - lo) * sizeof(T));
+        });
+    };
+    r.pixels = double(n);
+    r.notes.push_back(fmt::format("one memcpy of the {}x{} image ({:.0f} MiB read + written)", img.rows(), img.cols(),
+                                  double(n * sizeof(T)) / (1 << 20)));
+    return r;
+}
+
+}  // namespace
+
+std::string label(const StageSpec& s) {
+    return fmt::format("{}/{}/{}/{}/threads:{}", s.stage, s.backend, to_string(s.precision), s.case_name, s.threads);
+}
+
+std::string floor_backend(const std::string& stage) {
+    if (stage == "deconvolve") return kFftwFloor;
+    if (stage == "register") return kMemcpyFloor;
+    return "";
+}
+
+std::vector<std::string> stage_cases(const std::string& stage) {
+    if (stage == "psf") return {kPsfCase};
+    if (stage == "register") return {kDerivedCase, kRealCase};
+    return {kDerivedCase};
+}
+
+PreparedRun prepare(const StageSpec& s) {
+    const bool f64 = s.precision == Precision::f64;
+    if (s.backend == kFftwFloor) return f64 ? fftw_floor<double>(input_image(s.case_name).data, s.threads)
+                                            : fftw_floor<float>(input_image(s.case_name).data, s.threads);
+    if (s.backend == kMemcpyFloor) return f64 ? memcpy_floor<double>(input_image(s.case_name).data, s.threads)
+                                              : memcpy_floor<float>(input_image(s.case_name).data, s.threads);
+
+    std::shared_ptr<Backend> backend = validate::make_available_backend(s.backend);
+    if (!backend->supports(s.precision))
+        throw Error(ErrorKind::usage, fmt::format("{}: computes in float64 only", s.backend));
+    StageOptions opt{s.precision, s.threads};
+    PreparedRun r;
+    if (s.stage == "psf") {
+        r.run = [backend, opt] { (void)backend->psf(PsfRequest{kPsfChannel, false, kDefaultAiapyVersion}, opt); };
+        r.pixels = 4096.0 * 4096.0;
+        r.notes.push_back(fmt::format("PSF of channel {} (4096x4096, aiapy {} semantics)", kPsfChannel, to_string(kDefaultAiapyVersion)));
+    } else if (s.stage == "deconvolve") {
+        const auto& img = input_image(s.case_name);
+        const auto& psf = inputs().psf171;
+        r.run = [backend, opt, &img, &psf] { (void)backend->deconvolve(img.data, psf, DeconvolveRequest{kIterations, true}, opt); };
+        r.pixels = double(img.data.size());
+        r.notes.push_back(fmt::format("{} Richardson-Lucy iterations, PSF passed in (171 A)", kIterations));
+    } else if (s.stage == "register") {
+        const auto& img = input_image(s.case_name);
+        r.run = [backend, opt, &img] { (void)backend->register_image(img, RegisterRequest{}, opt); };
+        r.pixels = double(img.data.size());
+        r.notes.push_back("register to level 1.5 (order 3, missing = nanmin)");
+    } else {
+        throw Error(ErrorKind::usage, fmt::format("bench: unknown stage {} (expected psf, deconvolve or register)", s.stage));
+    }
+    return r;
+}
+
+}  // namespace aiaccel::bench

@@ -1,0 +1,44 @@
+// One measurable run of a stage (psf, deconvolve, register) through the Backend seam, or of a floor
+// (fftw-floor: FFTW alone doing the 100 r2c/c2r transforms of a 25-iteration Richardson–Lucy with the
+// plans the cpu backend uses, fast/cpu/fftw_cpu.hpp cached_plans; memcpy-floor: one copy of the
+// image), on the inputs of bench_inputs.hpp. The Google Benchmark programs and `aiaccel bench` time
+// the same closures, so both measure the same thing.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/backend.hpp"
+
+namespace aiaccel::bench {
+
+inline constexpr const char* kFftwFloor = "fftw-floor";      // rows of stage "deconvolve"
+inline constexpr const char* kMemcpyFloor = "memcpy-floor";  // rows of stage "register"
+
+struct StageSpec {
+    std::string stage;    // psf | deconvolve | register
+    std::string backend;  // reference | cpu | cuda | fftw-floor | memcpy-floor
+    std::string case_name = "derived-4096";  // kDerivedCase, kRealCase (register, memcpy-floor), kPsfCase (psf)
+    Precision precision = Precision::f64;
+    int threads = 1;
+};
+std::string label(const StageSpec& s);  // "deconvolve/cpu/f32/derived-4096/threads:2"
+
+struct PreparedRun {
+    std::function<void()> run;  // one complete run of the stage; buffers, plans and inputs are made before
+    double pixels = 0;          // output pixels per run (for pixels/s)
+    std::vector<std::string> notes;
+};
+
+// Makes the backend and binds the inputs. Throws aiaccel::Error when the run cannot happen here:
+// usage (a backend not available here: the probe's reason; a precision it does not compute),
+// not_implemented (a stage the backend does not provide yet); `run` itself may throw the same.
+PreparedRun prepare(const StageSpec& s);
+
+// The floors belonging to a stage: deconvolve -> fftw-floor, register -> memcpy-floor; "" otherwise.
+std::string floor_backend(const std::string& stage);
+// Cases of a stage: psf {psf-171}; deconvolve {derived-4096}; register {derived-4096, real-2048}.
+std::vector<std::string> stage_cases(const std::string& stage);
+
+}  // namespace aiaccel::bench
