@@ -3,7 +3,11 @@
 // 12 s per copy (so every output name differs; pixels untouched), plus three corrupt files — one
 // truncated, one not AIA (INSTRUME HMI), one without DATE-OBS. Used by tests/test_prep_batch.sh, the
 // Slurm test and tools/bench/prep-throughput.
-//   prep_batch_maker TESTDATA_AIA OUTDIR [--full-disk-2048 K] [--count N] [--no-corrupt]
+//   prep_batch_maker TESTDATA_AIA OUTDIR [--full-disk-2048 K] [--count N] [--no-corrupt] [--derived-euv M]
+// --derived-euv M adds M 4096x4096 files for timing level 1.6 only: the DERIVED 2x2 replication of the
+// 2048² 1600 Å frame (core/derived_input.hpp) relabelled WAVELNTH 171 so that aiapy's deconvolve
+// accepts it — NOT an observation (DERIVED keyword, HISTORY and a COMMENT say so); the cost of
+// PSF + Richardson-Lucy + register does not depend on the pixel values.
 // Good copies: K (default 4) of the 2048x2048 1600 Å full disk (stored RICE-compressed, quantised as
 // JSOC does for floats), the rest of the 128x128 binned 171 Å full disk (uncompressed float64).
 // Both contain the full disk, so register accepts them. Prints one line per file written.
@@ -60,19 +64,28 @@ int main(int argc, char** argv) {
         return 2;
     }
     const fs::path data = argv[1], outdir = argv[2];
-    int count = 50, big = 4;
+    int count = 50, big = 4, derived = 0;
     bool corrupt = true;
     for (int i = 3; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--count" && i + 1 < argc) count = std::stoi(argv[++i]);
         else if (a == "--full-disk-2048" && i + 1 < argc) big = std::stoi(argv[++i]);
         else if (a == "--no-corrupt") corrupt = false;
+        else if (a == "--derived-euv" && i + 1 < argc) derived = std::stoi(argv[++i]);
         else { fmt::print(stderr, "prep_batch_maker: unknown argument {}\n", a); return 2; }
     }
     try {
         fs::create_directories(outdir);
         const AiaImage small = load_aia((data / "aia_171_level1.fits").string());
-        const AiaImage large = big > 0 ? load_aia((data / kDerived1600Source).string()) : AiaImage{};
+        const AiaImage large = big > 0 || derived > 0 ? load_aia((data / kDerived1600Source).string()) : AiaImage{};
+        if (derived > 0) {
+            AiaImage d = derive_full_res_2x(large);
+            d.header.set_double("WAVELNTH", 171);
+            d.header.set_string("WAVE_STR", "171_THIN");
+            d.header.add_comment("aiaccel timing input: 1600 A pixels relabelled 171 A; not an observation");
+            for (int k = 0; k < derived; ++k)
+                write_copy(d, outdir / fmt::format("derived171_{:03}.fits", k), 12L * k, Compression::rice);
+        }
         for (int k = 0; k < count; ++k) {
             const bool is_big = k < big;
             write_copy(is_big ? large : small, outdir / fmt::format("{}_{:03}.fits", is_big ? "aia1600" : "aia171", k), 12L * k,
