@@ -140,6 +140,7 @@ void add_prep(CLI::App& app, int& exit_code) {
 
         // The full sorted list (paths only: memory stays small), then this shard's part of it.
         const std::vector<std::string> all = expand_inputs(a->inputs);
+        if (all.empty()) throw Error(ErrorKind::usage, "no input files (folders are searched for *.fits, *.fits.gz, *.fts, *.fit)");
         std::vector<WorkItem> work;
         for (std::size_t k = 0; k < all.size(); ++k)
             if (shard.owns(k)) work.push_back({k, all[k]});

@@ -3,6 +3,7 @@
 // Backend seam, one PSF per channel per process.
 #include "apps/prep_chain.hpp"
 
+#include <chrono>
 #include <fmt/format.h>
 
 #include "core/error.hpp"
@@ -76,7 +77,10 @@ const Image<double>& Chain::psf_for(int channel) {
             fmt::print(stderr, "prep: computing the {} Å PSF (once per run)...\n", channel);
             std::unique_lock lock(backend_mutex_, std::defer_lock);
             if (exclusive_) lock.lock();
+            const auto t0 = std::chrono::steady_clock::now();
             promise.set_value(backend_->psf({.channel = channel, .version = s_.version}, opt_));
+            fmt::print(stderr, "prep: the {} Å PSF took {:.1f} s ({})\n", channel,
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), backend_->name());
         } catch (...) {
             promise.set_exception(std::current_exception());
         }

@@ -27,7 +27,7 @@ struct ManifestEntry {
     Status status = Status::planned;
     std::string reason;            // failures: the error; skipped: why
     std::string error_kind;        // failures: unreadable, not_aia, missing_keyword, bad_value, ...
-    double seconds = 0;            // wall time spent on this input (read + compute + write)
+    double seconds = 0;            // wall time from its decode to its write (queue waits included)
     std::string stages;            // e.g. "deconvolve=cpu register=reference"
 };
 
