@@ -17,7 +17,7 @@ void add_merge_manifests(CLI::App& app, int& exit_code) {
         "Merge the manifest.shard-I-of-N.json files of an `aiaccel prep --shard` batch and check coverage: every\n"
         "input of the batch's sorted list listed exactly once (gaps and duplicates are reported by index and path,\n"
         "outputs claimed twice too), all manifests from the same input list and settings. With -o, writes the merged\n"
-        "manifest (same schema, shard 'merged') and, next to it, failures.txt. Exit: 0 complete and no file failed,\n"
+        "manifest (same schema, shard 'merged') and, next to it, failures.merged.txt. Exit: 0 complete and no file failed,\n"
         "1 gaps, duplicates, mismatched manifests or failed inputs, 2 unreadable manifests.");
     struct Args { std::vector<std::string> in; std::string out; bool allow_failed = false; };
     auto a = std::make_shared<Args>();
