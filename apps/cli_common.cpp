@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/psf_cache.hpp"
+#include "psf_code_version.hpp"
 #include "validate/backend_registry.hpp"
 
 namespace aiaccel::cli {
@@ -29,6 +31,18 @@ void add_stage_options(CLI::App* cmd, StageArgs& s) {
         ->default_val("f64");
     cmd->add_option("--threads", s.threads, "Threads for the fast backends (0: all hardware threads)")->default_val(0)
         ->check(CLI::NonNegativeNumber);
+}
+
+Image<double> cached_psf(Backend& backend, const PsfRequest& req, const StageOptions& so, const std::string& who) {
+    const PsfCache cache(PsfCache::default_dir(), AIACCEL_PSF_CODE_SHA256);
+    const auto t0 = std::chrono::steady_clock::now();
+    bool hit = false;
+    Image<double> psf = cache.get(backend, req, so, &hit);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (hit) fmt::print(stderr, "{}: {} Å PSF from the cache {} ({:.2f} s)\n", who, req.channel, cache.file_for(backend.name(), req).string(), s);
+    else fmt::print(stderr, "{}: computed the {} Å PSF ({} backend, {:.1f} s){}\n", who, req.channel, backend.name(), s,
+                    cache.dir().empty() ? " — PSF cache off" : "; cached in " + cache.dir().string());
+    return psf;
 }
 
 std::unique_ptr<Backend> make_stage_backend(const std::string& backend, const StageArgs& s, StageOptions& opt) {

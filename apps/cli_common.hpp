@@ -23,6 +23,10 @@ void add_stage_options(CLI::App* cmd, StageArgs& s);
 // support the requested precision; fills `opt`.
 std::unique_ptr<Backend> make_stage_backend(const std::string& backend, const StageArgs& s, StageOptions& opt);
 
+// The channel's PSF through the on-disk PSF cache (core/psf_cache.hpp; AIACCEL_PSF_CACHE=off disables
+// it), with one line on stderr saying whether it was reused or computed. `who` prefixes that line.
+Image<double> cached_psf(Backend& backend, const PsfRequest& req, const StageOptions& so, const std::string& who);
+
 // Refuses to overwrite an input file and checks the output folder exists (before any work is done).
 void check_output_path(const std::filesystem::path& out, const std::vector<std::string>& inputs = {});
 

@@ -41,8 +41,7 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
             if (img.data.rows() != 4096 || img.data.cols() != 4096)
                 throw file_error(ErrorKind::bad_value, a->in, fmt::format("image is {}x{} px: the default PSF is 4096x4096, so aiapy's "
                                  "deconvolve needs a full-frame image (or pass --psf of the same shape)", img.data.cols(), img.data.rows()));
-            fmt::print(stderr, "deconvolve: computing the {} Å PSF...\n", ch);
-            psf = backend->psf({.channel = ch}, so);
+            psf = cached_psf(*backend, {.channel = ch}, so, "deconvolve");
         }
         reference::DeconvolveOptions opt;
         opt.iterations = a->iterations;

@@ -27,7 +27,7 @@ namespace {
 struct Args {
     std::vector<std::string> backends{"all"}, stages, precisions{"f64", "f32"}, cases{"quick"};
     std::string data, out = "validate-out", baseline, cache;
-    bool no_cache = false, list = false, images = false;
+    bool no_cache = false, list = false, images = false, quiet = false;
 };
 
 std::string env(const char* name) {
@@ -118,6 +118,8 @@ void add_validate(CLI::App& app, int& exit_code) {
     cmd->add_flag("--no-cache", a->no_cache, "Recompute every reference output (nothing read from or written to the cache)");
     cmd->add_flag("--images", a->images, "Also write 256-px previews of every compared output, its reference and their difference\n"
                                       "to OUT/images/, so `aiaccel report` shows pictures for passing rows too");
+    cmd->add_flag("--quiet", a->quiet, "Print only the rows that FAILED or are MISTRUSTED (with their repro lines) and the summary;\n"
+                                    "every row is still in OUT/rows.json (CI uses this to keep its log short)");
     cmd->add_flag("--list", a->list, "List the cases (name, stage, quick or full only, description) and exit");
     cmd->callback([a, cmd, &exit_code] {
         const auto t0 = std::chrono::steady_clock::now();
@@ -173,7 +175,9 @@ void add_validate(CLI::App& app, int& exit_code) {
 
         validate::GoldenStore store(testdata, data_dir);
         validate::Runner runner(store, validate::ReferenceCache(cache_dir), opt);
-        const auto rows = runner.run(cases, print_row);
+        const auto rows = runner.run(cases, [quiet = a->quiet](const validate::ResultRow& r) {
+            if (!quiet || r.verdict == validate::Verdict::failed || r.verdict == validate::Verdict::mistrusted) print_row(r);
+        });
         if (rows.empty())
             throw Error(ErrorKind::usage, "this selection gives no rows (the reference runs in f64 only; prep has no fast backends; "
                                           "check --cases, --stages, --backends and --precision)");

@@ -1,12 +1,17 @@
 // FFTW glue for the fast CPU backend (see fftw_cpu.hpp).
 #include "fast/cpu/fftw_cpu.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
+#include <fmt/format.h>
 #include <cstdlib>
 #include <map>
 #include <tuple>
 #include <string>
 
+#include "core/cache_dir.hpp"
 #include "core/error.hpp"
 
 namespace aiaccel::cpu {
@@ -30,9 +35,21 @@ unsigned fftw_planner_flags() {
 }
 
 namespace {
+// $AIACCEL_FFTW_WISDOM ("off": none), else <cache_root()>/fftw/wisdom-<host> next to the PSF cache:
+// wisdom describes one machine's fastest plans, so each host keeps its own.
 const char* wisdom_file() {
-    const char* w = std::getenv("AIACCEL_FFTW_WISDOM");
-    return w && *w ? w : nullptr;
+    static const std::string file = [] {
+        const char* w = std::getenv("AIACCEL_FFTW_WISDOM");
+        if (w && *w) return std::string(w) == "off" ? std::string() : std::string(w);
+        const std::filesystem::path root = cache_root();
+        if (root.empty()) return std::string();
+        char host[256] = {};
+        if (gethostname(host, sizeof host - 1) != 0 || !*host) std::snprintf(host, sizeof host, "%s", "localhost");
+        std::error_code ec;
+        std::filesystem::create_directories(root / "fftw", ec);
+        return (root / "fftw" / (std::string("wisdom-") + host)).string();
+    }();
+    return file.empty() ? nullptr : file.c_str();
 }
 // Called with the planner lock held.
 void import_wisdom_once() {
@@ -47,9 +64,9 @@ void import_wisdom_once() {
 // Written to a temporary name and renamed, so a reader never sees half a wisdom file.
 void export_wisdom() {
     if (const char* w = wisdom_file()) {
-        const std::string f64 = w, f32 = f64 + ".f32";
-        if (fftw_export_wisdom_to_filename((f64 + ".tmp").c_str())) (void)std::rename((f64 + ".tmp").c_str(), f64.c_str());
-        if (fftwf_export_wisdom_to_filename((f32 + ".tmp").c_str())) (void)std::rename((f32 + ".tmp").c_str(), f32.c_str());
+        const std::string f64 = w, f32 = f64 + ".f32", tmp = fmt::format(".tmp{}", static_cast<long>(getpid()));
+        if (fftw_export_wisdom_to_filename((f64 + tmp).c_str())) (void)std::rename((f64 + tmp).c_str(), f64.c_str());
+        if (fftwf_export_wisdom_to_filename((f32 + tmp).c_str())) (void)std::rename((f32 + tmp).c_str(), f32.c_str());
     }
 }
 }  // namespace

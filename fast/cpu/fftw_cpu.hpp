@@ -2,9 +2,10 @@
 // (fftwf_*), FFTW's threads initialised once, a process-wide planner lock (FFTW's planner is not
 // thread-safe), aligned buffers, and the planner effort (FFTW_MEASURE by default;
 // AIACCEL_FFTW_PLANNER=estimate picks FFTW_ESTIMATE, whose plans do not depend on timing).
-// AIACCEL_FFTW_WISDOM=FILE: wisdom is imported from FILE before the first plan (if it exists) and
-// written back after each new plan, so FFTW_MEASURE runs once per machine and later runs reuse
-// the same plans (hence the same round-off).
+// Wisdom is imported from a file before the first plan (if it exists) and written back after each
+// new plan, so FFTW_MEASURE runs once per machine and later runs reuse the same plans (hence the
+// same round-off): AIACCEL_FFTW_WISDOM=FILE, default ~/.cache/aiaccel/fftw/wisdom-<host> (beside
+// the PSF cache), AIACCEL_FFTW_WISDOM=off for none.
 #pragma once
 
 #include <fftw3.h>
@@ -19,7 +20,7 @@ namespace aiaccel::cpu {
 std::mutex& fftw_planner_mutex();
 void fftw_threads_init_once();   // fftw_init_threads + fftwf_init_threads, once per process
 unsigned fftw_planner_flags();   // FFTW_MEASURE unless AIACCEL_FFTW_PLANNER=estimate
-bool fftw_wisdom_enabled();      // AIACCEL_FFTW_WISDOM is set
+bool fftw_wisdom_enabled();      // a wisdom file is in use (not AIACCEL_FFTW_WISDOM=off, a cache folder exists)
 
 template <class T> struct Fftw;
 template <> struct Fftw<double> {

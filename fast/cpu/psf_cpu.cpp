@@ -152,8 +152,8 @@ Image<double> psf_combine_cpu(const Image<double>& entrance, const Image<double>
     if (entrance.cols() != n || focal.rows() != n || focal.cols() != n || n % 2)
         throw Error(ErrorKind::internal, "cpu psf: components must be square, of one even size");
     // Three transforms per PSF: without stored wisdom FFTW_MEASURE would spend longer planning 4096²
-    // (~9 s here) than it saves, so FFTW_ESTIMATE (ms, deterministic); with AIACCEL_FFTW_WISDOM the
-    // measured plans come from the file after the first run.
+    // (~9 s here) than it saves, so FFTW_ESTIMATE (ms, deterministic) unless a wisdom file is in use (the
+    // default): then the measured plans come from the file after the first run.
     const unsigned flags = fftw_wisdom_enabled() ? fftw_planner_flags() : unsigned(FFTW_ESTIMATE);
     const RealFftPlans<double>& plans = cached_plans<double>(n, n, threads, flags);
     const std::size_t hc = plans.half_cols(), ns = n * hc;
