@@ -3,9 +3,9 @@
 // Backend seam, one PSF per channel per process.
 #include "apps/prep_chain.hpp"
 
-#include <chrono>
 #include <fmt/format.h>
 
+#include "apps/cli_common.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
 #include "reference/reference_backend.hpp"
@@ -74,13 +74,11 @@ const Image<double>& Chain::psf_for(int channel) {
     }
     if (compute) {
         try {
-            fmt::print(stderr, "prep: computing the {} Å PSF (once per run)...\n", channel);
             std::unique_lock lock(backend_mutex_, std::defer_lock);
             if (exclusive_) lock.lock();
-            const auto t0 = std::chrono::steady_clock::now();
-            promise.set_value(backend_->psf({.channel = channel, .version = s_.version}, opt_));
-            fmt::print(stderr, "prep: the {} Å PSF took {:.1f} s ({})\n", channel,
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), backend_->name());
+            // Once per process here; once per machine through the on-disk PSF cache (core/psf_cache),
+            // which Slurm tasks on one node share.
+            promise.set_value(cached_psf(*backend_, {.channel = channel, .version = s_.version}, opt_, "prep"));
         } catch (...) {
             promise.set_exception(std::current_exception());
         }
