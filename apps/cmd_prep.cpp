@@ -1,154 +1,195 @@
-// `aiaccel prep IN.fits... -o OUTDIR [--level 1.5|1.6] [--steps ...]`: the level-1.5 chain of aiapy
-// (update_pointing → register → correct_degradation → exposure normalisation), or level 1.6
-// (deconvolve first, on the level-1 CCD grid). Steps run in aiapy's documented order
-// (docs/preparing_data.rst): pointing, deconvolve, register, degradation, exposure.
-#include <chrono>
+// `aiaccel prep INPUTS... -o OUTDIR --level 1.5|1.6 ...`: the production batch pipeline — aiapy's
+// level-1 → 1.5 chain (update_pointing → register → correct_degradation → exposure normalisation), or
+// level 1.6 (psf.deconvolve first, on the level-1 CCD grid), over files, folders, globs or @lists,
+// with a bounded streaming pipeline, per-file failures, a manifest, --resume, --dry-run and --shard.
+// The engine is apps/prep_pipeline.cpp, the per-image chain apps/prep_chain.cpp.
 #include <filesystem>
 #include <fmt/format.h>
-#include <map>
-#include <set>
 #include <sstream>
+#include <thread>
 
+#include "aiaccel_config.hpp"
 #include "apps/cli_common.hpp"
-#include "core/strings.hpp"
 #include "apps/commands.hpp"
-#include "core/aia_image.hpp"
+#include "apps/prep_inputs.hpp"
+#include "apps/prep_pipeline.hpp"
+#include "core/clock.hpp"
 #include "core/error.hpp"
-#include "reference/calibrate_reference.hpp"
-#include "reference/deconvolve_reference.hpp"
-#include "reference/psf_reference.hpp"
-#include "reference/register_reference.hpp"
+#include "core/strings.hpp"
+#include "validate/backend_registry.hpp"
 
 namespace aiaccel::cli {
 namespace fs = std::filesystem;
 
-void write_aia(const std::string& path, const AiaImage& img);  // cmd_register.cpp
-
 namespace {
 
-const std::vector<std::string> kStepOrder = {"pointing", "deconvolve", "register", "degradation", "exposure"};
-
-// aia_lev1.5_171a_2013_03_10t12_00_11_34z.fits — the style of JSOC/sunpy export names.
-std::string output_name(const AiaImage& img, const std::string& level) {
-    std::string date = img.aia().date_obs();
-    std::string t;
-    for (char c : date) {
-        if (c == '-' || c == ':' || c == '.') t += '_';
-        else if (c == 'T') t += 't';
-        else if (c == 'Z') continue;
-        else t += c;
+// --backend auto: cuda when its probe says it runs here, else cpu (else the reference); says why.
+std::string resolve_auto_backend() {
+    std::string why;
+    for (const char* name : {"cuda", "cpu"}) {
+        const Availability a = validate::find_backend(name).probe();
+        if (a.available) {
+            fmt::print(stderr, "prep: --backend auto → {} ({}{})\n", name, a.reason, why.empty() ? "" : "; " + why);
+            return name;
+        }
+        append_joined(why, "; ", a.reason);
     }
-    return fmt::format("aia_lev{}_{}a_{}z.fits", level, img.aia().channel().wavelength, t);
+    fmt::print(stderr, "prep: --backend auto → reference ({})\n", why);
+    return "reference";
+}
+
+std::string command_line(const std::vector<std::string>& inputs) {
+    std::string s = "aiaccel prep";
+    for (const auto& i : inputs) s += " " + i;
+    return s;
 }
 
 }  // namespace
 
 void add_prep(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("prep",
-        "Level-1 → level-1.5 (or 1.6) preparation of AIA images, as aiapy does it:\n"
-        "  pointing     aiapy.calibrate.update_pointing from --pointing-table (default when a table is given)\n"
-        "  deconvolve   aiapy.psf.deconvolve, 25 iterations (level 1.6 only; needs full-frame EUV images)\n"
+        "Level-1 → level-1.5 (or 1.6) preparation of AIA images, as aiapy does it, over one file or a year of them.\n"
+        "Steps (always in aiapy's documented order; --steps picks a subset, e.g. --steps exposure):\n"
+        "  pointing     aiapy.calibrate.update_pointing from --pointing-table (on by default when a table is given)\n"
+        "  deconvolve   aiapy.psf.deconvolve, 25 iterations (level 1.6 only; full-frame 4096x4096 EUV images)\n"
         "  register     aiapy.calibrate.register (default)\n"
-        "  degradation  aiapy.calibrate.correct_degradation with --correction-table\n"
+        "  degradation  aiapy.calibrate.correct_degradation with --correction-table (on when a table is given)\n"
         "  exposure     map / map.exposure_time → DN/s (default)\n"
-        "Steps always run in that (aiapy's documented) order; --steps picks a subset, e.g. --steps exposure.\n"
-        "One output per input in OUTDIR, named aia_lev<level>_<channel>a_<DATE-OBS>.fits; a bad input is\n"
-        "reported and skipped, the others go on, and the exit code is then non-zero.");
+        "INPUTS: files, folders (every *.fits below them), glob patterns ('data/2024/*/aia*.fits', quoted), or @LIST\n"
+        "(a text file, one input per line). The list is sorted and de-duplicated, so every run sees the same order.\n"
+        "Output: OUTDIR/aia_lev<LEVEL>_<CHANNEL>a_<DATE-OBS with -:. as _ and T as t>z.fits, e.g.\n"
+        "aia_lev1.5_171a_2013_03_10t12_00_11_34z.fits (JSOC/sunpy export style), written atomically (temporary\n"
+        "file + rename) with FITS DATASUM/CHECKSUM and a HISTORY line naming level, steps and aiapy semantics.\n"
+        "Pipeline: --jobs N threads each decode (FITS read, RICE), compute and write, overlapped; at most N+2\n"
+        "images are in memory whatever the number of inputs. Deconvolve and register run on --backend; a stage\n"
+        "the backend does not have yet runs on the reference backend (said once, and in the manifest's 'stages').\n"
+        "The PSF is computed once per channel per run.\n"
+        "A bad input (truncated, not AIA, wrong level, missing keyword or pointing entry, no full disk for register)\n"
+        "is reported and skipped; the others go on; the exit code is then 1. OUTDIR/manifest.json lists every input\n"
+        "(index, path, size, sha256, output, output sha256 / content sha256 / DATASUM, status ok|skipped|failed,\n"
+        "reason, seconds) and OUTDIR/failures.txt the failed ones (input<TAB>kind<TAB>reason); both are written\n"
+        "atomically, and the manifest is refreshed every 30 s while running.\n"
+        "--resume skips inputs whose output exists, passes its FITS checksum and carries the same HISTORY line, so\n"
+        "a killed run (even kill -9) resumes without reprocessing or leaving partial outputs.\n"
+        "--shard I/N processes inputs k with k mod N == I of the sorted list (N jobs with I = 0..N-1 cover every\n"
+        "input once) and names its record manifest.shard-I-of-N.json; `aiaccel merge-manifests` checks coverage.\n"
+        "On Slurm: tools/slurm/prep-array.sbatch (a job array, one shard per task). Exit: 0 all ok, 1 a file failed,\n"
+        "2 usage.");
     struct Args {
         std::vector<std::string> inputs;
-        std::string outdir, level = "1.5", steps, pointing_table, correction_table, backend, version = "0.10.2";
-        int calibration_version = 10, iterations = 25;
-        bool overwrite = false;
+        std::string outdir, level = "1.5", steps, pointing_table, correction_table, backend = "auto", version = "0.10.2",
+                    shard, compress = "none";
+        int calibration_version = 10, iterations = 25, jobs = 0;
+        bool overwrite = false, resume = false, dry = false;
+        StageArgs stage;
     };
     auto a = std::make_shared<Args>();
-    cmd->add_option("IN", a->inputs, "AIA level-1 FITS files")->required();
+    cmd->add_option("INPUTS", a->inputs, "AIA level-1 FITS files, folders, glob patterns or @list.txt")->required();
     cmd->add_option("-o,--output-dir", a->outdir, "Output folder (created if missing)")->required();
-    cmd->add_option("--level", a->level, "1.5 (pointing + register + exposure) or 1.6 (deconvolve first)")->check(CLI::IsMember({"1.5", "1.6"}));
+    cmd->add_option("--level", a->level, "1.5 (pointing + register + exposure) or 1.6 (deconvolve first)")->check(CLI::IsMember({"1.5", "1.6"}))
+        ->default_val("1.5");
     cmd->add_option("--steps", a->steps, "Comma-separated subset of: pointing,deconvolve,register,degradation,exposure");
     cmd->add_option("--pointing-table", a->pointing_table, "Master pointing table file (CSV in aiapy's column layout)");
     cmd->add_option("--correction-table", a->correction_table, "SSW response table for degradation (e.g. testdata/aia/tables/aia_V10_*)");
     cmd->add_option("--calibration-version", a->calibration_version, "Response-table VER_NUM to use (aiapy 0.12.1 semantics)")->default_val(10);
     cmd->add_option("--aiapy-version", a->version, "Reproduce aiapy 0.10.2 or 0.12.1 where they differ")->default_val("0.10.2");
-    cmd->add_option("--iterations", a->iterations, "Richardson-Lucy iterations for level 1.6")->default_val(25);
-    cmd->add_flag("--overwrite", a->overwrite, "Replace existing outputs (default: refuse)");
-    add_backend_option(cmd, a->backend);
+    cmd->add_option("--iterations", a->iterations, "Richardson-Lucy iterations for level 1.6")->default_val(25)->check(CLI::NonNegativeNumber);
+    std::string backends = "Implementation of deconvolve and register: auto (cuda when its probe finds a device, else cpu), or";
+    for (const auto& b : validate::all_backends()) backends += fmt::format("\n  {:<10} {} [{}]", b.name, b.description, b.probe().reason);
+    cmd->add_option("--backend", a->backend, backends)->default_val("auto");
+    cmd->add_option("--precision", a->stage.precision, "Compute precision of the backend: f64 or f32 (f32: cpu/cuda deconvolve)")->default_val("f64");
+    cmd->add_option("-j,--jobs", a->jobs, "Worker threads per pipeline stage, also the fast backends' threads (0: hardware threads)")
+        ->default_val(0)->check(CLI::NonNegativeNumber);
+    cmd->add_option("--shard", a->shard, "I/N: process only inputs k with k mod N == I of the sorted list (0 <= I < N)");
+    cmd->add_flag("--resume", a->resume, "Skip inputs whose output exists and verifies (checksum + same settings)");
+    cmd->add_flag("--overwrite", a->overwrite, "Replace existing outputs (default: an existing output is a failure)");
+    cmd->add_flag("--dry-run", a->dry, "List each input, its output and what would be done; write nothing");
+    cmd->add_option("--compress", a->compress, "Output compression: none (default, lossless, bit-reproducible) or rice (JSOC-style "
+                    "tile compression: lossless for integers, quantised q=16 for floats, dither seeded by CFITSIO from the clock)")
+        ->check(CLI::IsMember({"rice", "none"}))->default_val("none");
     cmd->callback([a, &exit_code] {
-        require_reference_backend(a->backend);
+        using namespace prep;
+        if (a->resume && a->overwrite) throw Error(ErrorKind::usage, "--resume and --overwrite exclude each other");
         auto version = parse_aiapy_version(a->version);
         if (!version) throw Error(ErrorKind::usage, fmt::format("--aiapy-version {}: expected 0.10.2 or 0.12.1", a->version));
-        std::set<std::string> steps;
+        ChainSettings cs;
+        cs.level = a->level;
+        cs.version = *version;
+        cs.iterations = a->iterations;
+        cs.calibration_version = a->calibration_version;
         if (a->steps.empty()) {
-            if (!a->pointing_table.empty()) steps.insert("pointing");
-            if (a->level == "1.6") steps.insert("deconvolve");
-            steps.insert("register");
-            if (!a->correction_table.empty()) steps.insert("degradation");
-            steps.insert("exposure");
+            if (!a->pointing_table.empty()) cs.steps.insert("pointing");
+            if (a->level == "1.6") cs.steps.insert("deconvolve");
+            cs.steps.insert("register");
+            if (!a->correction_table.empty()) cs.steps.insert("degradation");
+            cs.steps.insert("exposure");
         } else {
             std::stringstream ss(a->steps);
             for (std::string s; std::getline(ss, s, ',');) {
                 if (std::find(kStepOrder.begin(), kStepOrder.end(), s) == kStepOrder.end())
                     throw Error(ErrorKind::usage, fmt::format("--steps: unknown step '{}' (known: pointing, deconvolve, register, degradation, exposure)", s));
-                steps.insert(s);
+                cs.steps.insert(s);
             }
         }
-        if (steps.count("pointing") && a->pointing_table.empty()) throw Error(ErrorKind::usage, "step 'pointing' needs --pointing-table");
-        if (steps.count("degradation") && a->correction_table.empty()) throw Error(ErrorKind::usage, "step 'degradation' needs --correction-table");
-        std::optional<reference::PointingTable> pointing;
-        if (!a->pointing_table.empty()) pointing = reference::read_pointing_table(a->pointing_table);
-        std::optional<reference::ResponseTable> response;
-        if (!a->correction_table.empty()) response = reference::read_response_table(a->correction_table);
+        if (cs.steps.count("pointing") && a->pointing_table.empty()) throw Error(ErrorKind::usage, "step 'pointing' needs --pointing-table");
+        if (cs.steps.count("degradation") && a->correction_table.empty()) throw Error(ErrorKind::usage, "step 'degradation' needs --correction-table");
+        if (!a->pointing_table.empty()) cs.pointing = reference::read_pointing_table(a->pointing_table);
+        if (!a->correction_table.empty()) cs.response = reference::read_response_table(a->correction_table);
+        const Shard shard = a->shard.empty() ? Shard{} : parse_shard(a->shard);
+        const int jobs = a->jobs > 0 ? a->jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+        // The full sorted list (paths only: memory stays small), then this shard's part of it.
+        const std::vector<std::string> all = expand_inputs(a->inputs);
+        if (all.empty()) throw Error(ErrorKind::usage, "no input files (folders are searched for *.fits, *.fits.gz, *.fts, *.fit)");
+        std::vector<WorkItem> work;
+        for (std::size_t k = 0; k < all.size(); ++k)
+            if (shard.owns(k)) work.push_back({k, all[k]});
+        BatchSettings bs;
+        bs.outdir = a->outdir;
+        bs.jobs = jobs;
+        bs.overwrite = a->overwrite;
+        bs.resume = a->resume;
+        bs.compression = a->compress == "rice" ? Compression::rice : Compression::none;
+        if (a->dry) {
+            fmt::print(stderr, "prep --dry-run: level {}, steps {}, {} of {} input(s) (shard {})\n", cs.level, cs.plan(), work.size(), all.size(), shard.text());
+            exit_code = dry_run(cs, work, bs) ? 1 : 0;
+            return;
+        }
+
+        const std::string backend_name = a->backend == "auto" ? resolve_auto_backend() : a->backend;
+        StageOptions so;
+        auto backend = make_stage_backend(backend_name, a->stage, so);
+        if (!backend) throw Error(ErrorKind::usage, fmt::format("--backend {}: not available here (no implementation built)", backend_name));
+        so.threads = jobs;
         std::error_code ec;
         fs::create_directories(a->outdir, ec);
         if (!fs::is_directory(a->outdir)) throw file_error(ErrorKind::usage, a->outdir, "cannot create the output folder");
+        bs.stale = stale_temporaries(a->outdir);
 
-        std::string plan;
-        for (const auto& s : kStepOrder) if (steps.count(s)) append_joined(plan, " → ", s);
-        fmt::print(stderr, "prep: level {}, steps {}, {} file(s), aiapy {} semantics, backend {}\n", a->level, plan, a->inputs.size(),
-                   a->version, a->backend);
-        std::map<int, Image<double>> psfs;  // one PSF per channel per run
-        std::set<std::string> written;
-        int failures = 0, done = 0;
-        Progress progress("prep", static_cast<int>(a->inputs.size()));
-        for (const auto& in : a->inputs) {
-            try {
-                AiaImage img = load_aia(in);
-                const std::string out = (fs::path(a->outdir) / output_name(img, a->level)).string();
-                if (written.count(out)) throw file_error(ErrorKind::bad_value, in, fmt::format("same channel and DATE-OBS as an earlier input: {} already written", out));
-                if (!a->overwrite && fs::exists(out)) throw file_error(ErrorKind::usage, in, fmt::format("output {} exists (use --overwrite)", out));
-                if (steps.count("pointing")) reference::update_pointing(img, *pointing, *version);
-                if (steps.count("deconvolve")) {
-                    const auto ch = img.aia().channel();
-                    if (!ch.has_psf()) throw file_error(ErrorKind::bad_value, in, fmt::format("channel {} Å has no PSF: level 1.6 needs an EUV image", ch.wavelength));
-                    if (!psfs.count(ch.wavelength)) {
-                        reference::PsfOptions po;
-                        po.version = *version;
-                        psfs.emplace(ch.wavelength, reference::psf(ch.wavelength, po));
-                    }
-                    try {
-                        img.data = reference::deconvolve(img.data, psfs.at(ch.wavelength), {.iterations = a->iterations});
-                    } catch (const Error& e) {
-                        throw file_error(e.kind(), in, e.what());
-                    }
-                    img.dtype = PixelType::f64;
-                    img.header.add_history(fmt::format("aiaccel prep: deconvolved (Richardson-Lucy, {} iterations)", a->iterations));
-                }
-                if (steps.count("register")) img = reference::register_image(img, {});
-                if (steps.count("degradation")) reference::correct_degradation(img, *response, {.version = *version, .calibration_version = a->calibration_version});
-                if (steps.count("exposure")) reference::normalize_exposure(img);
-                img.header.add_history(fmt::format("aiaccel prep: level {} ({}), aiapy {} semantics", a->level, plan, a->version));
-                write_aia(out, img);
-                written.insert(out);
-                progress.step(++done, fs::path(out).filename().string());
-            } catch (const Error& e) {
-                ++failures;
-                progress.step(++done);
-                const std::string msg = e.what();
-                // Every failure line starts with the input it concerns (table errors name the table).
-                fmt::print(stderr, "prep: FAILED {}{}\n", msg.rfind(in + ":", 0) == 0 ? "" : in + ": ", msg);
-            }
+        Manifest m;
+        m.tool = fmt::format("aiaccel {}", AIACCEL_VERSION);
+        m.command = command_line(a->inputs) + fmt::format(" -o {} --level {} --backend {} --precision {} --jobs {}{}{}{}", a->outdir, a->level,
+                                                             a->backend, a->stage.precision, jobs, a->shard.empty() ? "" : " --shard " + a->shard,
+                                                             a->resume ? " --resume" : "", a->overwrite ? " --overwrite" : "");
+        m.level = cs.level;
+        m.steps = cs.signature();
+        m.backend = backend_name;
+        m.precision = a->stage.precision;
+        m.shard = shard.text();
+        m.inputs_total = all.size();
+        m.inputs_sha256 = list_sha256(all);
+        m.started_utc = utc_now_iso8601();
+        fmt::print(stderr, "prep: level {}, steps {}, {} of {} input(s) (shard {}), backend {} {}, {} job(s), aiapy {} semantics → {}\n",
+                   cs.level, cs.plan(), work.size(), all.size(), shard.text(), backend_name, a->stage.precision, jobs, a->version, a->outdir);
+        Chain chain(cs, std::move(backend), so);
+        const std::size_t failures = run_batch(chain, work, bs, m);
+        std::size_t ok = 0, skipped = 0;
+        for (const auto& e : m.entries) {
+            if (e.status == Status::ok) ++ok;
+            if (e.status == Status::skipped) ++skipped;
         }
-        progress.done();
-        fmt::print(stderr, "prep: {} written, {} failed → {}\n", written.size(), failures, a->outdir);
+        fmt::print(stderr, "prep: {} written, {} skipped (already done), {} failed in {:.1f} s → {} ({})\n", ok, skipped, failures, m.wall_s,
+                   a->outdir, manifest_path(a->outdir, m.shard).filename().string());
         exit_code = failures ? 1 : 0;
     });
 }

@@ -15,5 +15,6 @@ void add_derive(CLI::App& app, int& exit_code);
 void add_report(CLI::App& app, int& exit_code);
 void add_validate(CLI::App& app, int& exit_code);
 void add_bench(CLI::App& app, int& exit_code);
+void add_merge_manifests(CLI::App& app, int& exit_code);
 
 }  // namespace aiaccel::cli

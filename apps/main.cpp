@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     aiaccel::cli::add_report(app, exit_code);
     aiaccel::cli::add_validate(app, exit_code);
     aiaccel::cli::add_bench(app, exit_code);
+    aiaccel::cli::add_merge_manifests(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -2,6 +2,7 @@
 // exit codes, one-line errors naming the file, and no output file when a run fails.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -48,8 +49,10 @@ TEST(CliPrep, Level15ChainWithDegradationAndExposure) {
     auto r = test::run_aiaccel({"prep", test::real_file(kSmall).string(), "-o", dir.path().string(), "--correction-table",
                                 (test::testdata() / "aia" / "tables" / "aia_V10_20201023_180000_response_table.txt").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    ASSERT_EQ(dir.entries().size(), 1u);
-    const auto out = dir / dir.entries().front();
+    // The output, and the batch record (apps/prep_manifest.hpp): manifest.json + failures.txt.
+    const auto entries = dir.entries();
+    ASSERT_EQ(entries.size(), 3u);
+    const auto out = dir / *std::find_if(entries.begin(), entries.end(), [](const std::string& e) { return e.ends_with(".fits"); });
     EXPECT_EQ(out.filename().string(), "aia_lev1.5_171a_2011_02_15t00_00_00_34z.fits");
     AiaImage img = load_aia(out.string());
     EXPECT_EQ(*img.header.get_double("LVL_NUM"), 1.5);
@@ -65,7 +68,7 @@ TEST(CliPrep, BadFilesAreReportedAndTheRestGoOn) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("FAILED " + (in / "broken.fits").string()), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("FAILED " + test::real_file(kCutout).string()), std::string::npos) << r.err;
-    EXPECT_EQ(dir.entries().size(), 1u);  // only the good file, no temporary leftovers
+    EXPECT_EQ(dir.entries().size(), 3u);  // only the good file + manifest.json + failures.txt, no temporary leftovers
 }
 
 TEST(CliPrep, ExposureAloneWorksOnACutoutAndRefusesToOverwrite) {

@@ -1,0 +1,72 @@
+// The per-image chain of `aiaccel prep` (aiapy's documented order, docs/preparing_data.rst of aiapy
+// 0.10.2/0.12.1): update_pointing → psf.deconvolve (level 1.6) → calibrate.register →
+// correct_degradation → exposure normalisation. Deconvolve and register go through the Backend seam;
+// the header/data corrections are the reference ports (cheap, exact). One PSF per channel per process.
+#pragma once
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "core/aia_image.hpp"
+#include "core/backend.hpp"
+#include "reference/calibrate_reference.hpp"
+
+namespace aiaccel::cli::prep {
+
+extern const std::vector<std::string> kStepOrder;  // pointing, deconvolve, register, degradation, exposure
+
+struct ChainSettings {
+    std::string level = "1.5";
+    std::set<std::string> steps;
+    AiapyVersion version = kDefaultAiapyVersion;
+    int iterations = 25;
+    int calibration_version = 10;
+    std::optional<reference::PointingTable> pointing;
+    std::optional<reference::ResponseTable> response;
+    std::string plan() const;       // "pointing → register → exposure"
+    // The HISTORY line every output carries; --resume accepts an existing output only if it has it.
+    std::string signature() const;
+};
+
+// aia_lev1.5_171a_2013_03_10t12_00_11_34z.fits: level, channel, DATE-OBS with -:. → _ and T → t, the
+// style of JSOC/sunpy export names (aia_lev1_1600a_2012_06_06t04_07_29_12z_image_lev1.fits).
+std::string output_name(const AiaHeader& h, const std::string& level);
+
+// Checks on the header alone (before any pixel is decoded): an AIA image of a known channel, level 1
+// (LVL_NUM 1 when present), DATE-OBS present, and a PSF for the channel when deconvolving.
+// Error(not_aia / bad_value / missing_keyword) naming the file.
+void check_input_header(const AiaHeader& h, const ChainSettings& s);
+
+class Chain {
+public:
+    // `backend` runs deconvolve and register; a stage it does not implement (Error not_implemented)
+    // runs on the reference backend instead, announced once on stderr and named in each manifest entry.
+    Chain(ChainSettings s, std::unique_ptr<Backend> backend, StageOptions opt);
+    // Runs the selected steps on `img` in place; returns "deconvolve=cpu register=reference".
+    // Thread-safe: calls into a multi-threaded backend (anything but the reference) are serialised,
+    // reference calls run concurrently (one image per worker).
+    std::string run(AiaImage& img);
+    const ChainSettings& settings() const { return s_; }
+    std::string_view backend_name() const { return backend_->name(); }
+
+private:
+    const Image<double>& psf_for(int channel);
+    Image<double> deconvolve(const Image<double>& data, const Image<double>& psf, std::string& used);
+    AiaImage register_image(const AiaImage& img, std::string& used);
+
+    ChainSettings s_;
+    std::unique_ptr<Backend> backend_, reference_;
+    StageOptions opt_;
+    bool exclusive_;                 // serialise calls into backend_
+    std::mutex backend_mutex_, psf_mutex_;
+    std::map<int, std::shared_future<Image<double>>> psfs_;
+    std::atomic<bool> deconvolve_fallback_{false}, register_fallback_{false};
+};
+
+}  // namespace aiaccel::cli::prep

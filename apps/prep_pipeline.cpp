@@ -1,0 +1,362 @@
+// The batch engine of `aiaccel prep`. Three pools of `jobs` threads — decode (header checks, FITS
+// read, RICE decode, input sha256), compute (the Chain) and write (FITS write, output checksums) —
+// joined by queues; a counting semaphore of jobs + 2 tokens, taken before a decode and given back
+// after the write (or the failure), bounds the images held in memory whatever the number of inputs.
+#include "apps/prep_pipeline.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <fmt/format.h>
+#include <mutex>
+#include <optional>
+#include <semaphore>
+#include <set>
+#include <thread>
+
+#include "apps/prep_inputs.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/sha256.hpp"
+
+namespace aiaccel::cli::prep {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+std::string_view error_kind_name(ErrorKind k) {
+    switch (k) {
+        case ErrorKind::unreadable: return "unreadable";
+        case ErrorKind::unsupported: return "unsupported";
+        case ErrorKind::not_aia: return "not_aia";
+        case ErrorKind::missing_keyword: return "missing_keyword";
+        case ErrorKind::bad_value: return "bad_value";
+        case ErrorKind::write_failed: return "write_failed";
+        case ErrorKind::usage: return "usage";
+        case ErrorKind::not_implemented: return "not_implemented";
+        case ErrorKind::internal: return "internal";
+    }
+    return "internal";
+}
+
+namespace {
+
+template <class T>
+class Queue {
+public:
+    void push(T v) {
+        { std::lock_guard l(m_); q_.push_back(std::move(v)); }
+        cv_.notify_one();
+    }
+    std::optional<T> pop() {  // nullopt once closed and empty
+        std::unique_lock l(m_);
+        cv_.wait(l, [&] { return closed_ || !q_.empty(); });
+        if (q_.empty()) return std::nullopt;
+        T v = std::move(q_.front());
+        q_.pop_front();
+        return v;
+    }
+    void close() {
+        { std::lock_guard l(m_); closed_ = true; }
+        cv_.notify_all();
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::deque<T> q_;
+    bool closed_ = false;
+};
+
+// Terminal: one redrawn line "[#####.....] 23/57  4.1 img/s  ETA 0:08  ok 20  skipped 2  failed 1".
+// Otherwise (logs, Slurm): the same numbers as a plain line every 10 s and at the end.
+class BatchProgress {
+public:
+    explicit BatchProgress(std::size_t total) : total_(total), tty_(::isatty(STDERR_FILENO) != 0), start_(Clock::now()) {}
+    void update(std::size_t ok, std::size_t skipped, std::size_t failed, bool final = false) {
+        std::lock_guard l(m_);
+        const auto now = Clock::now();
+        const double s = std::chrono::duration<double>(now - start_).count();
+        const std::size_t done = ok + skipped + failed, processed = ok + failed;
+        if (!tty_ && !final && std::chrono::duration<double>(now - last_).count() < 10) return;
+        last_ = now;
+        // Rate over the images actually processed (resumed skips take no time).
+        const double rate = s > 0 ? processed / s : 0;
+        const double eta = rate > 0 ? (total_ - done) / rate : 0;
+        const std::string counts = fmt::format("{}/{}  {:.2f} img/s  ETA {}  ok {}  skipped {}  failed {}", done, total_, rate,
+                                               rate > 0 || done == total_ ? hms(eta) : "?", ok, skipped, failed);
+        if (tty_) {
+            const int width = 24, fill = total_ ? static_cast<int>(width * done / total_) : width;
+            fmt::print(stderr, "\r\033[K[{}{}] {}", std::string(fill, '#'), std::string(width - fill, '.'), counts);
+            if (final) fmt::print(stderr, "\n");
+        } else {
+            fmt::print(stderr, "prep: {}  {:.0f} s elapsed\n", counts, s);
+        }
+    }
+    void log(const std::string& line) {  // a message that must not be overdrawn by the bar
+        std::lock_guard l(m_);
+        fmt::print(stderr, "{}{}\n", tty_ ? "\r\033[K" : "", line);
+    }
+
+private:
+    static std::string hms(double s) {
+        const long t = static_cast<long>(s + 0.5);
+        return t >= 3600 ? fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60) : fmt::format("{}:{:02}", t / 60, t % 60);
+    }
+    std::mutex m_;
+    std::size_t total_;
+    bool tty_;
+    Clock::time_point start_, last_{};
+};
+
+WriteOptions write_options(const AiaImage& img, Compression c) {
+    WriteOptions wo;
+    // The data's dtype, as sunpy's Map.save writes it (register keeps float32 input float32).
+    wo.dtype = img.dtype == PixelType::f32 ? PixelType::f32 : img.dtype == PixelType::i16 ? PixelType::i16 : PixelType::f64;
+    wo.compression = c;
+    return wo;
+}
+
+std::string history_text(const FitsHeader& h) {
+    std::string all;
+    for (const auto& c : h.cards())
+        if (c.key == "HISTORY") all += c.raw.size() > 8 ? c.raw.substr(8, 72) : std::string();
+    return all;
+}
+
+}  // namespace
+
+std::string existing_output_problem(const std::string& path, const ChainSettings& cs) {
+    try {
+        if (!verify_fits_checksum(path)) return "its DATASUM/CHECKSUM do not verify";
+        if (history_text(read_image_header(path)).find(cs.signature()) == std::string::npos)
+            return fmt::format("it was made with other settings (no HISTORY '{}')", cs.signature());
+        return "";
+    } catch (const Error& e) {
+        return e.what();
+    }
+}
+
+std::map<std::string, std::vector<fs::path>> stale_temporaries(const fs::path& outdir) {
+    std::map<std::string, std::vector<fs::path>> found;
+    std::error_code ec;
+    for (const auto& de : fs::directory_iterator(outdir, ec)) {
+        const std::string name = de.path().filename().string();
+        const auto at = name.rfind(".tmp-");
+        if (!name.starts_with(".") || at == std::string::npos) continue;
+        const long pid = std::strtol(name.c_str() + at + 5, nullptr, 10);
+        if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+        found[name.substr(1, at - 1)].push_back(de.path());
+    }
+    return found;
+}
+
+std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m) {
+    const ChainSettings& cs = chain.settings();
+    const std::size_t n = work.size();
+    const int jobs = std::max(1, bs.jobs);
+    m.entries.assign(n, {});
+    for (std::size_t i = 0; i < n; ++i) {
+        m.entries[i].index = work[i].index;
+        m.entries[i].input = work[i].input;
+    }
+    struct Item {
+        std::size_t slot;
+        AiaImage img;
+        Clock::time_point t0;
+    };
+    Queue<Item> to_compute, to_write;
+    std::counting_semaphore<> tokens(jobs + 2);
+    std::mutex mu;  // entries, counters, claimed outputs
+    std::condition_variable finished_cv;
+    std::size_t ok = 0, skipped = 0, failed = 0;
+    std::set<std::string> claimed;
+    std::atomic<std::size_t> next{0};
+    BatchProgress progress(n);
+    const auto t_start = Clock::now();
+
+    auto since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+    auto finish = [&](std::size_t slot, Status st, Clock::time_point t0, const std::string& reason = {}, std::string_view kind = {}) {
+        {
+            std::lock_guard l(mu);
+            auto& e = m.entries[slot];
+            e.status = st;
+            e.reason = reason;
+            e.error_kind = std::string(kind);
+            e.seconds = since(t0);
+            (st == Status::ok ? ok : st == Status::skipped ? skipped : failed)++;
+        }
+        if (st == Status::failed) progress.log("prep: FAILED " + reason);
+        finished_cv.notify_all();
+        tokens.release();
+    };
+    auto fail = [&](std::size_t slot, Clock::time_point t0, const std::exception& ex) {
+        const auto* err = dynamic_cast<const Error*>(&ex);
+        std::string msg = ex.what();
+        const std::string& in = m.entries[slot].input;
+        if (msg.rfind(in + ":", 0) != 0) msg = in + ": " + msg;  // every failure names its input first
+        finish(slot, Status::failed, t0, msg, err ? error_kind_name(err->kind()) : "internal");
+    };
+    auto identify_output = [&](std::size_t slot, const std::string& out) {
+        const OutputIdentity id = output_identity(out);
+        const std::string sha = sha256_file(out);
+        std::lock_guard l(mu);
+        auto& e = m.entries[slot];
+        e.output_sha256 = sha;
+        e.output_content_sha256 = id.content_sha256;
+        e.output_datasum = id.datasum;
+    };
+
+    auto decoder = [&] {
+        for (;;) {
+            tokens.acquire();
+            const std::size_t slot = next++;
+            if (slot >= n) {
+                tokens.release();
+                return;
+            }
+            const auto t0 = Clock::now();
+            const std::string& in = work[slot].input;
+            try {
+                std::error_code ec;
+                const auto size = fs::file_size(in, ec);
+                if (ec) throw file_error(ErrorKind::unreadable, in, "cannot read the file: " + ec.message());
+                { std::lock_guard l(mu); m.entries[slot].input_size = size; }
+                FitsHeader h = read_image_header(in);
+                const AiaHeader ah(h, in);
+                check_input_header(ah, cs);
+                const std::string out = (bs.outdir / output_name(ah, cs.level)).string();
+                {
+                    std::lock_guard l(mu);
+                    m.entries[slot].output = out;
+                    if (!claimed.insert(out).second)
+                        throw file_error(ErrorKind::bad_value, in, fmt::format("same channel and DATE-OBS as an earlier input: {} is its output too", out));
+                }
+                if (auto st = bs.stale.find(fs::path(out).filename().string()); st != bs.stale.end())
+                    for (const auto& t : st->second)
+                        if (fs::remove(t, ec)) progress.log(fmt::format("prep: removed {} (left by an interrupted run)", t.string()));
+                std::string note;
+                if (fs::exists(out, ec)) {
+                    if (fs::equivalent(out, in, ec)) throw file_error(ErrorKind::usage, in, "its output name is the input file itself");
+                    if (bs.resume) {
+                        const std::string why = existing_output_problem(out, cs);
+                        if (why.empty()) {
+                            identify_output(slot, out);
+                            finish(slot, Status::skipped, t0, "output exists and verifies (--resume)");
+                            continue;
+                        }
+                        note = fmt::format("existing output replaced: {}", why);
+                    } else if (!bs.overwrite) {
+                        throw file_error(ErrorKind::usage, in, fmt::format("output {} exists (--resume skips verified outputs, --overwrite replaces)", out));
+                    }
+                }
+                AiaImage img = load_aia(in);
+                const std::string sha = sha256_file(in);
+                {
+                    std::lock_guard l(mu);
+                    m.entries[slot].input_sha256 = sha;
+                    m.entries[slot].reason = note;
+                }
+                to_compute.push(Item{slot, std::move(img), t0});
+            } catch (const std::exception& ex) {
+                fail(slot, t0, ex);
+            }
+        }
+    };
+    auto computer = [&] {
+        while (auto it = to_compute.pop()) {
+            try {
+                std::string used = chain.run(it->img);
+                { std::lock_guard l(mu); m.entries[it->slot].stages = std::move(used); }
+                to_write.push(std::move(*it));
+            } catch (const std::exception& ex) {
+                fail(it->slot, it->t0, ex);
+            }
+        }
+    };
+    auto writer = [&] {
+        while (auto it = to_write.pop()) {
+            try {
+                const std::string out = m.entries[it->slot].output;  // set once by the decoder, read-only since
+                write_fits(out, it->img.data, it->img.header, write_options(it->img, bs.compression));
+                it->img = {};  // free the pixels before hashing
+                identify_output(it->slot, out);
+                std::string note;
+                { std::lock_guard l(mu); note = m.entries[it->slot].reason; }
+                finish(it->slot, Status::ok, it->t0, note);
+            } catch (const std::exception& ex) {
+                fail(it->slot, it->t0, ex);
+            }
+        }
+    };
+
+    std::vector<std::thread> decoders, computers, writers;
+    for (int i = 0; i < jobs; ++i) decoders.emplace_back(decoder);
+    for (int i = 0; i < jobs; ++i) computers.emplace_back(computer);
+    for (int i = 0; i < jobs; ++i) writers.emplace_back(writer);
+
+    // The calling thread reports progress and keeps the manifest current until every input is done.
+    auto last_manifest = Clock::now();
+    for (;;) {
+        std::size_t o, s, f;
+        {
+            std::unique_lock l(mu);
+            finished_cv.wait_for(l, std::chrono::seconds(1), [&] { return ok + skipped + failed == n; });
+            o = ok, s = skipped, f = failed;
+        }
+        if (o + s + f == n) break;
+        progress.update(o, s, f);
+        if (since(last_manifest) >= bs.manifest_every_s) {
+            std::lock_guard l(mu);
+            m.wall_s = since(t_start);
+            write_manifest_files(bs.outdir, m);
+            last_manifest = Clock::now();
+        }
+    }
+    for (auto& t : decoders) t.join();
+    to_compute.close();
+    for (auto& t : computers) t.join();
+    to_write.close();
+    for (auto& t : writers) t.join();
+    progress.update(ok, skipped, failed, true);
+    m.wall_s = since(t_start);
+    m.finished_utc = utc_now_iso8601();
+    write_manifest_files(bs.outdir, m);
+    return failed;
+}
+
+std::size_t dry_run(const ChainSettings& cs, const std::vector<WorkItem>& work, const BatchSettings& bs) {
+    std::size_t would_fail = 0, would_run = 0, would_skip = 0;
+    std::set<std::string> claimed;
+    for (const auto& w : work) {
+        std::string action, out;
+        try {
+            FitsHeader h = read_image_header(w.input);
+            const AiaHeader ah(h, w.input);
+            check_input_header(ah, cs);
+            out = (bs.outdir / output_name(ah, cs.level)).string();
+            std::error_code ec;
+            if (!claimed.insert(out).second) throw file_error(ErrorKind::bad_value, w.input, "same channel and DATE-OBS as an earlier input");
+            if (!fs::exists(out, ec)) action = "process";
+            else if (bs.overwrite) action = "process (replace existing output)";
+            else if (bs.resume) {
+                const std::string why = existing_output_problem(out, cs);
+                action = why.empty() ? "skip (output exists and verifies)" : "process (existing output: " + why + ")";
+            } else throw file_error(ErrorKind::usage, w.input, "output exists (--resume or --overwrite)");
+        } catch (const Error& e) {
+            action = fmt::format("FAIL {}", e.what());
+        }
+        if (action.starts_with("FAIL")) ++would_fail;
+        else if (action.starts_with("skip")) ++would_skip;
+        else ++would_run;
+        fmt::print("#{:<6} {} -> {}  [{}]\n", w.index, w.input, out.empty() ? "-" : out, action);
+    }
+    fmt::print(stderr, "prep --dry-run: {} to process, {} to skip, {} would fail (header checks only; pixel-level failures such as "
+               "'no full disk' show only in a real run)\n", would_run, would_skip, would_fail);
+    return would_fail;
+}
+
+}  // namespace aiaccel::cli::prep
