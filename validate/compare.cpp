@@ -85,6 +85,9 @@ std::string RegisterMetrics::summary() const {
                        metrics.nan_mismatch);
 }
 
+// Relative distance from `missing` below which a value is the missing value up to float32 round-off.
+constexpr double kFlipRoundoff = 1e-6;
+
 RegisterMetrics compare_register_window(const Image<double>& got, const Image<double>& want, std::size_t r0, std::size_t c0, double missing,
                                         int band) {
     RegisterMetrics rm;
@@ -121,7 +124,7 @@ RegisterMetrics compare_register_window(const Image<double>& got, const Image<do
             ++m.compared;
             if (std::isnan(a) != std::isnan(b)) ++m.nan_mismatch;
             if (std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b))) ++m.bitwise_equal;
-            if (valid(a) != valid(b)) ++rm.flips;
+            if (valid(a) != valid(b) && !(std::fabs(a - b) <= kFlipRoundoff * std::fabs(missing))) ++rm.flips;
             if (valid(b)) ref_max = std::max(ref_max, std::fabs(b));
             if (!valid(a) || !valid(b)) continue;
             if (near_bad(r, c)) {

@@ -41,7 +41,11 @@ Metrics compare_with_sums(const Image<double>& a, const Image<double>& ref);
 // are over valid pixels outside the band, max|ref| over valid pixels of `want`.
 struct RegisterMetrics {
     Metrics metrics;
-    std::size_t flips = 0;  // valid in exactly one of the two
+    // Valid in exactly one of the two, and not within float32 round-off of each other
+    // (|a − b| ≤ 1e-6·|missing|): interpolating a plateau of the `missing` value itself gives
+    // missing ± round-off in float64 and exactly missing in float32, which is the same pixel, not a
+    // boundary decision (§7.10). NaN against a number is always a flip.
+    std::size_t flips = 0;
     std::size_t band = 0;   // valid in both but excluded from the values (near an invalid pixel)
     std::string summary() const;
 };
