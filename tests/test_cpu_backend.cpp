@@ -19,6 +19,7 @@
 #include "fast/cpu/psf_cpu.hpp"
 #include "reference/deconvolve_reference.hpp"
 #include "reference/psf_reference.hpp"
+#include "tests/fast_backend_cases.hpp"
 #include "tests/test_support.hpp"
 #include "validate/backend_registry.hpp"
 #include "validate/compare.hpp"
@@ -28,53 +29,16 @@ using namespace aiaccel;
 using validate::Against;
 
 namespace {
+using test::all_orders;
+using test::bitwise_equal;
+using test::crop;
+using test::reference_psf_171;
+using test::seconds;
+using test::small_case;
+using test::SmallCase;
 
 double bound(const char* stage, const char* metric, const char* precision) {
     return validate::tolerance(stage, metric, Against::reference, "cpu", precision).bound;
-}
-
-template <class F>
-double seconds(F&& f) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-bool bitwise_equal(const Image<double>& a, const Image<double>& b) {
-    return a.rows() == b.rows() && a.cols() == b.cols() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
-std::vector<int> all_orders() {
-    std::vector<int> o;
-    for (int m = -100; m <= 100; ++m) o.push_back(m);
-    return o;
-}
-
-Image<double> crop(const Image<double>& a, std::size_t r0, std::size_t c0, std::size_t n) {
-    Image<double> out(n, n);
-    for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < n; ++j) out(i, j) = a(r0 + i, c0 + j);
-    return out;
-}
-
-// The 171 Å reference PSF (0.10.2 formulas), computed once for the whole program.
-const Image<double>& reference_psf_171() {
-    static const Image<double> p = [] {
-        Image<double> r;
-        std::printf("[timing] psf 171 reference: %.2f s\n", seconds([&] { r = reference::psf(171); }));
-        return r;
-    }();
-    return p;
-}
-
-// A 512² crop of the real 1600 Å frame (on-disk region) and the matching centre crop of the PSF.
-struct SmallCase { Image<double> img, psf; };
-const SmallCase& small_case() {
-    static const SmallCase c = [] {
-        AiaImage src = load_aia(test::real_file(kDerived1600Source).string());
-        return SmallCase{crop(src.data, 1024, 768, 512), crop(reference_psf_171(), 2048 - 256, 2048 - 256, 512)};
-    }();
-    return c;
 }
 
 }  // namespace
