@@ -11,6 +11,8 @@
 #include <span>
 #include <stdexcept>
 
+#include "core/huge_pages.hpp"
+
 namespace aiaccel {
 
 template <class T>
@@ -77,7 +79,9 @@ private:
     struct Free { void operator()(T* p) const { ::operator delete[](p, std::align_val_t(alignment)); } };
     static std::unique_ptr<T[], Free> allocate(std::size_t n) {
         if (n == 0) return nullptr;
-        return std::unique_ptr<T[], Free>(static_cast<T*>(::operator new[](n * sizeof(T), std::align_val_t(alignment))));
+        T* p = static_cast<T*>(::operator new[](n * sizeof(T), std::align_val_t(alignment)));
+        advise_huge_pages(p, n * sizeof(T));  // frame-sized images: fewer first-touch page faults
+        return std::unique_ptr<T[], Free>(p);
     }
     std::size_t rows_ = 0, cols_ = 0;
     std::unique_ptr<T[], Free> data_;

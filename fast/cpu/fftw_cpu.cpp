@@ -13,6 +13,7 @@
 
 #include "core/cache_dir.hpp"
 #include "core/error.hpp"
+#include "core/huge_pages.hpp"
 
 namespace aiaccel::cpu {
 
@@ -77,6 +78,7 @@ template <class T, class E>
 FftwBuffer<T, E> fftw_buffer(std::size_t n) {
     auto* p = static_cast<E*>(Fftw<T>::malloc(sizeof(E) * n));
     if (!p) throw Error(ErrorKind::internal, "cpu: out of memory for FFT buffers");
+    advise_huge_pages(p, sizeof(E) * n);
     return FftwBuffer<T, E>(p);
 }
 template FftwBuffer<double, double> fftw_buffer<double, double>(std::size_t);

@@ -12,10 +12,10 @@
 #include <fmt/format.h>
 #include <limits>
 #include <numbers>
-#include <sys/mman.h>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/huge_pages.hpp"
 #include "fast/cpu/affine_transform_cpu.hpp"
 #include "fast/cpu/full_disk_cpu.hpp"
 #include "fast/cpu/parallel.hpp"
@@ -162,16 +162,6 @@ Frame rotated_frame(const AiaImage& in, const MapWcs& g, double scale, bool unpa
 }
 
 // ---- pixels --------------------------------------------------------------------------------------
-// Ask the kernel for transparent huge pages on a large, not yet touched buffer (THP in "madvise"
-// mode): the first-touch page faults of the two frame-sized buffers otherwise cost as much as the
-// prefilter. Advisory only; failures are ignored.
-void advise_huge_pages(void* p, std::size_t bytes) {
-    constexpr std::uintptr_t page = 4096;
-    const auto b = (reinterpret_cast<std::uintptr_t>(p) + page - 1) & ~(page - 1);
-    const auto e = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(page - 1);
-    if (bytes >= (std::size_t{8} << 20) && e > b) (void)madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
-}
-
 struct PadStats {
     double min = kNaN, max = kNaN;
     bool any_nan = false, all_finite = true;
