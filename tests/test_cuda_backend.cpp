@@ -2,7 +2,7 @@
 // and the tolerance table (the cuda rows): PSF components and the 171 Å PSF, Richardson–Lucy f64/f32
 // on a 512² crop of a real file, the batch path and the resident PSF transform, the affine kernels
 // against reference::affine_transform (plain, transposed as sunpy calls it, with NaNs and clip), and
-// the backend through the registry. Part of test_cuda: without a device the whole program reports
+// the backend through the registry (deconvolve, and register on the real files). Part of test_cuda: without a device the whole program reports
 // SKIPPED (tests/cuda_test_main.cpp). Timings are printed, never asserted.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
@@ -26,6 +26,7 @@
 #include "fast/cuda/register_cuda.hpp"
 #include "reference/deconvolve_reference.hpp"
 #include "reference/psf_reference.hpp"
+#include "reference/register_reference.hpp"
 #include "reference/spline_reference.hpp"
 #include "tests/fast_backend_cases.hpp"
 #include "tests/test_support.hpp"
@@ -320,7 +321,7 @@ TEST(CudaMemory, WorkingSetThatDoesNotFitIsAClearError) {
     EXPECT_NEAR(out(100, 100), 1.0, 1e-12);
 }
 
-TEST(CudaBackend, RegistryMakesItAndRegisterIsNotWiredYet) {
+TEST(CudaBackend, RegistryMakesItAndRunsEveryStage) {
     const auto& e = validate::find_backend("cuda");
     ASSERT_TRUE(e.probe().available) << e.probe().reason;
     auto b = validate::make_available_backend("cuda");
@@ -332,13 +333,38 @@ TEST(CudaBackend, RegistryMakesItAndRegisterIsNotWiredYet) {
     f32.precision = Precision::f32;
     auto m = validate::compare(b->deconvolve(c.img, c.psf, {.iterations = 5}, f32), cpu::deconvolve_cpu<float>(c.img, c.psf, 5, true, 0));
     EXPECT_LE(m.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f32")) << m.summary();
-    try {
-        b->register_image(AiaImage{}, {}, {});
-        ADD_FAILURE() << "register did not throw";
-    } catch (const Error& err) {
-        EXPECT_EQ(err.kind(), ErrorKind::not_implemented);
-        EXPECT_STREQ(err.what(), "cuda: register geometry not wired yet");
+}
+
+// register through the backend (plan + one device job + crop) on the real files, against the reference:
+// pixels within the register row (float64 kernels: expected bitwise), the same NaN pixels and header
+// values, and the cut-out refused with the reference's message.
+TEST(CudaBackend, RegisterRealFilesMatchReference) {
+    auto b = validate::make_available_backend("cuda");
+    ASSERT_TRUE(b);
+    for (const char* name : {"aia_171_level1.fits", kDerived1600Source}) {
+        const AiaImage in = load_aia(test::real_file(name).string());
+        const AiaImage want = reference::register_image(in);
+        const AiaImage got = b->register_image(in, {}, {});
+        print_device_timing(("register " + std::string(name)).c_str());
+        double missing = INFINITY;  // nanmin, register's default
+        for (double v : in.data.pixels()) if (!std::isnan(v)) missing = std::min(missing, v);
+        auto rm = validate::compare_register(got.data, want.data, missing);
+        std::printf("[accuracy] register cuda %s vs reference: %s%s\n", name, rm.summary().c_str(),
+                    bitwise_equal(got.data, want.data) ? " (bitwise equal)" : "");
+        EXPECT_TRUE(rm.metrics.shape_ok) << name;
+        EXPECT_EQ(rm.metrics.nan_mismatch, 0u) << name;
+        EXPECT_EQ(got.dtype, want.dtype) << name;
+        EXPECT_LE(rm.metrics.max_abs_over_max, bound("register", "max_abs_over_max", "f64")) << rm.summary();
+        EXPECT_LE(double(rm.flips), bound("register", "edge_flips_max", "f64")) << rm.summary();
+        for (const char* k : {"CRPIX1", "CRPIX2", "CRVAL1", "CRVAL2", "CDELT1", "CDELT2", "PC1_1", "PC1_2", "PC2_1", "PC2_2", "R_SUN", "LVL_NUM"})
+            EXPECT_EQ(got.header.get_double(k), want.header.get_double(k)) << name << ": " << k;
     }
+    const AiaImage cut = load_aia(test::real_file("aia_171_cutout.fits").string());
+    std::string want_msg, got_msg;
+    try { (void)reference::register_image(cut); } catch (const Error& err) { want_msg = err.what(); }
+    try { (void)b->register_image(cut, {}, {}); } catch (const Error& err) { got_msg = err.what(); }
+    EXPECT_FALSE(want_msg.empty());
+    EXPECT_EQ(got_msg, want_msg);
 }
 
 // 4096²: the derived input with the 171 Å PSF, 25 iterations, against the reference; timings printed.

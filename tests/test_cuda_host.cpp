@@ -3,7 +3,10 @@
 // spectrum keys, the LRU policy of resident PSF transforms, the two-stream batch schedule, and the PSF's spot/tile lists — the last
 // by emulating on the host, in the kernels' per-pixel order, the spike sum and normalisation the
 // device runs, and checking it bit for bit against fast/cpu's psf_component_cpu; likewise the
-// register kernels' arithmetic (register_math.hpp, compiled here for the host) against reference/.
+// register kernels' arithmetic (register_math.hpp, compiled here for the host) against reference/, and
+// the backend's whole register (register_cuda_host: plan, padded frame, one job, crop, header) with
+// that arithmetic standing in for the device, on the real files and synthetic maps.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,18 +15,24 @@
 #include <cstring>
 #include <string>
 #include <limits>
+#include <optional>
 #include <unordered_set>
 
+#include "core/aia_image.hpp"
+#include "core/derived_input.hpp"
 #include "core/error.hpp"
 #include "fast/cpu/psf_cpu.hpp"
 #include "fast/cuda/cuda_host.hpp"
 #include "fast/cuda/psf_cuda_host.hpp"
 #include "fast/cuda/psf_math.hpp"
 #include "fast/cuda/register_cuda.hpp"
+#include "fast/cuda/register_cuda_host.hpp"
 #include "fast/cuda/register_math.hpp"
 #include "fast/cuda/spectrum_cache.hpp"
 #include "fast/cuda/two_slot_pipeline.hpp"
+#include "reference/register_reference.hpp"
 #include "reference/spline_reference.hpp"
+#include "tests/test_support.hpp"
 
 using namespace aiaccel;
 using namespace aiaccel::cuda;
@@ -431,6 +440,93 @@ TEST(CudaHostRegister, NanMaskClipAndExposureEqualReferenceComposition) {
         for (double v : got.pixels()) nan_got += std::isnan(v);
         EXPECT_GT(nan_got, 3u) << "the NaN mask dilates";
         EXPECT_EQ(differing(got, want), 0u) << "order " << order;
+    }
+}
+
+namespace {
+
+AiaImage synthetic_map(std::size_t n, double cdelt, double crota2, PixelType dtype) {
+    AiaImage m;
+    m.path = "synthetic.fits";
+    m.dtype = dtype;
+    m.header = synthetic_aia_header(cdelt, (static_cast<double>(n) + 1) / 2, crota2);
+    m.data = Image<double>(n, n);
+    for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t c = 0; c < n; ++c) {
+            const double v = 100 + 50 * std::sin(0.21 * double(r)) * std::cos(0.13 * double(c)) + double((r * 7 + c * 3) % 11);
+            m.data(r, c) = dtype == PixelType::f32 ? double(float(v)) : dtype == PixelType::i16 ? std::round(v) : v;
+        }
+    return m;
+}
+
+// The cuda backend's register (register_image_with) with its one device job run by emulate_affine
+// against reference::register_image: pixels, dtype and every keyword register writes, bit for bit.
+void expect_register_as_reference(const AiaImage& in, const RegisterRequest& req, const std::string& what) {
+    reference::RegisterOptions ro;
+    ro.missing = req.missing;
+    ro.order = req.order;
+    ro.full_frame = req.full_frame;
+    const AiaImage want = reference::register_image(in, ro);
+    const AiaImage got = register_image_with(in, req, emulate_affine);
+    EXPECT_EQ(got.dtype, want.dtype) << what;
+    EXPECT_EQ(differing(got.data, want.data), 0u) << what << ": " << got.data.rows() << "x" << got.data.cols() << " vs "
+                                                  << want.data.rows() << "x" << want.data.cols();
+    for (const char* k : {"CRPIX1", "CRPIX2", "CRVAL1", "CRVAL2", "CDELT1", "CDELT2", "PC1_1", "PC1_2", "PC2_1", "PC2_2", "R_SUN", "LVL_NUM"})
+        EXPECT_EQ(got.header.get_double(k), want.header.get_double(k)) << what << ": " << k;
+    for (const char* k : {"CROTA2", "CD1_1"}) EXPECT_FALSE(got.header.has(k)) << what << ": " << k;
+    std::size_t nan = 0;
+    for (double v : got.data.pixels()) nan += std::isnan(v);
+    std::printf("[register plan] %s: %zux%zu, %zu NaN, bitwise equal to reference::register_image\n", what.c_str(), got.data.rows(),
+                got.data.cols(), nan);
+}
+
+}  // namespace
+
+TEST(CudaHostRegister, BackendRegisterOnRealFilesEqualsReferenceBitwise) {
+    for (const char* name : {"aia_171_level1.fits", kDerived1600Source})
+        expect_register_as_reference(load_aia(test::real_file(name).string()), {}, name);
+    // The cut-out is refused before any device work, with the reference's message.
+    const AiaImage cut = load_aia(test::real_file("aia_171_cutout.fits").string());
+    std::string want, got;
+    try { (void)reference::register_image(cut); } catch (const Error& e) { want = e.what(); }
+    try {
+        (void)register_image_with(cut, {}, [](const Image<double>&, const RegisterJob&) -> Image<double> {
+            ADD_FAILURE() << "a device job ran for a refused input";
+            return {};
+        });
+    } catch (const Error& e) { got = e.what(); }
+    EXPECT_FALSE(want.empty());
+    EXPECT_EQ(got, want);
+}
+
+// Padding, unpadding, aiapy's crop, NaN pixels (median substitute, dilated mask), a missing value above
+// the data (clip bounds after the fact) and NaN, float32 and int16 data, --full-frame, orders 1 and 5.
+TEST(CudaHostRegister, BackendRegisterOnSyntheticMapsEqualsReferenceBitwise) {
+    struct Case { std::size_t n; double cdelt, crota2; PixelType dtype; bool nan, full_frame; std::optional<double> missing; int order; };
+    const Case cases[] = {
+        {128, 20.0, 12.0, PixelType::f64, false, false, {}, 3},
+        {128, 20.0, -3.0, PixelType::f32, false, true, {}, 3},
+        {256, 9.45, 0.3, PixelType::f32, false, false, {}, 3},
+        {101, 21.0, 45.0, PixelType::f64, true, false, {}, 3},
+        {128, 20.0, 5.0, PixelType::f64, false, false, 250.0, 3},
+        {128, 20.0, 5.0, PixelType::f32, true, false, NAN, 3},
+        {40, 60.0, 10.0, PixelType::i16, false, false, 0.0, 3},
+        {101, 21.0, 20.0, PixelType::f64, true, false, {}, 1},
+        {101, 21.0, -20.0, PixelType::f32, true, false, {}, 5},
+    };
+    for (const Case& c : cases) {
+        AiaImage in = synthetic_map(c.n, c.cdelt, c.crota2, c.dtype);
+        if (c.nan) {
+            in.data(40, 50) = NAN;
+            for (std::size_t x = 10; x < 30; ++x) in.data(70, x) = NAN;
+        }
+        RegisterRequest req;
+        req.full_frame = c.full_frame;
+        req.missing = c.missing;
+        req.order = c.order;
+        const std::string what = fmt::format("synthetic {}² crota2 {} cdelt {} {}{}{} order {}", c.n, c.crota2, c.cdelt, to_string(c.dtype),
+                                             c.nan ? " with NaN" : "", c.full_frame ? " full frame" : "", c.order);
+        expect_register_as_reference(in, req, what);
     }
 }
 

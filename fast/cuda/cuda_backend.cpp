@@ -1,12 +1,12 @@
-// CUDA backend adapter: forwards psf and deconvolve to psf_cuda / deconvolve_cuda<T>. StageOptions'
-// thread count is meaningless on the device and ignored. register throws Error(not_implemented):
-// the affine kernels (register_cuda.hpp) take an explicit map, and the sunpy/aiapy geometry that
-// makes it (rotation matrix, padding, shift, crop, header) is not shared with the fast backends yet.
+// CUDA backend adapter: forwards psf and deconvolve to psf_cuda / deconvolve_cuda<T>, and register to
+// register_image_with (the fast backends' shared plan, fast/cpu/register_plan) running its one job with
+// affine_transform_cuda. StageOptions' thread count is meaningless on the device and ignored.
 #include "fast/cuda/cuda_backend.hpp"
 
-#include "core/error.hpp"
 #include "fast/cuda/deconvolve_cuda.hpp"
 #include "fast/cuda/psf_cuda.hpp"
+#include "fast/cuda/register_cuda.hpp"
+#include "fast/cuda/register_cuda_host.hpp"
 
 namespace aiaccel::cuda {
 namespace {
@@ -23,8 +23,9 @@ public:
         return opt.precision == Precision::f64 ? deconvolve_cuda<double>(img, p, req.iterations, req.clip_negative)
                                                : deconvolve_cuda<float>(img, p, req.iterations, req.clip_negative);
     }
-    AiaImage register_image(const AiaImage&, const RegisterRequest&, const StageOptions&) override {
-        throw Error(ErrorKind::not_implemented, "cuda: register geometry not wired yet");
+    // Always float64 compute (the kernels' precision); the output keeps the input's dtype.
+    AiaImage register_image(const AiaImage& in, const RegisterRequest& req, const StageOptions&) override {
+        return register_image_with(in, req, affine_transform_cuda);
     }
 };
 
