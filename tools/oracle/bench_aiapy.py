@@ -173,9 +173,11 @@ def main() -> int:
         log(f"WARNING: derived input sha256 {sha} differs from aiaccel's {args.expect_derived_sha256}")
     psf_given = np.asarray(fits.getdata(args.psf), dtype=np.float64)
 
+    computed = {}  # the 0.10.2 PSF, kept for tools/bench/prep-throughput's aiapy loop (saved after timing)
     if version == "0.10.2":
         def psf_call():
-            return aiapy.psf.psf(CHANNEL * u.angstrom, use_preflightcore=False, use_gpu=False)
+            computed["psf"] = aiapy.psf.psf(CHANNEL * u.angstrom, use_preflightcore=False, use_gpu=False)
+            return computed["psf"]
         psf_text = f"aiapy.psf.psf({CHANNEL}*u.angstrom, use_gpu=False)"
         deconv_kw = {"use_gpu": False}
     else:
@@ -211,6 +213,17 @@ def main() -> int:
             rec["error"] = f"{type(exc).__name__}: {exc}"
             log(traceback.format_exc())
         results.append(rec)
+
+    if "psf" in computed:  # aiapy's own output, so the level-1.6 loop need not spend ~8 minutes on it again.
+        # Named as golden_aiapy.py names a PSF made with numpy's native SIMD dispatch (as here), never as
+        # the pinned-dispatch PSF the goldens load.
+        path = common.REPO_ROOT / ".oracle" / "cache" / f"psf-{version}-{CHANNEL}-native-simd.npy"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, np.asarray(computed["psf"], dtype=np.float64))
+        tmp.replace(path)
+        log(f"aiapy {args.flavour}: PSF saved to {path} (for tools/bench/prep-throughput)")
 
     threads = threads_info()
     threads_note = (f"1 thread: {' '.join(f'{k}={v}' for k, v in threads['env'].items())}, pinned to CPU {threads['affinity']}; "
