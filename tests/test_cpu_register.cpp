@@ -20,6 +20,7 @@
 #include "fast/cpu/register_cpu.hpp"
 #include "fast/cpu/spline_prefilter_cpu.hpp"
 #include "reference/register_reference.hpp"
+#include "tests/register_cases.hpp"
 #include "tests/test_support.hpp"
 #include "validate/compare.hpp"
 #include "validate/tolerances.hpp"
@@ -42,20 +43,6 @@ double nanmin(const Image<double>& a) {
     double m = NAN;
     for (double v : a.pixels())
         if (!std::isnan(v) && (std::isnan(m) || v < m)) m = v;
-    return m;
-}
-
-AiaImage synthetic_map(std::size_t n, double cdelt, double crota2, PixelType dtype = PixelType::f64) {
-    AiaImage m;
-    m.path = "synthetic.fits";
-    m.dtype = dtype;
-    m.header = synthetic_aia_header(cdelt, (static_cast<double>(n) + 1) / 2, crota2);
-    m.data = Image<double>(n, n);
-    for (std::size_t r = 0; r < n; ++r)
-        for (std::size_t c = 0; c < n; ++c) {
-            const double v = 100 + 50 * std::sin(0.21 * double(r)) * std::cos(0.13 * double(c)) + double((r * 7 + c * 3) % 11);
-            m.data(r, c) = dtype == PixelType::f32 ? double(float(v)) : v;
-        }
     return m;
 }
 
@@ -103,13 +90,13 @@ const char* kRealFiles[] = {"aia_171_level1.fits", kDerived1600Source};
 TEST(CpuRegister, IdentityAndConstantMapsAreExact) {
     for (Precision p : {Precision::f64, Precision::f32}) {
         // At the target scale, north up, Sun centred: register returns the map.
-        const AiaImage id = synthetic_map(128, 32 * 0.6, 0.0);
+        const AiaImage id = test::synthetic_register_map(128, 32 * 0.6, 0.0);
         const AiaImage out = cpu::register_image_cpu(id, {}, p, 2);
         auto m = validate::compare(out.data, id.data);
         std::printf("[accuracy] register cpu %s identity vs exact: %s\n", std::string(to_string(p)).c_str(), m.summary().c_str());
         EXPECT_LE(m.max_abs_over_max, bound("max_abs_over_max", Against::exact, p)) << m.summary();
         // A constant map rotated by 30° and rescaled stays that constant (missing = the constant, clip).
-        AiaImage c = synthetic_map(128, 19.0, 30.0);
+        AiaImage c = test::synthetic_register_map(128, 19.0, 30.0);
         for (double& v : c.data.pixels()) v = 100.0;
         const AiaImage cout = cpu::register_image_cpu(c, {}, p, 2);
         for (double v : cout.data.pixels()) ASSERT_EQ(v, 100.0) << to_string(p);
@@ -117,27 +104,9 @@ TEST(CpuRegister, IdentityAndConstantMapsAreExact) {
 }
 
 TEST(CpuRegister, SyntheticRotationsMatchReference) {
-    struct Case { std::size_t n; double cdelt, crota2; PixelType dtype; bool nan, full_frame; std::optional<double> missing; };
-    const Case cases[] = {
-        {128, 20.0, 12.0, PixelType::f64, false, false, {}},   // rotation + upscale: padded frame
-        {128, 20.0, -3.0, PixelType::f32, false, true, {}},    // float32 data, --full-frame
-        {256, 9.45, 0.3, PixelType::f32, false, false, {}},   // the 4094 quirk in miniature (unpad + crop)
-        {101, 21.0, 45.0, PixelType::f64, true, false, {}},   // NaN pixels: median substitute + dilated mask
-        {128, 20.0, 5.0, PixelType::f64, false, false, 250.0}, // missing above the data range: clip bounds after the fact
-        {128, 20.0, 5.0, PixelType::f32, true, false, NAN},    // NaN missing
-    };
-    for (const Case& c : cases) {
-        AiaImage in = synthetic_map(c.n, c.cdelt, c.crota2, c.dtype);
-        if (c.nan) {
-            in.data(40, 50) = NAN;
-            for (std::size_t x = 10; x < 30; ++x) in.data(70, x) = NAN;
-        }
-        RegisterRequest req;
-        req.full_frame = c.full_frame;
-        req.missing = c.missing;
-        const std::string what = fmt::format("synthetic {}² crota2 {} cdelt {} {}{}{}", c.n, c.crota2, c.cdelt, to_string(c.dtype),
-                                             c.nan ? " with NaN" : "", c.full_frame ? " full frame" : "");
-        for (Precision p : {Precision::f64, Precision::f32}) check_vs_reference(in, req, p, what);
+    for (const test::RegisterCase& c : test::synthetic_register_cases()) {
+        if (c.order != 3) continue;  // the cpu backend implements aiapy's order only
+        for (Precision p : {Precision::f64, Precision::f32}) check_vs_reference(c.input(), c.request(), p, c.name());
     }
 }
 
@@ -164,7 +133,7 @@ TEST(CpuRegister, OneAndTwoThreadsGiveTheSameBits) {
 // float64 bit-identical to the reference, float32 within its bounds.
 TEST(CpuRegister, EveryCompiledInstructionSetMatchesReference) {
     const AiaImage real = load_aia(test::real_file("aia_171_level1.fits").string());
-    const AiaImage synth = synthetic_map(128, 20.0, 12.0, PixelType::f32);
+    const AiaImage synth = test::synthetic_register_map(128, 20.0, 12.0, PixelType::f32);
     for (const int64_t target : hwy::SupportedAndGeneratedTargets()) {
         hwy::SetSupportedTargetsForTest(target);
         const std::string isa = hwy::TargetName(target);
@@ -188,9 +157,7 @@ TEST(CpuRegister, RefusesWhatTheReferenceRefuses) {
     EXPECT_EQ(cpu_msg, ref_msg);  // same edge-pixel count and margin in the message
 
     // Integer data, non-integer missing and a padded frame: refused as sunpy refuses.
-    AiaImage i16 = synthetic_map(40, 60.0, 10.0);
-    i16.dtype = PixelType::i16;
-    for (double& v : i16.data.pixels()) v = std::round(v);
+    const AiaImage i16 = test::synthetic_register_map(40, 60.0, 10.0, PixelType::i16);
     RegisterRequest req;
     req.missing = 0.5;
     EXPECT_THROW((void)reference::register_image(i16, ref_options(req)), Error);
@@ -203,7 +170,7 @@ TEST(CpuRegister, RefusesWhatTheReferenceRefuses) {
 
     // Orders other than aiapy's 3 are not implemented here (a stage the backend lacks, not a refusal).
     try {
-        (void)cpu::register_image_cpu(synthetic_map(64, 32 * 0.6, 0.0), {.missing = {}, .order = 1, .full_frame = false}, Precision::f64, 1);
+        (void)cpu::register_image_cpu(test::synthetic_register_map(64, 32 * 0.6, 0.0), {.missing = {}, .order = 1, .full_frame = false}, Precision::f64, 1);
         ADD_FAILURE() << "order 1 accepted";
     } catch (const Error& e) { EXPECT_EQ(e.kind(), ErrorKind::not_implemented); }
 }
@@ -219,9 +186,9 @@ TEST(CpuFullDisk, AgreesWithTheReferenceOnEveryBundledFile) {
         }
     }
     inputs.push_back(derive_full_res_2x(load_aia(test::real_file(kDerived1600Source).string())));
-    inputs.push_back(synthetic_map(128, 20.0, 0.0));
-    inputs.push_back(synthetic_map(128, 10.0, 0.0));
-    inputs.push_back(synthetic_map(128, 14.0, 40.0));
+    inputs.push_back(test::synthetic_register_map(128, 20.0, 0.0));
+    inputs.push_back(test::synthetic_register_map(128, 10.0, 0.0));
+    inputs.push_back(test::synthetic_register_map(128, 14.0, 40.0));
     ASSERT_GE(inputs.size(), 6u);
     for (const AiaImage& img : inputs) {
         const reference::FullDiskCheck r = reference::contains_full_disk(img);

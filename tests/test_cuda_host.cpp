@@ -6,7 +6,6 @@
 // register kernels' arithmetic (register_math.hpp, compiled here for the host) against reference/, and
 // the backend's whole register (register_cuda_host: plan, padded frame, one job, crop, header) with
 // that arithmetic standing in for the device, on the real files and synthetic maps.
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,7 +14,6 @@
 #include <cstring>
 #include <string>
 #include <limits>
-#include <optional>
 #include <unordered_set>
 
 #include "core/aia_image.hpp"
@@ -32,6 +30,7 @@
 #include "fast/cuda/two_slot_pipeline.hpp"
 #include "reference/register_reference.hpp"
 #include "reference/spline_reference.hpp"
+#include "tests/register_cases.hpp"
 #include "tests/test_support.hpp"
 
 using namespace aiaccel;
@@ -445,20 +444,6 @@ TEST(CudaHostRegister, NanMaskClipAndExposureEqualReferenceComposition) {
 
 namespace {
 
-AiaImage synthetic_map(std::size_t n, double cdelt, double crota2, PixelType dtype) {
-    AiaImage m;
-    m.path = "synthetic.fits";
-    m.dtype = dtype;
-    m.header = synthetic_aia_header(cdelt, (static_cast<double>(n) + 1) / 2, crota2);
-    m.data = Image<double>(n, n);
-    for (std::size_t r = 0; r < n; ++r)
-        for (std::size_t c = 0; c < n; ++c) {
-            const double v = 100 + 50 * std::sin(0.21 * double(r)) * std::cos(0.13 * double(c)) + double((r * 7 + c * 3) % 11);
-            m.data(r, c) = dtype == PixelType::f32 ? double(float(v)) : dtype == PixelType::i16 ? std::round(v) : v;
-        }
-    return m;
-}
-
 // The cuda backend's register (register_image_with) with its one device job run by emulate_affine
 // against reference::register_image: pixels, dtype and every keyword register writes, bit for bit.
 void expect_register_as_reference(const AiaImage& in, const RegisterRequest& req, const std::string& what) {
@@ -499,35 +484,9 @@ TEST(CudaHostRegister, BackendRegisterOnRealFilesEqualsReferenceBitwise) {
     EXPECT_EQ(got, want);
 }
 
-// Padding, unpadding, aiapy's crop, NaN pixels (median substitute, dilated mask), a missing value above
-// the data (clip bounds after the fact) and NaN, float32 and int16 data, --full-frame, orders 1 and 5.
+// Every synthetic case (tests/register_cases: padding, crop, NaN, clip, dtypes, --full-frame, orders 1/3/5).
 TEST(CudaHostRegister, BackendRegisterOnSyntheticMapsEqualsReferenceBitwise) {
-    struct Case { std::size_t n; double cdelt, crota2; PixelType dtype; bool nan, full_frame; std::optional<double> missing; int order; };
-    const Case cases[] = {
-        {128, 20.0, 12.0, PixelType::f64, false, false, {}, 3},
-        {128, 20.0, -3.0, PixelType::f32, false, true, {}, 3},
-        {256, 9.45, 0.3, PixelType::f32, false, false, {}, 3},
-        {101, 21.0, 45.0, PixelType::f64, true, false, {}, 3},
-        {128, 20.0, 5.0, PixelType::f64, false, false, 250.0, 3},
-        {128, 20.0, 5.0, PixelType::f32, true, false, NAN, 3},
-        {40, 60.0, 10.0, PixelType::i16, false, false, 0.0, 3},
-        {101, 21.0, 20.0, PixelType::f64, true, false, {}, 1},
-        {101, 21.0, -20.0, PixelType::f32, true, false, {}, 5},
-    };
-    for (const Case& c : cases) {
-        AiaImage in = synthetic_map(c.n, c.cdelt, c.crota2, c.dtype);
-        if (c.nan) {
-            in.data(40, 50) = NAN;
-            for (std::size_t x = 10; x < 30; ++x) in.data(70, x) = NAN;
-        }
-        RegisterRequest req;
-        req.full_frame = c.full_frame;
-        req.missing = c.missing;
-        req.order = c.order;
-        const std::string what = fmt::format("synthetic {}² crota2 {} cdelt {} {}{}{} order {}", c.n, c.crota2, c.cdelt, to_string(c.dtype),
-                                             c.nan ? " with NaN" : "", c.full_frame ? " full frame" : "", c.order);
-        expect_register_as_reference(in, req, what);
-    }
+    for (const test::RegisterCase& c : test::synthetic_register_cases()) expect_register_as_reference(c.input(), c.request(), c.name());
 }
 
 // The four quadrant copies of the PSF upload are numpy's roll by (rows/2, cols/2).

@@ -23,6 +23,7 @@
 #include "core/sha256.hpp"
 #include "reference/register_reference.hpp"
 #include "tests/golden_support.hpp"
+#include "tests/register_cases.hpp"
 #include "tests/test_support.hpp"
 #include "validate/golden_checks.hpp"
 #include "validate/verdict.hpp"
@@ -33,22 +34,6 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-// ---- synthetic maps -----------------------------------------------------------------------------
-
-AiaImage synthetic_map(std::size_t n, double cdelt, double crota2, PixelType dtype = PixelType::f64) {
-    AiaImage m;
-    m.path = "synthetic.fits";
-    m.dtype = dtype;
-    m.header = synthetic_aia_header(cdelt, (static_cast<double>(n) + 1) / 2, crota2);
-    m.data = Image<double>(n, n);
-    for (std::size_t r = 0; r < n; ++r)
-        for (std::size_t c = 0; c < n; ++c) {
-            double v = 100 + 50 * std::sin(0.21 * static_cast<double>(r)) * std::cos(0.13 * static_cast<double>(c)) + static_cast<double>((r * 7 + c * 3) % 11);
-            m.data(r, c) = dtype == PixelType::f32 ? static_cast<double>(static_cast<float>(v)) : v;
-        }
-    return m;
-}
 
 // ---- golden helpers -----------------------------------------------------------------------------
 
@@ -140,7 +125,7 @@ TEST(RegisterAlgebra, KnownNumpyResults) {
 // ---- rotate: exact answers and properties -------------------------------------------------------
 
 TEST(RegisterRotate, IdentityRotationReturnsTheInput) {
-    AiaImage m = synthetic_map(64, 0.6, 0.0);
+    AiaImage m = test::synthetic_register_map(64, 0.6, 0.0);
     AiaImage out = rotate(m, {});
     ASSERT_EQ(out.data.rows(), 64u);
     ASSERT_EQ(out.data.cols(), 64u);
@@ -157,7 +142,7 @@ TEST(RegisterRotate, NinetyDegreesPermutesPixels) {
     // rmatrix [[0, −1], [1, 0]] about the array centre: output (x, y) samples input (y, n−1−x) —
     // integer coordinates, so every pixel is an exact copy (spline interpolation at knots only
     // reproduces the samples up to the prefilter's round-off).
-    AiaImage m = synthetic_map(33, 0.6, 0.0);
+    AiaImage m = test::synthetic_register_map(33, 0.6, 0.0);
     RotateOptions o;
     o.rmatrix = Matrix2{{{0.0, -1.0}, {1.0, 0.0}}};
     o.order = 1;  // no prefilter: bit-exact copy
@@ -174,7 +159,7 @@ TEST(RegisterRotate, NinetyDegreesPermutesPixels) {
 }
 
 TEST(RegisterRotate, NanPixelsGrowTheMaskAndTheRestStaysFinite) {
-    AiaImage m = synthetic_map(48, 0.6, 0.0, PixelType::f32);
+    AiaImage m = test::synthetic_register_map(48, 0.6, 0.0, PixelType::f32);
     m.data(20, 30) = NAN;
     RotateOptions o;
     o.rmatrix = Matrix2{{{1.0, 0.0}, {0.0, 1.0}}};
@@ -192,7 +177,7 @@ TEST(RegisterRotate, NanPixelsGrowTheMaskAndTheRestStaysFinite) {
 }
 
 TEST(RegisterRotate, IntegerDataWithNonIntegerMissingAndPaddingIsRefused) {
-    AiaImage m = synthetic_map(32, 0.6, 10.0);
+    AiaImage m = test::synthetic_register_map(32, 0.6, 10.0);
     m.dtype = PixelType::i16;
     for (double& v : m.data.pixels()) v = std::round(v);
     RotateOptions o;
@@ -245,7 +230,7 @@ TEST(Register, ShrinkingUnpadsLikeSunpyAndFullFrameKeepsTheFrame) {
     // CROTA2 0.3°: the rotated frame spans ~253.2 px, so sunpy unpads one pixel per side and aiapy's
     // crop keeps the 254² that are left, reference pixel at (W + 1) / 2. Shape and header as aiapy
     // 0.10.2 gave them for this header (checked on the golden machine).
-    AiaImage in = synthetic_map(256, 9.45, 0.3, PixelType::f32);
+    AiaImage in = test::synthetic_register_map(256, 9.45, 0.3, PixelType::f32);
     AiaImage out = register_image(in);
     EXPECT_EQ(out.data.rows(), 254u);
     EXPECT_EQ(out.data.cols(), 254u);
@@ -278,13 +263,13 @@ TEST(Register, Float32StaysFloat32AndFullFrameKeepsThePaddedFrame) {
 // ---- contains_full_disk --------------------------------------------------------------------------
 
 TEST(FullDisk, SyntheticDiskInAndOut) {
-    AiaImage big = synthetic_map(128, 20.0, 0.0);  // 2560″ field: disk (959.6″) inside
+    AiaImage big = test::synthetic_register_map(128, 20.0, 0.0);  // 2560″ field: disk (959.6″) inside
     FullDiskCheck a = contains_full_disk(big);
     EXPECT_TRUE(a.full_disk);
     EXPECT_TRUE(a.sun_centre_inside);
     EXPECT_GT(a.margin_arcsec, 250);
     EXPECT_LT(a.margin_arcsec, 340);
-    AiaImage small = synthetic_map(128, 10.0, 0.0);  // 1280″ field: the limb is outside
+    AiaImage small = test::synthetic_register_map(128, 10.0, 0.0);  // 1280″ field: the limb is outside
     FullDiskCheck b = contains_full_disk(small);
     EXPECT_FALSE(b.full_disk);
     EXPECT_LT(b.margin_arcsec, 0);
