@@ -11,6 +11,7 @@
 #include "aiaccel_config.hpp"
 #include "core/derived_input.hpp"
 #include "core/error.hpp"
+#include "core/frame_pool.hpp"
 #include "core/sha256.hpp"
 #include "fast/cpu/psf_cpu.hpp"
 
@@ -43,7 +44,10 @@ std::string describe_inputs() {
                        kRealCase, kDerived1600Source, kDerivedCase, kDerived1600Label);
 }
 
-void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+void reset_peak_rss() {
+    frame_pool_release();
+    std::ofstream("/proc/self/clear_refs") << "5";
+}
 
 double peak_rss_mib() {
     std::ifstream st("/proc/self/status");

@@ -35,7 +35,9 @@ const BenchInputs& inputs();
 std::string describe_inputs();
 
 // Peak resident memory since the last reset (VmHWM after writing "5" to /proc/self/clear_refs;
-// the process's peak so far where the kernel cannot reset it), MiB.
+// the process's peak so far where the kernel cannot reset it), MiB. The reset first empties the frame
+// pool (core/frame_pool), so blocks an earlier measurement left there count for none: each
+// measurement's warm-up run pays its own first-touch page faults and its peak is its own.
 void reset_peak_rss();
 double peak_rss_mib();
 

@@ -1,4 +1,5 @@
-// Image<T>: owning, 64-byte-aligned, row-major 2-D array; ImageView<T>: non-owning strided view.
+// Image<T>: owning, 64-byte-aligned, row-major 2-D array (memory from core/frame_pool: contents
+// indeterminate unless a fill is given); ImageView<T>: non-owning strided view.
 // Index as img(row, col) = img(y, x), matching numpy's arr[y, x] on the same data.
 #pragma once
 
@@ -11,7 +12,7 @@
 #include <span>
 #include <stdexcept>
 
-#include "core/huge_pages.hpp"
+#include "core/frame_pool.hpp"
 
 namespace aiaccel {
 
@@ -40,7 +41,7 @@ private:
 template <class T>
 class Image {
 public:
-    static constexpr std::size_t alignment = 64;
+    static constexpr std::size_t alignment = kFrameAlignment;
 
     Image() = default;
     Image(std::size_t rows, std::size_t cols) : rows_(rows), cols_(cols), data_(allocate(rows * cols)) {}
@@ -76,12 +77,13 @@ public:
     }
 
 private:
-    struct Free { void operator()(T* p) const { ::operator delete[](p, std::align_val_t(alignment)); } };
+    struct Free {
+        std::size_t bytes = 0;
+        void operator()(T* p) const noexcept { frame_free(p, bytes); }
+    };
     static std::unique_ptr<T[], Free> allocate(std::size_t n) {
         if (n == 0) return nullptr;
-        T* p = static_cast<T*>(::operator new[](n * sizeof(T), std::align_val_t(alignment)));
-        advise_huge_pages(p, n * sizeof(T));  // frame-sized images: fewer first-touch page faults
-        return std::unique_ptr<T[], Free>(p);
+        return std::unique_ptr<T[], Free>(static_cast<T*>(frame_alloc(n * sizeof(T))), Free{n * sizeof(T)});
     }
     std::size_t rows_ = 0, cols_ = 0;
     std::unique_ptr<T[], Free> data_;

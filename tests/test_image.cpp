@@ -1,4 +1,4 @@
-// Image<T> / ImageView<T>: layout, alignment, views, copies.
+// Image<T> / ImageView<T>: layout, alignment, views, copies; the frame pool behind Image and FFT buffers.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -39,4 +39,36 @@ TEST(Image, CopyIsDeepMoveIsCheap) {
     auto f = c.cast<float>();
     EXPECT_EQ(f(0, 0), 1.0f);
     EXPECT_EQ(f(1, 1), 3.0f);
+}
+
+// core/frame_pool: a freed frame-sized block is handed to the next allocation of the same size (no new
+// page faults), other sizes get fresh blocks, small buffers bypass the pool, and the cap holds.
+TEST(FramePool, ReusesFrameSizedBlocksOfTheSameSizeWithinTheCap) {
+    using namespace aiaccel;
+    frame_pool_release();
+    const FramePoolStats s0 = frame_pool_stats();
+    ASSERT_GT(s0.cap_bytes, 0u) << "AIACCEL_FRAME_POOL_MIB=0 in the test environment";
+    const double* first = nullptr;
+    {
+        Image<double> a(1024, 1100, 1.0);  // 8.6 MiB: pooled
+        first = a.data();
+        EXPECT_EQ(reinterpret_cast<std::uintptr_t>(first) % kFrameAlignment, 0u);
+    }
+    EXPECT_EQ(frame_pool_stats().cached_bytes, s0.cached_bytes + 1024 * 1100 * sizeof(double));
+    {
+        Image<double> b(1100, 1024, 2.0);  // same byte size: the same block, filled anew
+        EXPECT_EQ(b.data(), first);
+        EXPECT_EQ(b(1099, 1023), 2.0);
+        Image<double> c(1024, 1101);  // another size: a fresh block while b holds the pooled one
+        EXPECT_NE(c.data(), first);
+    }
+    const FramePoolStats s1 = frame_pool_stats();
+    EXPECT_EQ(s1.hits, s0.hits + 1);
+    EXPECT_LE(s1.cached_bytes, s1.cap_bytes);
+    {
+        Image<float> small(100, 100, 0.0f);  // 40 KB: never pooled
+    }
+    EXPECT_EQ(frame_pool_stats().cached_bytes, s1.cached_bytes);
+    frame_pool_release();
+    EXPECT_EQ(frame_pool_stats().cached_bytes, 0u);
 }

@@ -8,12 +8,12 @@
 #include <fmt/format.h>
 #include <cstdlib>
 #include <map>
+#include <new>
 #include <tuple>
 #include <string>
 
 #include "core/cache_dir.hpp"
 #include "core/error.hpp"
-#include "core/huge_pages.hpp"
 
 namespace aiaccel::cpu {
 
@@ -76,10 +76,11 @@ bool fftw_wisdom_enabled() { return wisdom_file() != nullptr; }
 
 template <class T, class E>
 FftwBuffer<T, E> fftw_buffer(std::size_t n) {
-    auto* p = static_cast<E*>(Fftw<T>::malloc(sizeof(E) * n));
-    if (!p) throw Error(ErrorKind::internal, "cpu: out of memory for FFT buffers");
-    advise_huge_pages(p, sizeof(E) * n);
-    return FftwBuffer<T, E>(p);
+    try {
+        return FftwBuffer<T, E>(static_cast<E*>(frame_alloc(sizeof(E) * n)), FftwDeleter{sizeof(E) * n});
+    } catch (const std::bad_alloc&) {
+        throw Error(ErrorKind::internal, fmt::format("cpu: out of memory for an FFT buffer of {} MiB", (sizeof(E) * n) >> 20));
+    }
 }
 template FftwBuffer<double, double> fftw_buffer<double, double>(std::size_t);
 template FftwBuffer<double, std::complex<double>> fftw_buffer<double, std::complex<double>>(std::size_t);

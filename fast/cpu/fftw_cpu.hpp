@@ -15,6 +15,8 @@
 #include <memory>
 #include <mutex>
 
+#include "core/frame_pool.hpp"
+
 namespace aiaccel::cpu {
 
 std::mutex& fftw_planner_mutex();
@@ -26,8 +28,6 @@ template <class T> struct Fftw;
 template <> struct Fftw<double> {
     using plan = fftw_plan;
     using cplx = fftw_complex;
-    static void* malloc(std::size_t b) { return fftw_malloc(b); }
-    static void free(void* p) { fftw_free(p); }
     static void plan_with_nthreads(int n) { fftw_plan_with_nthreads(n); }
     static plan r2c(int r, int c, double* in, cplx* out, unsigned f) { return fftw_plan_dft_r2c_2d(r, c, in, out, f); }
     static plan c2r(int r, int c, cplx* in, double* out, unsigned f) { return fftw_plan_dft_c2r_2d(r, c, in, out, f); }
@@ -38,8 +38,6 @@ template <> struct Fftw<double> {
 template <> struct Fftw<float> {
     using plan = fftwf_plan;
     using cplx = fftwf_complex;
-    static void* malloc(std::size_t b) { return fftwf_malloc(b); }
-    static void free(void* p) { fftwf_free(p); }
     static void plan_with_nthreads(int n) { fftwf_plan_with_nthreads(n); }
     static plan r2c(int r, int c, float* in, cplx* out, unsigned f) { return fftwf_plan_dft_r2c_2d(r, c, in, out, f); }
     static plan c2r(int r, int c, cplx* in, float* out, unsigned f) { return fftwf_plan_dft_c2r_2d(r, c, in, out, f); }
@@ -48,12 +46,16 @@ template <> struct Fftw<float> {
     static void destroy(plan p) { fftwf_destroy_plan(p); }
 };
 
-template <class T>
-struct FftwDeleter { void operator()(void* p) const { Fftw<T>::free(p); } };
+struct FftwDeleter {
+    std::size_t bytes = 0;
+    void operator()(void* p) const noexcept { frame_free(p, bytes); }
+};
 template <class T, class E = T>
-using FftwBuffer = std::unique_ptr<E[], FftwDeleter<T>>;
+using FftwBuffer = std::unique_ptr<E[], FftwDeleter>;
+// n elements from core/frame_pool (64-byte aligned, beyond FFTW's SIMD alignment; contents indeterminate);
+// Error(internal) when out of memory. T is the FFT's precision (kept for the callers' spelling).
 template <class T, class E = T>
-FftwBuffer<T, E> fftw_buffer(std::size_t n);  // SIMD-aligned, throws Error(internal) when out of memory
+FftwBuffer<T, E> fftw_buffer(std::size_t n);
 
 // A 2-D r2c and c2r plan pair for rows×cols in precision T, made once (planner locked) and executed
 // on any buffers of the same size and alignment through the new-array execute functions.

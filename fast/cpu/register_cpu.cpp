@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/huge_pages.hpp"
 #include "fast/cpu/affine_transform_cpu.hpp"
 #include "fast/cpu/parallel.hpp"
 #include "fast/cpu/register_plan.hpp"
@@ -85,7 +84,6 @@ Rotated rotate_window(const AiaImage& in, const Frame& f, double fill, const Pad
         return v;
     };
     Image<T> coef(py, px);
-    advise_huge_pages(coef.data(), coef.size() * sizeof(T));
     const T tfill = static_cast<T>(prepared(fill));
     parallel_for(py, threads, [&](std::size_t b, std::size_t e, std::size_t) {
         for (std::size_t y = b; y < e; ++y) {
@@ -109,7 +107,6 @@ Rotated rotate_window(const AiaImage& in, const Frame& f, double fill, const Pad
     const double cval = store(missing, dtype);
     Rotated out;
     out.pixels = Image<double>(win.rows, win.cols);
-    advise_huge_pages(out.pixels.data(), out.pixels.size() * sizeof(double));
     std::vector<std::pair<double, double>> part(static_cast<std::size_t>(threads), {kNaN, kNaN});
     parallel_for(win.rows, threads, [&](std::size_t b, std::size_t e, std::size_t blk) {
         PadStats s;
