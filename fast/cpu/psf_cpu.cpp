@@ -14,6 +14,7 @@
 #include <cmath>
 #include <complex>
 #include <fmt/format.h>
+#include <utility>
 
 #include "core/channels.hpp"
 #include "core/psf_params.hpp"
@@ -147,7 +148,7 @@ Image<double> psf_component_cpu(const MeshParams& mp, Component which, const std
     return S;
 }
 
-Image<double> psf_combine_cpu(const Image<double>& entrance, const Image<double>& focal, AiapyVersion v, int threads) {
+Image<double> psf_combine_cpu(Image<double> entrance, Image<double> focal, AiapyVersion v, int threads) {
     const std::size_t n = entrance.rows();
     if (entrance.cols() != n || focal.rows() != n || focal.cols() != n || n % 2)
         throw Error(ErrorKind::internal, "cpu psf: components must be square, of one even size");
@@ -158,13 +159,11 @@ Image<double> psf_combine_cpu(const Image<double>& entrance, const Image<double>
     const RealFftPlans<double>& plans = cached_plans<double>(n, n, threads, flags);
     const std::size_t hc = plans.half_cols(), ns = n * hc;
     auto fa = fftw_buffer<double, std::complex<double>>(ns), fb = fftw_buffer<double, std::complex<double>>(ns);
-    auto real = fftw_buffer<double, double>(n * n);
-    // aiapy multiplies fft2(focal)·fft2(entrance) in 0.10.2 and the other way round in 0.12.1.
+    // aiapy multiplies fft2(focal)·fft2(entrance) in 0.10.2 and the other way round in 0.12.1. The plans
+    // run on the components' own (64-byte aligned) storage: no staging copies.
     const bool v10 = v == AiapyVersion::v0_10_2;
-    std::copy_n((v10 ? focal : entrance).data(), n * n, real.get());
-    plans.forward(real.get(), fa.get());
-    std::copy_n((v10 ? entrance : focal).data(), n * n, real.get());
-    plans.forward(real.get(), fb.get());
+    plans.forward((v10 ? focal : entrance).data(), fa.get());
+    plans.forward((v10 ? entrance : focal).data(), fb.get());
     parallel_for(ns, threads, [&](std::size_t b, std::size_t e, std::size_t) {
         std::complex<double>* a = fa.get();
         const std::complex<double>* bb = fb.get();
@@ -173,15 +172,20 @@ Image<double> psf_combine_cpu(const Image<double>& entrance, const Image<double>
             a[k] = {ar * br - ai * bi, ar * bi + ai * br};
         }
     });
-    plans.inverse(fa.get(), real.get());  // = n²·(A ⊛ B)
-    // out[k] = |conv[(n/2 − k) mod n]| / n² on both axes (two forward FFTs reflect; roll by n/2).
-    Image<double> out(n, n);
+    fb.reset();
+    Image<double>& conv = entrance;  // = n²·(A ⊛ B), over the entrance component
+    plans.inverse(fa.get(), conv.data());
+    // out[k] = |conv[(n/2 − k) mod n]| / n² on both axes (two forward FFTs reflect; roll by n/2), written
+    // over the focal component; along a row, k ≤ n/2 reads n/2 − k and k > n/2 reads 3n/2 − k.
+    Image<double> out = std::move(focal);
     const double inv = 1.0 / (static_cast<double>(n) * static_cast<double>(n));
+    const std::size_t h = n / 2;
     parallel_for(n, threads, [&](std::size_t r0, std::size_t r1, std::size_t) {
         for (std::size_t i = r0; i < r1; ++i) {
-            const double* src = real.get() + ((n / 2 + n - i) % n) * n;
+            const double* src = conv.row((h + n - i) % n);
             double* dst = out.row(i);
-            for (std::size_t j = 0; j < n; ++j) dst[j] = std::abs(src[(n / 2 + n - j) % n]) * inv;
+            for (std::size_t j = 0; j <= h; ++j) dst[j] = std::abs(src[h - j]) * inv;
+            for (std::size_t j = h + 1; j < n; ++j) dst[j] = std::abs(src[h + n - j]) * inv;
         }
     });
     return out;
@@ -195,7 +199,7 @@ Image<double> psf_cpu(int channel, bool preflight_core, AiapyVersion v, int thre
     constexpr std::size_t n = 4096;
     Image<double> e = psf_component_cpu(mp, Component::entrance, orders, v, n, true, threads);
     Image<double> f = psf_component_cpu(mp, Component::focal_plane, orders, v, n, true, threads);
-    return psf_combine_cpu(e, f, v, threads);
+    return psf_combine_cpu(std::move(e), std::move(f), v, threads);
 }
 
 }  // namespace aiaccel::cpu

@@ -35,7 +35,8 @@ Image<double> psf_component_cpu(const MeshParams& mp, Component which, const std
 
 // The composite |F(F(A)·F(B))|, rolled by n/2 and /n², computed as the circular convolution
 // A ⊛ B (r2c, r2c, c2r) point-reflected about [n/2, n/2]; |·| of the real result as aiapy's abs().
-Image<double> psf_combine_cpu(const Image<double>& entrance, const Image<double>& focal, AiapyVersion v, int threads);
+// Takes the components by value: their storage holds the convolution and then the result.
+Image<double> psf_combine_cpu(Image<double> entrance, Image<double> focal, AiapyVersion v, int threads);
 
 // The 4096×4096 PSF of an EUV channel, peak at [2048, 2048].
 Image<double> psf_cpu(int channel, bool preflight_core, AiapyVersion v, int threads);
