@@ -17,7 +17,7 @@ namespace {
 const std::array<BackendEntry, 3> kBackends = {{
     {"reference", "faithful float64 port of aiapy (the ground truth)", &reference::probe, &reference::make_backend},
     {"cpu", "FFTW threads + vectorised loops + threads, float32 and float64", &cpu::probe, &cpu::make_backend},
-    {"cuda", "cuFFT + fused kernels on an NVIDIA GPU, float64 and float32 (register not wired yet)", &cuda::probe, &cuda::make_backend},
+    {"cuda", "cuFFT + fused kernels on an NVIDIA GPU, float64 and float32 (register in float64)", &cuda::probe, &cuda::make_backend},
 }};
 
 }  // namespace
