@@ -10,6 +10,7 @@
 
 #include "core/channels.hpp"
 #include "core/fits_io.hpp"
+#include "core/frame_pool.hpp"
 #include "validate/backend_registry.hpp"
 #include "validate/golden_calibrate.hpp"
 #include "validate/golden_checks.hpp"
@@ -20,11 +21,12 @@ namespace fs = std::filesystem;
 namespace {
 
 // Wall time and peak resident memory of one row. The kernel's high-water mark (VmHWM) is reset at
-// the start (/proc/self/clear_refs "5", Linux ≥ 4.0), so the peak is this row's; where that is not
-// possible it is the process's peak so far (getrusage ru_maxrss).
+// the start (/proc/self/clear_refs "5", Linux ≥ 4.0), after emptying the frame pool (core/frame_pool),
+// so the peak is this row's; where that is not possible it is the process's peak so far (getrusage ru_maxrss).
 class Meter {
 public:
     Meter() {
+        frame_pool_release();
         std::ofstream("/proc/self/clear_refs") << "5";
         t0_ = std::chrono::steady_clock::now();
     }
