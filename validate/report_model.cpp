@@ -216,7 +216,7 @@ std::string times(double r) {
     if (!(r > 0) || !std::isfinite(r)) return "—";
     if (r >= 100) return fmt::format("{:.0f}×", r);
     if (r >= 1) return fmt::format("{:.1f}×", r);
-    return fmt::format("{:.2f}×", r);
+    return fmt::format("{:.2g}×", r);  // two significant digits: 0.35×, 0.0046× (never a bare 0.00×)
 }
 
 std::string metric_name(std::string_view m) {

@@ -144,7 +144,7 @@ std::string svg_bar_chart_log_x(const std::string& title, const std::string& x_l
         s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"><title>{}: {:.3g}×</title></rect>\n", left, y,
                          std::max(1.0, X(v) - left), bar_h, b.value >= 1 ? "#2f5fa7" : "#c8552b", xml_escape(b.label), b.value);
         s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" dominant-baseline=\"middle\">{}</text>\n", X(v) + 4, y + bar_h / 2,
-                         b.value >= 100 ? fmt::format("{:.0f}×", b.value) : b.value >= 1 ? fmt::format("{:.1f}×", b.value) : fmt::format("{:.2f}×", b.value));
+                         b.value >= 100 ? fmt::format("{:.0f}×", b.value) : b.value >= 1 ? fmt::format("{:.1f}×", b.value) : fmt::format("{:.2g}×", b.value));
     }
     s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\n", X(1), top - 4, top + plot_h);
     s += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#999\"/>\n", left, top, top + plot_h);
