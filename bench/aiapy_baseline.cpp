@@ -82,6 +82,14 @@ std::string aiapy_backend_name(const std::string& version) {
 
 fs::path aiapy_venv(const fs::path& oracle_dir, const std::string& version) { return oracle_dir / ("venv-" + version); }
 
+// The venv as a row names it: relative to the source tree when inside it (".oracle/venv-0.10.2"), so
+// committed reports carry no machine's absolute paths; otherwise as given.
+static std::string venv_label(const fs::path& venv) {
+    std::error_code ec;
+    const fs::path rel = fs::relative(venv, AIACCEL_SOURCE_ROOT, ec);
+    return !ec && !rel.empty() && *rel.begin() != ".." ? rel.string() : venv.string();
+}
+
 fs::path bench_aiapy_script() { return source_root() / "tools" / "oracle" / "bench_aiapy.py"; }
 
 std::vector<ResultRow> run_aiapy(const AiapyRequest& req, const validate::MachineInfo& machine) {
@@ -124,7 +132,7 @@ std::vector<ResultRow> run_aiapy(const AiapyRequest& req, const validate::Machin
     } catch (const std::exception& e) {
         return all(Verdict::failed, fmt::format("{}: tools/oracle/bench_aiapy.py exited {} ({}); see {}", backend, rc, e.what(), log.string()));
     }
-    std::string env_note = fmt::format("aiapy {} in {} (python {}, numpy {}, scipy {}{}); {}", doc.value("aiapy_version", "?"), venv.string(),
+    std::string env_note = fmt::format("aiapy {} in {} (python {}, numpy {}, scipy {}{}); {}", doc.value("aiapy_version", "?"), venv_label(venv),
                                        doc.value("python", "?"), doc.value("numpy", "?"), doc.value("scipy", "?"),
                                        doc.value("accelerator", "none") == "none" ? "" : ", accelerator " + doc.value("accelerator", ""),
                                        doc.value("threads_note", ""));
