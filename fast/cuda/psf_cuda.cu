@@ -154,7 +154,7 @@ public:
     // S (device, n×n) ← the normalised component, on stream s.
     void enqueue(double* S, cudaStream_t s) const {
         const int ni = static_cast<int>(n_);
-        const dim3 block(kPsfTileCols, kPsfTileRows), grid(unsigned(tiles_x_), unsigned(tiles_y_));
+        const dim3 block(kPsfTileCols, kPsfTileRows), grid{unsigned(tiles_x_), unsigned(tiles_y_)};
         if (v10_) spikes_kernel<true><<<grid, block, 0, s>>>(d_spots_.get(), d_off_.get(), d_list_.get(), width_, ni, S);
         else spikes_kernel<false><<<grid, block, 0, s>>>(d_spots_.get(), d_off_.get(), d_list_.get(), width_, ni, S);
         check_launch("spikes_kernel");
