@@ -283,8 +283,9 @@ TEST(CudaRegister, AffineKernelsMatchReference) {
                     EXPECT_LE(double(rm.flips), bound("register", "edge_flips_max", "f64")) << rm.summary();
                     // float64 arithmetic without contraction, as the reference (tests/test_cuda_host.cpp proves the
                     // kernels' functions bitwise equal on the host): the float64 output must be bit for bit.
-                    if (dt == PixelType::f64)
+                    if (dt == PixelType::f64) {
                         EXPECT_EQ(differing(got, want), 0u) << "order " << order << " scipy≥1.16 " << ge16 << " transposed " << transposed;
+                    }
                 }
 }
 
