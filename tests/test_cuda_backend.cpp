@@ -77,14 +77,15 @@ std::size_t differing(const Image<double>& a, const Image<double>& b) {
     return d;
 }
 
-// Fills (nearly) all free device memory with 0xFF bytes (a NaN in every double) and frees it again, so
-// the next allocations are likely to get poisoned pages: a kernel that reads memory nothing wrote, or a
-// copy that has not landed, then gives NaN or a different result instead of a lucky zero.
+// Fills free device memory (up to 32 GiB: many times any working set here) with 0xFF bytes (a NaN in
+// every double) and frees it again, so the next allocations are likely to get poisoned pages: a kernel
+// that reads memory nothing wrote, or a copy that has not landed, then gives NaN or a different result
+// instead of a lucky zero.
 void poison_free_device_memory() {
     std::vector<void*> blocks;
-    const std::size_t chunk = std::size_t(1) << 30, reserve = std::size_t(512) << 20;
+    const std::size_t chunk = std::size_t(1) << 30, reserve = std::size_t(512) << 20, cap = std::size_t(32) << 30;
     std::size_t poisoned = 0;
-    for (;;) {
+    while (poisoned < cap) {
         std::size_t free = 0, total = 0;
         if (cudaMemGetInfo(&free, &total) != cudaSuccess || free < reserve + (std::size_t(64) << 20)) break;
         const std::size_t bytes = std::min(chunk, free - reserve);
