@@ -3,15 +3,19 @@
 // on a 512² crop of a real file, the batch path and the resident PSF transform, the affine kernels
 // against reference::affine_transform (plain, transposed as sunpy calls it, with NaNs and clip), and
 // the backend through the registry (deconvolve, and register on the real files). Part of test_cuda: without a device the whole program reports
-// SKIPPED (tests/cuda_test_main.cpp). Timings are printed, never asserted.
+// SKIPPED (tests/cuda_test_main.cpp). Poison-and-repeat tests (CudaPoison) fill the free device
+// memory with 0xFF between two runs and require bit-for-bit equal results. Timings are printed, never
+// asserted (a missing device timing is a failure).
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "core/aia_image.hpp"
 #include "core/derived_input.hpp"
@@ -53,8 +57,48 @@ double bound(const char* stage, const char* metric, const char* precision, Again
 void print_device_timing(const char* what) {
     const std::string stage = what;
     const cuda::StageTiming t = cuda::last_timing(stage.substr(0, stage.find(' ')));
+    if (!t.valid) {
+        std::printf("[timing] %s on the device (CUDA events): NOT AVAILABLE: %s\n", what, t.error.c_str());
+        ADD_FAILURE() << "no device timing for " << what << ": " << t.error;
+        return;
+    }
     std::printf("[timing] %s on the device (CUDA events): upload %.3f ms, compute %.3f ms, download %.3f ms\n", what, t.upload_ms,
                 t.compute_ms, t.download_ms);
+}
+
+// Pixels that differ bit for bit, NaN = NaN whatever its payload (SIZE_MAX on a shape mismatch).
+std::size_t differing(const Image<double>& a, const Image<double>& b) {
+    if (a.rows() != b.rows() || a.cols() != b.cols()) return SIZE_MAX;
+    std::size_t d = 0;
+    for (std::size_t p = 0; p < a.size(); ++p) {
+        const double x = a.data()[p], y = b.data()[p];
+        if (!(std::isnan(x) && std::isnan(y)) && std::memcmp(&x, &y, sizeof x) != 0) ++d;
+    }
+    return d;
+}
+
+// Fills free device memory (up to 32 GiB: many times any working set here) with 0xFF bytes (a NaN in
+// every double) and frees it again, so the next allocations are likely to get poisoned pages: a kernel
+// that reads memory nothing wrote, or a copy that has not landed, then gives NaN or a different result
+// instead of a lucky zero.
+void poison_free_device_memory() {
+    std::vector<void*> blocks;
+    const std::size_t chunk = std::size_t(1) << 30, reserve = std::size_t(512) << 20, cap = std::size_t(32) << 30;
+    std::size_t poisoned = 0;
+    while (poisoned < cap) {
+        std::size_t free = 0, total = 0;
+        if (cudaMemGetInfo(&free, &total) != cudaSuccess || free < reserve + (std::size_t(64) << 20)) break;
+        const std::size_t bytes = std::min(chunk, free - reserve);
+        void* p = nullptr;
+        if (cudaMalloc(&p, bytes) != cudaSuccess) { cudaGetLastError(); break; }
+        ASSERT_EQ(cudaMemset(p, 0xFF, bytes), cudaSuccess);
+        blocks.push_back(p);
+        poisoned += bytes;
+    }
+    ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+    for (void* p : blocks) cudaFree(p);
+    std::printf("[poison] %.1f GiB of free device memory filled with 0xFF and freed\n", double(poisoned) / double(1u << 30));
+    EXPECT_GT(poisoned, 0u) << "nothing could be poisoned";
 }
 
 }  // namespace
@@ -238,6 +282,11 @@ TEST(CudaRegister, AffineKernelsMatchReference) {
                                 ge16 ? "≥1.16" : "≤1.15", transposed ? "transposed" : "plain", rm.summary().c_str());
                     EXPECT_LE(rm.metrics.max_abs_over_max, bound("register", "max_abs_over_max", "f64")) << rm.summary();
                     EXPECT_LE(double(rm.flips), bound("register", "edge_flips_max", "f64")) << rm.summary();
+                    // float64 arithmetic without contraction, as the reference (tests/test_cuda_host.cpp proves the
+                    // kernels' functions bitwise equal on the host): the float64 output must be bit for bit.
+                    if (dt == PixelType::f64) {
+                        EXPECT_EQ(differing(got, want), 0u) << "order " << order << " scipy≥1.16 " << ge16 << " transposed " << transposed;
+                    }
                 }
 }
 
@@ -292,6 +341,82 @@ TEST(CudaRegister, NanMaskClipAndExposureMatchReferenceComposition) {
     cuda::RegisterJob bad;
     bad.order = 6;
     EXPECT_THROW(cuda::affine_transform_cuda(in, bad), Error);
+}
+
+// Poison and repeat: the PSF (components, composite, the 4096² channel PSF) computed, all free device
+// memory filled with 0xFF, computed again into fresh allocations: bit for bit the same. Catches reads
+// of unwritten memory and uploads that race the kernels (the stream-ordering of the spot lists).
+TEST(CudaPoison, PsfIsBitwiseRepeatableOnPoisonedMemory) {
+    const cpu::MeshParams mp = cpu::mesh_params(171, false);
+    for (AiapyVersion v : {AiapyVersion::v0_10_2, AiapyVersion::v0_12_1}) {
+        const Image<double> c1 = cuda::psf_component_cuda(mp, cpu::Component::entrance, all_orders(), v, 1024, true);
+        const Image<double> p1 = cuda::psf_cuda(171, false, v);
+        for (int rep = 0; rep < 2; ++rep) {
+            poison_free_device_memory();
+            const Image<double> c2 = cuda::psf_component_cuda(mp, cpu::Component::entrance, all_orders(), v, 1024, true);
+            poison_free_device_memory();
+            const Image<double> p2 = cuda::psf_cuda(171, false, v);
+            EXPECT_EQ(differing(c1, c2), 0u) << "component, aiapy " << to_string(v) << ", repeat " << rep;
+            EXPECT_EQ(differing(p1, p2), 0u) << "psf 171, aiapy " << to_string(v) << ", repeat " << rep;
+            for (double x : p2.pixels()) ASSERT_FALSE(std::isnan(x)) << "a NaN in the PSF: poisoned memory was read";
+        }
+        print_device_timing("psf 171 4096² (poisoned memory)");
+    }
+    const Image<double> e = cuda::psf_component_cuda(mp, cpu::Component::entrance, all_orders(), AiapyVersion::v0_12_1, 512, true);
+    const Image<double> f = cuda::psf_component_cuda(mp, cpu::Component::focal_plane, all_orders(), AiapyVersion::v0_12_1, 512, true);
+    const Image<double> k1 = cuda::psf_combine_cuda(e, f, AiapyVersion::v0_12_1);
+    poison_free_device_memory();
+    EXPECT_EQ(differing(k1, cuda::psf_combine_cuda(e, f, AiapyVersion::v0_12_1)), 0u) << "composite";
+}
+
+// Poison and repeat for Richardson–Lucy f64/f32, one image and the two-stream batch: workspaces and
+// the resident transform released, free memory poisoned, everything allocated again: bit for bit.
+TEST(CudaPoison, RichardsonLucyIsBitwiseRepeatableOnPoisonedMemory) {
+    const SmallCase& c = small_case();
+    cuda::release_deconvolve_cache();
+    const Image<double> a64 = cuda::deconvolve_cuda<double>(c.img, c.psf, 25, true);
+    const Image<double> a32 = cuda::deconvolve_cuda<float>(c.img, c.psf, 25, true);
+    std::vector<Image<double>> batch(3);
+    auto load = [&](std::size_t k) { Image<double> im = c.img; for (double& v : im.pixels()) v *= 1.0 + 0.25 * double(k); return im; };
+    cuda::deconvolve_batch_cuda<double>(batch.size(), load, c.psf, 25, true, [&](std::size_t k, Image<double>&& r) { batch[k] = std::move(r); });
+    for (int rep = 0; rep < 2; ++rep) {
+        cuda::release_deconvolve_cache();
+        poison_free_device_memory();
+        EXPECT_EQ(differing(a64, cuda::deconvolve_cuda<double>(c.img, c.psf, 25, true)), 0u) << "f64, repeat " << rep;
+        print_device_timing("deconvolve 512² 25 it f64 (poisoned memory)");
+        cuda::release_deconvolve_cache();
+        poison_free_device_memory();
+        EXPECT_EQ(differing(a32, cuda::deconvolve_cuda<float>(c.img, c.psf, 25, true)), 0u) << "f32, repeat " << rep;
+        cuda::release_deconvolve_cache();
+        poison_free_device_memory();
+        std::vector<Image<double>> again(batch.size());
+        cuda::deconvolve_batch_cuda<double>(again.size(), load, c.psf, 25, true, [&](std::size_t k, Image<double>&& r) { again[k] = std::move(r); });
+        for (std::size_t k = 0; k < batch.size(); ++k) EXPECT_EQ(differing(batch[k], again[k]), 0u) << "batch image " << k << ", repeat " << rep;
+    }
+    // Workspaces kept (no release): stale data of the earlier call instead of poison.
+    EXPECT_EQ(differing(a64, cuda::deconvolve_cuda<double>(c.img, c.psf, 25, true)), 0u) << "f64 with cached workspaces";
+}
+
+// Poison and repeat for register (prefilter through shared-memory tiles, NaN mask, clip): bit for bit.
+TEST(CudaPoison, RegisterIsBitwiseRepeatableOnPoisonedMemory) {
+    AiaImage src = load_aia(test::real_file("aia_171_level1.fits").string());
+    Image<double> in = crop(src.data, 0, 0, src.data.rows() - 3, src.data.cols() - 5);  // lines not a multiple of 32
+    in(7, 9) = std::numeric_limits<double>::quiet_NaN();
+    for (int order : {3, 5}) {
+        cuda::RegisterJob job;
+        job.order = order;
+        job.map.matrix[0][0] = job.map.matrix[1][1] = std::cos(0.21);
+        job.map.matrix[0][1] = -std::sin(0.21);
+        job.map.matrix[1][0] = std::sin(0.21);
+        job.map.offset[0] = 4.5;
+        job.map.offset[1] = -3.25;
+        job.map.transposed = true;
+        job.nan = {true, 50.0, 1.7976931348623157e308, false};
+        job.clip = {true, -2.0};
+        const Image<double> a = cuda::affine_transform_cuda(in, job);
+        poison_free_device_memory();
+        EXPECT_EQ(differing(a, cuda::affine_transform_cuda(in, job)), 0u) << "order " << order;
+    }
 }
 
 // With the device nearly full, a 4096² deconvolution is refused with Error(unsupported) naming the
@@ -356,6 +481,7 @@ TEST(CudaBackend, RegisterRealFilesMatchReference) {
         EXPECT_EQ(got.dtype, want.dtype) << name;
         EXPECT_LE(rm.metrics.max_abs_over_max, bound("register", "max_abs_over_max", "f64")) << rm.summary();
         EXPECT_LE(double(rm.flips), bound("register", "edge_flips_max", "f64")) << rm.summary();
+        EXPECT_EQ(differing(got.data, want.data), 0u) << name << ": the float64 register must equal the reference bit for bit";
         for (const char* k : {"CRPIX1", "CRPIX2", "CRVAL1", "CRVAL2", "CDELT1", "CDELT2", "PC1_1", "PC1_2", "PC2_1", "PC2_2", "R_SUN", "LVL_NUM"})
             EXPECT_EQ(got.header.get_double(k), want.header.get_double(k)) << name << ": " << k;
     }

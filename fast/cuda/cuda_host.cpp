@@ -163,6 +163,12 @@ void record_timing(const std::string& stage, const StageTiming& t) {
     timings()[stage] = t;
 }
 
+void begin_timing(const std::string& stage) {
+    StageTiming t;
+    t.error = "the last call did not finish (it threw before its events were read)";
+    record_timing(stage, t);
+}
+
 StageTiming last_timing(const std::string& stage) {
     std::lock_guard lock(timing_mu);
     auto it = timings().find(stage);

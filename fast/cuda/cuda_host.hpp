@@ -106,12 +106,18 @@ std::array<CopyRect, 4> roll_half_copies(std::size_t rows, std::size_t cols);
 // ---- device timings ----------------------------------------------------------------------------------
 // CUDA-event times of a stage's last call ("psf", "deconvolve", "register"), milliseconds: host→device
 // copies, device work (kernels + cuFFT), device→host copies. For reports and the GPU checks; never
-// asserted. Zero before the first call.
+// asserted. `valid` is false before the first call and when the events could not be read (then
+// `error` says why and the times are NaN, never a plausible 0 ms).
 struct StageTiming {
     double upload_ms = 0, compute_ms = 0, download_ms = 0;
+    bool valid = false;
+    std::string error = "no call timed yet";
     double total_ms() const { return upload_ms + compute_ms + download_ms; }
 };
 void record_timing(const std::string& stage, const StageTiming& t);
+// Marks the stage's timing invalid ("the last call did not finish") until record_timing: a call that
+// throws leaves no stale times of an earlier call behind.
+void begin_timing(const std::string& stage);
 StageTiming last_timing(const std::string& stage);
 
 }  // namespace aiaccel::cuda

@@ -7,6 +7,7 @@
 #include <cufft.h>
 
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -134,11 +135,26 @@ public:
     StageEvents(const StageEvents&) = delete;
     StageEvents& operator=(const StageEvents&) = delete;
     void mark(int i, cudaStream_t s) { check(cudaEventRecord(ev_[i], s), "cudaEventRecord"); }  // 0 start, 1 uploaded, 2 computed, 3 downloaded
+    // After the stream is synchronised. An unreadable event (an error on the stream, an event never
+    // recorded) gives valid = false, NaN times and the CUDA error, not 0 ms.
     StageTiming times() const {
-        float ms[3] = {0, 0, 0};
-        for (int i = 0; i < 3; ++i)
-            if (cudaEventElapsedTime(&ms[i], ev_[i], ev_[i + 1]) != cudaSuccess) { cudaGetLastError(); ms[i] = 0; }
-        return {ms[0], ms[1], ms[2]};
+        StageTiming t;
+        double* out[3] = {&t.upload_ms, &t.compute_ms, &t.download_ms};
+        for (int i = 0; i < 3; ++i) {
+            float ms = 0;
+            const cudaError_t e = cudaEventElapsedTime(&ms, ev_[i], ev_[i + 1]);
+            if (e != cudaSuccess) {
+                cudaGetLastError();
+                t.upload_ms = t.compute_ms = t.download_ms = std::numeric_limits<double>::quiet_NaN();
+                t.valid = false;
+                t.error = std::string("cudaEventElapsedTime: ") + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")";
+                return t;
+            }
+            *out[i] = ms;
+        }
+        t.valid = true;
+        t.error.clear();
+        return t;
     }
 
 private:

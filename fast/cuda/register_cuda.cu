@@ -4,8 +4,8 @@
 // reference/spline_reference.cpp and reference/register_reference.cpp port them. The per-pixel and
 // per-line arithmetic is register_math.hpp (host + device; tests/test_cuda_host.cpp checks it bit for
 // bit against reference/ without a GPU). Passes, one stream, no host round trip:
-//   input stats (nanmin/nanmax, for the clip) → NaN counts → NaN/inf fill → prefilter (one thread per
-//   line, axis 0 then axis 1 of the array scipy sees) → interpolation (one thread per output pixel,
+//   input stats (nanmin/nanmax, for the clip) → NaN counts → NaN/inf fill → prefilter (a warp per 32
+//   lines through shared-memory tiles, chunks in registers; axis 0 then axis 1 of the array scipy sees) → interpolation (one thread per output pixel,
 //   64-bit coordinates, (order+1)² taps, the NaN mask's order-1 interpolation fused in) → output stats
 //   → clip, store and exposure scale (fused).
 // Built with -fmad=false: each product and sum rounds where scipy's does.
@@ -61,11 +61,104 @@ __global__ void fill_kernel(double* __restrict__ a, std::size_t n, double substi
         a[p] = regmath::fill_value(a[p], substitute, big, integer_dtype);
 }
 
-// Lines start line_step apart; elements within a line are elem_step apart.
-__global__ void prefilter_kernel(double* __restrict__ c, std::size_t lines, std::size_t len, std::size_t line_step,
-                                 std::size_t elem_step, regmath::Poles ps) {
-    const std::size_t line = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x;
-    if (line < lines) regmath::prefilter_line(c + line * line_step, len, elem_step, ps);
+// The prefilter: one warp per kChunk lines, one thread per line, walking its line in chunks of kChunk
+// samples (register_math.hpp's passes: mirror sum, causal, anti-causal per pole). Each chunk of the
+// warp's lines moves between global memory and a shared-memory tile in coalesced rows (lane = sample
+// for lines along stored rows, lane = line for lines along columns: the tile is the transpose), then
+// into the thread's registers, where the recursion runs with no memory operation in its chain.
+// Rows: the lines are stored rows (sample stride 1, line stride `stride`); else stored columns (line
+// stride 1, sample stride `stride`).
+constexpr int kW = regmath::kChunk;
+using Tile = double[kW][kW + 1];  // +1: column reads of the tile fall in different banks
+
+template <bool Rows>
+__device__ __forceinline__ std::size_t at(long long line, long long e, long long stride) {
+    return Rows ? std::size_t(line * stride + e) : std::size_t(e * stride + line);
+}
+// tile[l][k] = sample e0 + k (or e0 − k when reversed) of line line0 + l, for k < n.
+template <bool Rows>
+__device__ __forceinline__ void load_tile(const double* __restrict__ c, Tile& t, long long line0, long long lines, long long e0, int n,
+                                          bool reversed, long long stride) {
+    const int lane = int(threadIdx.x);
+#pragma unroll 8
+    for (int r = 0; r < kW; ++r) {
+        const int l = Rows ? r : lane, k = Rows ? lane : r;  // Rows: lanes run along the samples of line r
+        const long long e = reversed ? e0 - k : e0 + k;
+        if (k < n && line0 + l < lines) t[l][k] = c[at<Rows>(line0 + l, e, stride)];
+    }
+}
+template <bool Rows>
+__device__ __forceinline__ void store_tile(double* __restrict__ c, const Tile& t, long long line0, long long lines, long long e0, int n,
+                                           long long stride) {
+    const int lane = int(threadIdx.x);
+#pragma unroll 8
+    for (int r = 0; r < kW; ++r) {
+        const int l = Rows ? r : lane, k = Rows ? lane : r;
+        if (k < n && line0 + l < lines) c[at<Rows>(line0 + l, e0 + k, stride)] = t[l][k];
+    }
+}
+__device__ __forceinline__ void tile_to_regs(const Tile& t, double (&v)[kW], int n) {
+#pragma unroll
+    for (int k = 0; k < kW; ++k) v[k] = k < n ? t[threadIdx.x][k] : 0.0;
+}
+__device__ __forceinline__ void regs_to_tile(Tile& t, const double (&v)[kW], int n) {
+#pragma unroll
+    for (int k = 0; k < kW; ++k) if (k < n) t[threadIdx.x][k] = v[k];
+}
+
+template <bool Rows, bool Gain>
+__device__ void prefilter_pole(double* __restrict__ c, Tile& t, Tile& tm, long long line0, long long lines, long long len, long long stride,
+                               double z, double z_n_1, double gain) {
+    const bool active = line0 + threadIdx.x < lines;
+    double v[kW], m[kW];
+    // A: the mirror initialisation sum (read only).
+    double acc = 0, z_i = 0;
+    for (long long e0 = 0; e0 < len; e0 += kW) {
+        const int n = int(len - e0 < kW ? len - e0 : kW);
+        load_tile<Rows>(c, t, line0, lines, e0, n, false, stride);
+        load_tile<Rows>(c, tm, line0, lines, len - 1 - e0, n, true, stride);
+        __syncwarp();
+        tile_to_regs(t, v, n);
+        tile_to_regs(tm, m, n);
+        __syncwarp();
+        if (active) regmath::init_chunk<Gain, kW>(v, m, e0, n, len, z, z_n_1, gain, acc, z_i);
+    }
+    const double c0 = regmath::init_end(acc, z_n_1);
+    // B: causal, forward.
+    double prev = 0;
+    for (long long e0 = 0; e0 < len; e0 += kW) {
+        const int n = int(len - e0 < kW ? len - e0 : kW);
+        load_tile<Rows>(c, t, line0, lines, e0, n, false, stride);
+        __syncwarp();
+        tile_to_regs(t, v, n);
+        if (active) regmath::causal_chunk<Gain, kW>(v, e0, n, len, z, gain, c0, prev);
+        regs_to_tile(t, v, n);
+        __syncwarp();
+        store_tile<Rows>(c, t, line0, lines, e0, n, stride);
+        __syncwarp();
+    }
+    // C: anti-causal, backward.
+    double next = 0;
+    for (long long e0 = (len - 1) / kW * kW; e0 >= 0; e0 -= kW) {
+        const int n = int(len - e0 < kW ? len - e0 : kW);
+        load_tile<Rows>(c, t, line0, lines, e0, n, false, stride);
+        __syncwarp();
+        tile_to_regs(t, v, n);
+        if (active) regmath::anticausal_chunk<kW>(v, e0, n, len, z, next);
+        regs_to_tile(t, v, n);
+        __syncwarp();
+        store_tile<Rows>(c, t, line0, lines, e0, n, stride);
+        __syncwarp();
+    }
+}
+
+template <bool Rows>
+__global__ void __launch_bounds__(kW) prefilter_kernel(double* __restrict__ c, long long lines, long long len, long long stride, regmath::Poles ps) {
+    __shared__ Tile t, tm;
+    const long long line0 = (long long)blockIdx.x * kW;
+    if (len <= 1) return;
+    prefilter_pole<Rows, true>(c, t, tm, line0, lines, len, stride, ps.z[0], ps.z_n_1[0], ps.gain);
+    if (ps.count > 1) prefilter_pole<Rows, false>(c, t, tm, line0, lines, len, stride, ps.z[1], ps.z_n_1[1], 1.0);
 }
 
 // One output pixel per thread; x runs along the returned image's columns (coalesced stores).
@@ -122,6 +215,7 @@ Image<double> affine_transform_cuda(const Image<double>& in, const RegisterJob& 
 
     DeviceBuffer<double> coef(n_in), out(n_out), counts(job.nan.enabled ? n_in : 0);
     DeviceBuffer<MinMax> partial(kStatBlocks), stats(2);
+    begin_timing("register");
     StageEvents ev;
     ev.mark(0, s);
     check(cudaMemcpyAsync(coef.get(), in.data(), n_in * sizeof(double), cudaMemcpyHostToDevice, s), "upload of the image");
@@ -143,8 +237,10 @@ Image<double> affine_transform_cuda(const Image<double>& in, const RegisterJob& 
     }
     if (job.prefilter && order > 1) {
         for (const regmath::LinePass& p : regmath::prefilter_passes(rows, cols, map.transposed)) {
-            prefilter_kernel<<<launch_1d(p.lines, 64).blocks, 64, 0, s>>>(coef.get(), p.lines, p.len, p.line_step, p.elem_step,
-                                                                          regmath::poles_for(order, p.len));
+            const unsigned blocks = unsigned((p.lines + kW - 1) / kW);
+            const regmath::Poles ps = regmath::poles_for(order, p.len);
+            if (p.elem_step == 1) prefilter_kernel<true><<<blocks, kW, 0, s>>>(coef.get(), (long long)p.lines, (long long)p.len, (long long)p.line_step, ps);
+            else prefilter_kernel<false><<<blocks, kW, 0, s>>>(coef.get(), (long long)p.lines, (long long)p.len, (long long)p.elem_step, ps);
             check_launch("prefilter_kernel");
         }
     }

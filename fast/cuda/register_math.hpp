@@ -82,7 +82,9 @@ inline Poles poles_for(int order, std::size_t len) {
     return ps;
 }
 
-// One line c[i·step], i < len, filtered in place; lines of length ≤ 1 are left alone.
+// One line c[i·step], i < len, filtered in place; lines of length ≤ 1 are left alone. The direct form
+// (ni_splines.c's loops); the kernel runs the same arithmetic in chunks (below) and
+// tests/test_cuda_host.cpp checks both against reference/ and each other bit for bit.
 AIACCEL_HD inline void prefilter_line(double* c, std::size_t len, std::size_t step, const Poles& ps) {
     if (len <= 1) return;
 #define AIACCEL_C(i) c[(i) * step]
@@ -101,6 +103,101 @@ AIACCEL_HD inline void prefilter_line(double* c, std::size_t len, std::size_t st
         for (std::size_t i = len - 1; i-- > 0;) AIACCEL_C(i) = z * (AIACCEL_C(i + 1) - AIACCEL_C(i));
     }
 #undef AIACCEL_C
+}
+
+// ---- the prefilter in chunks (register_cuda.cu's kernel; prefilter_line_chunked is its host mirror) --
+// A line is walked in chunks of kChunk samples [e0, e0 + n), each chunk in a thread's registers, with
+// three passes per pole: (A) the mirror initialisation sum, read only, over the chunk f[k] = c[e0 + k]
+// and its mirror m[k] = c[len − 1 − (e0 + k)]; (B) causal, chunks forward, c[0] from A and the
+// anti-causal initialisation at the last sample; (C) anti-causal, chunks backward. The first pole's
+// passes A and B read c·gain: the gain folded into the first read (the same product prefilter_line
+// stores). Every sample sees prefilter_line's operations in its order, so the results are equal bit
+// for bit; only where the operands come from (registers, not memory) differs.
+inline constexpr int kChunk = 32;
+
+// Pass A on one chunk: acc and z_i carry from chunk to chunk (acc is set at sample 0).
+template <bool Gain, int W>
+AIACCEL_HD inline void init_chunk(const double (&f)[W], const double (&m)[W], long long e0, int n, long long len, double z, double z_n_1,
+                                  double gain, double& acc, double& z_i) {
+    AIACCEL_UNROLL
+    for (int k = 0; k < W; ++k) {
+        if (k >= n) break;
+        const long long i = e0 + k;
+        const double ci = Gain ? f[k] * gain : f[k], cj = Gain ? m[k] * gain : m[k];
+        if (i == 0) {
+            acc = ci + z_n_1 * cj;
+            z_i = z;
+        } else if (i + 1 < len) {
+            acc += z_i * (ci + z_n_1 * cj);
+            z_i *= z;
+        }
+    }
+}
+// c[0] after pass A.
+AIACCEL_HD inline double init_end(double acc, double z_n_1) { return acc / (1 - z_n_1 * z_n_1); }
+
+// Pass B on one chunk (in place): c[0] = c0, c[i] += z·c[i−1], and at i = len − 1 the anti-causal
+// initialisation from c[len−2] and c[len−1]; prev carries c[i−1] from chunk to chunk.
+template <bool Gain, int W>
+AIACCEL_HD inline void causal_chunk(double (&v)[W], long long e0, int n, long long len, double z, double gain, double c0, double& prev) {
+    AIACCEL_UNROLL
+    for (int k = 0; k < W; ++k) {
+        if (k >= n) break;
+        const long long i = e0 + k;
+        double x = Gain ? v[k] * gain : v[k];
+        x = i == 0 ? c0 : x + z * prev;
+        v[k] = i + 1 == len ? (z * prev + x) * z / (z * z - 1) : x;
+        prev = x;
+    }
+}
+
+// Pass C on one chunk (in place, backward): c[i] = z·(c[i+1] − c[i]); next carries c[i+1].
+template <int W>
+AIACCEL_HD inline void anticausal_chunk(double (&v)[W], long long e0, int n, long long len, double z, double& next) {
+    AIACCEL_UNROLL
+    for (int k = W - 1; k >= 0; --k) {
+        if (k >= n) continue;
+        const long long i = e0 + k;
+        if (i + 1 == len) next = v[k];
+        else next = v[k] = z * (next - v[k]);
+    }
+}
+
+// Host only: prefilter_line through the chunk passes, chunk by chunk as one kernel thread walks its line.
+inline void prefilter_line_chunked(double* c, std::size_t len, std::size_t step, const Poles& ps) {
+    if (len <= 1) return;
+    constexpr int W = kChunk;
+    const long long L = static_cast<long long>(len);
+    auto at = [&](long long i) -> double& { return c[static_cast<std::size_t>(i) * step]; };
+    for (int p = 0; p < ps.count; ++p) {
+        const double z = ps.z[p], z_n_1 = ps.z_n_1[p];
+        double acc = 0, z_i = 0, prev = 0, next = 0;
+        for (long long e0 = 0; e0 < L; e0 += W) {
+            const int n = static_cast<int>(L - e0 < W ? L - e0 : W);
+            double f[W]{}, m[W]{};
+            for (int k = 0; k < n; ++k) { f[k] = at(e0 + k); m[k] = at(L - 1 - (e0 + k)); }
+            if (p == 0) init_chunk<true, W>(f, m, e0, n, L, z, z_n_1, ps.gain, acc, z_i);
+            else init_chunk<false, W>(f, m, e0, n, L, z, z_n_1, ps.gain, acc, z_i);
+        }
+        const double c0 = init_end(acc, z_n_1);
+        for (long long e0 = 0; e0 < L; e0 += W) {
+            const int n = static_cast<int>(L - e0 < W ? L - e0 : W);
+            double v[W]{};
+            for (int k = 0; k < n; ++k) v[k] = at(e0 + k);
+            if (p == 0) causal_chunk<true, W>(v, e0, n, L, z, ps.gain, c0, prev);
+            else causal_chunk<false, W>(v, e0, n, L, z, ps.gain, c0, prev);
+            for (int k = 0; k < n; ++k) at(e0 + k) = v[k];
+        }
+        for (long long e0 = (L - 1) / W * W; e0 >= 0; e0 -= W) {
+            const int n = static_cast<int>(L - e0 < W ? L - e0 : W);
+            double v[W]{};
+            for (int k = 0; k < n; ++k) v[k] = at(e0 + k);
+            anticausal_chunk<W>(v, e0, n, L, z, next);
+            for (int k = 0; k < n; ++k) at(e0 + k) = v[k];
+        }
+    }
+    if (ps.count == 0)  // no pole: the gain (1.0) alone, as prefilter_line
+        for (std::size_t i = 0; i < len; ++i) c[i * step] *= ps.gain;
 }
 
 // ---- interpolation (NI_GeometricTransform, get_spline_interpolation_weights) ---------------------------
