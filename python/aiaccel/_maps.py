@@ -144,5 +144,11 @@ def register(smap, *, missing=None, order=3, method=None, backend=DEFAULT_BACKEN
                                          order=int(order), backend=backend, precision=precision, threads=threads,
                                          name=_name(smap))
     meta = _updated_meta(smap.meta, header)
+    # Keys sunpy's rotate and aiapy always write as numpy results, changed or not (cdelt: written
+    # when the scale changes, which for AIA pixels it always does).
+    for key in ("crval1", "crval2", "crpix1", "crpix2", "pc1_1", "pc1_2", "pc2_1", "pc2_2", "cdelt1", "cdelt2", "r_sun"):
+        if key in header:
+            meta[key] = np.float64(header[key])
+    meta["naxis1"], meta["naxis2"] = data.shape[1], data.shape[0]
     meta["bitpix"] = -64
     return smap._new_instance(data.astype(dtype, copy=False), meta, plot_settings=copy.deepcopy(smap.plot_settings))

@@ -17,4 +17,5 @@ if "aiaccel" not in _rotation_registry:
 
         out = _core.affine_transform(image, np.asarray(matrix, dtype=float), np.asarray(shift, dtype=float),
                                      order=int(order), missing=float(missing), backend="cpu")
-        return out.astype(image.dtype, copy=False)
+        # scipy writes a native array of the input's dtype (dtype.name: byte order dropped).
+        return out.astype(np.dtype(image.dtype.name), copy=False)
