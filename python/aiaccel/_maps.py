@@ -31,14 +31,15 @@ def _user_warning():
 
 def _channel_value(channel):
     """Channel in Å as an int: an astropy Quantity (any length unit) or a number."""
+    given = channel
     if hasattr(channel, "unit"):
         import astropy.units as u
 
         channel = channel.to_value(u.angstrom)
-    value = float(np.asarray(channel))
+    value = round(float(np.asarray(channel)), 6)  # 17.1 nm is 171 Å despite the unit conversion's rounding
     if value not in EUV_CHANNELS:
         listed = ", ".join(f"{c}.0 Angstrom" for c in EUV_CHANNELS)
-        raise ValueError(f'channel "{channel}" not in list of valid channels: [{listed}].')
+        raise ValueError(f'channel "{given}" not in list of valid channels: [{listed}].')
     return int(value)
 
 
