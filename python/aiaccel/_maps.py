@@ -15,6 +15,8 @@ from aiaccel import _core
 
 EUV_CHANNELS = (94, 131, 171, 193, 211, 304, 335)
 DEFAULT_BACKEND = "cpu"
+# aiapy's own functions, saved by aiaccel.testing.aiapy_plugin before it replaces them with aiaccel's.
+_AIAPY_ORIGINALS = {}
 
 # Keys the C++ header never carries (the FITS writer derives them from the data).
 _STRUCTURAL = ("simple", "xtension", "bitpix", "naxis", "pcount", "gcount", "extend", "tfields", "end", "bscale",
@@ -132,7 +134,9 @@ def register(smap, *, missing=None, order=3, method=None, backend=DEFAULT_BACKEN
     from sunpy.map.sources import AIAMap, HMIMap
 
     if method not in (None, "aiaccel") or isinstance(smap, HMIMap):
-        from aiapy.calibrate import register as aiapy_register
+        aiapy_register = _AIAPY_ORIGINALS.get("register")
+        if aiapy_register is None:
+            from aiapy.calibrate.prep import register as aiapy_register
 
         return aiapy_register(smap, missing=missing, order=order, method=method or "aiaccel")
     if not isinstance(smap, AIAMap):

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""Test helpers: aiapy_plugin runs aiapy's own test suite with aiaccel substituted."""
