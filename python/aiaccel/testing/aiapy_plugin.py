@@ -1,6 +1,8 @@
 """pytest plugin: run aiapy's own tests with aiaccel in place of aiapy's psf, deconvolve and register.
 
-    python -m pytest -p aiaccel.testing.aiapy_plugin --pyargs aiapy
+    python -m pytest -p aiaccel.testing.aiapy_plugin --pyargs aiapy -m "not remote_data"
+
+(-m "not remote_data": without network; pytest-remotedata is not in .venv.)
 
 Before collection it replaces aiapy.psf.psf (and calculate_psf, which deconvolve uses when psf=None),
 aiapy.psf.deconvolve and aiapy.calibrate.register, in the packages and in the modules that define them,
