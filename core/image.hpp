@@ -52,6 +52,17 @@ public:
         return *this;
     }
     Image(Image&&) noexcept = default;
+    // Caller-owned memory seen as an Image (never freed by it), so the Python binding can hand a
+    // numpy array to a stage without a copy. The memory must outlive the Image; it may be aligned
+    // only to alignof(T): use borrowed Images only as stage inputs (const), which are read
+    // element-wise into the stages' own aligned buffers.
+    static Image borrow(T* data, std::size_t rows, std::size_t cols) {
+        Image img;
+        img.rows_ = rows;
+        img.cols_ = cols;
+        img.data_ = std::unique_ptr<T[], Free>(data, Free{0, false});
+        return img;
+    }
     Image& operator=(Image&&) noexcept = default;
 
     std::size_t rows() const { return rows_; }
@@ -79,11 +90,12 @@ public:
 private:
     struct Free {
         std::size_t bytes = 0;
-        void operator()(T* p) const noexcept { frame_free(p, bytes); }
+        bool owned = true;
+        void operator()(T* p) const noexcept { if (owned) frame_free(p, bytes); }
     };
     static std::unique_ptr<T[], Free> allocate(std::size_t n) {
         if (n == 0) return nullptr;
-        return std::unique_ptr<T[], Free>(static_cast<T*>(frame_alloc(n * sizeof(T))), Free{n * sizeof(T)});
+        return std::unique_ptr<T[], Free>(static_cast<T*>(frame_alloc(n * sizeof(T))), Free{n * sizeof(T), true});
     }
     std::size_t rows_ = 0, cols_ = 0;
     std::unique_ptr<T[], Free> data_;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <vector>
 
 #include "core/image.hpp"
 
@@ -39,6 +40,22 @@ TEST(Image, CopyIsDeepMoveIsCheap) {
     auto f = c.cast<float>();
     EXPECT_EQ(f(0, 0), 1.0f);
     EXPECT_EQ(f(1, 1), 3.0f);
+}
+
+// Image::borrow (the Python binding's no-copy inputs): the caller's memory, never freed by the Image,
+// and a copy of a borrowed Image owns new memory.
+TEST(Image, BorrowUsesAndKeepsCallersMemory) {
+    std::vector<double> mem(6, 2.0);
+    {
+        Image<double> b = Image<double>::borrow(mem.data(), 2, 3);
+        EXPECT_EQ(b.data(), mem.data());
+        EXPECT_EQ(b(1, 2), 2.0);
+        Image<double> copy = b;
+        EXPECT_NE(copy.data(), mem.data());
+        Image<double> moved = std::move(b);
+        EXPECT_EQ(moved.data(), mem.data());
+    }
+    EXPECT_EQ(mem[5], 2.0);  // still the caller's, after every Image above is gone
 }
 
 // core/frame_pool: a freed frame-sized block is handed to the next allocation of the same size (no new

@@ -1,0 +1,355 @@
+// aiaccel._core: the array-level Python binding (pybind11) over the same C++ stages the CLI runs.
+// numpy in, numpy out; headers as mappings (sunpy MetaDict, dict or astropy Header). Inputs of any
+// numeric dtype and byte order are converted to native float64 (no copy when they already are
+// native, C-contiguous float64); the GIL is released while a stage computes; aiaccel::Error becomes
+// a Python exception (ValueError, OSError, NotImplementedError, RuntimeError) with the CLI's message.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "aiaccel_config.hpp"
+#include "core/aia_image.hpp"
+#include "core/backend.hpp"
+#include "core/error.hpp"
+#include "core/fits_header.hpp"
+#include "fast/cpu/affine_transform_cpu.hpp"
+#include "fast/cpu/cpu_backend.hpp"
+#include "fast/cpu/full_disk_cpu.hpp"
+#include "fast/cpu/parallel.hpp"
+#include "fast/cpu/spline_prefilter_cpu.hpp"
+#include "reference/psf_reference.hpp"
+#include "reference/reference_backend.hpp"
+#include "reference/register_reference.hpp"
+#include "reference/spline_reference.hpp"
+
+namespace py = pybind11;
+using namespace aiaccel;
+
+namespace {
+
+// How many inputs had to be converted (dtype, byte order, layout); tests read it to prove the
+// native float64 path copies nothing.
+std::atomic<long long> g_input_copies{0};
+
+// The backends this package is built with (no CUDA: the wheel is built with -Dcuda=disabled).
+std::unique_ptr<Backend> make_backend(const std::string& name, const std::string& precision, int threads,
+                                      StageOptions& so) {
+    auto p = parse_precision(precision);
+    if (!p) throw Error(ErrorKind::usage, fmt::format("precision {}: expected f64 or f32", precision));
+    if (threads < 0) throw Error(ErrorKind::usage, "threads must be >= 0 (0: all hardware threads)");
+    std::unique_ptr<Backend> b;
+    if (name == "reference") b = reference::make_backend();
+    else if (name == "cpu") b = cpu::make_backend();
+    else if (name == "cuda")
+        throw Error(ErrorKind::usage, "backend cuda: not available here: the Python package is built without CUDA");
+    else throw Error(ErrorKind::usage, fmt::format("unknown backend '{}' (known: reference, cpu)", name));
+    if (!b->supports(*p))
+        throw Error(ErrorKind::usage, fmt::format("backend {} does not compute in {} (precision)", name, precision));
+    so.precision = *p;
+    so.threads = threads;
+    return b;
+}
+
+// A 2-D array as native C-contiguous float64 (numpy converts anything else, counted as a copy).
+py::array_t<double, py::array::c_style> as_f64(const py::handle& obj, const char* what) {
+    py::array arr = py::array::ensure(obj);
+    if (!arr) throw Error(ErrorKind::bad_value, fmt::format("{}: expected a numeric 2-D array", what));
+    if (arr.ndim() != 2) throw Error(ErrorKind::bad_value, fmt::format("{}: expected a 2-D array, got {}-D", what, arr.ndim()));
+    const char kind = arr.dtype().kind();
+    if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
+        throw Error(ErrorKind::bad_value, fmt::format("{}: expected a numeric array, got dtype {}", what,
+                                                      py::str(arr.dtype()).cast<std::string>()));
+    auto native = py::array_t<double, py::array::c_style>::ensure(arr);
+    if (!native) throw Error(ErrorKind::bad_value, fmt::format("{}: cannot convert to float64", what));
+    if (native.ptr() != arr.ptr()) ++g_input_copies;
+    return native;
+}
+
+// The dtype astropy/sunpy would hold for this array (register rounds its output to it, as scipy).
+PixelType pixel_type(const py::handle& obj) {
+    py::dtype dt = py::array::ensure(obj).dtype();
+    const char kind = dt.kind();
+    const auto size = dt.itemsize();
+    if (kind == 'f' && size == 4) return PixelType::f32;
+    if (kind == 'i' && size == 2) return PixelType::i16;
+    if (kind == 'i' && size == 4) return PixelType::i32;
+    if (kind == 'u' && size == 1) return PixelType::u8;
+    return PixelType::f64;
+}
+
+// A view of the array's memory as an Image (read-only use: stage inputs only).
+Image<double> borrow(const py::array_t<double, py::array::c_style>& a) {
+    return Image<double>::borrow(const_cast<double*>(a.data()), static_cast<std::size_t>(a.shape(0)),
+                                 static_cast<std::size_t>(a.shape(1)));
+}
+
+// Hands an Image to numpy without a copy: the array owns the Image through a capsule.
+py::array_t<double> to_numpy(Image<double>&& img) {
+    auto* owner = new Image<double>(std::move(img));
+    py::capsule free_when_done(owner, [](void* p) { delete static_cast<Image<double>*>(p); });
+    const auto rows = static_cast<py::ssize_t>(owner->rows()), cols = static_cast<py::ssize_t>(owner->cols());
+    return py::array_t<double>({rows, cols}, {cols * static_cast<py::ssize_t>(sizeof(double)), static_cast<py::ssize_t>(sizeof(double))},
+                               owner->data(), free_when_done);
+}
+
+std::string upper(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// sunpy meta / dict / astropy Header → FITS cards. Structural keywords (NAXIS…, BITPIX) are the
+// writer's business and skipped, as are values that are not bool/int/float/str.
+FitsHeader to_fits_header(const py::handle& header) {
+    FitsHeader h;
+    py::object items = header.attr("items")();
+    for (py::handle item : items) {
+        auto kv = item.cast<py::tuple>();
+        std::string key = upper(py::str(kv[0]).cast<std::string>());
+        py::handle v = kv[1];
+        if (key.empty() || key.size() > 8 || is_structural_keyword(key)) continue;
+        if (key == "HISTORY" || key == "COMMENT") {
+            std::string text = py::str(v).cast<std::string>();
+            std::size_t start = 0;
+            while (start <= text.size()) {
+                std::size_t end = text.find('\n', start);
+                if (end == std::string::npos) end = text.size();
+                std::string line = text.substr(start, end - start);
+                key == "HISTORY" ? h.add_history(line) : h.add_comment(line);
+                start = end + 1;
+            }
+            continue;
+        }
+        if (py::isinstance<py::bool_>(v) || py::isinstance(v, py::module_::import("numpy").attr("bool_")))
+            h.set_bool(key, v.cast<bool>());
+        else if (py::isinstance<py::int_>(v) || py::isinstance(v, py::module_::import("numpy").attr("integer")))
+            h.set_int(key, v.cast<long long>());
+        else if (py::isinstance<py::float_>(v) || py::isinstance(v, py::module_::import("numpy").attr("floating")))
+            h.set_double(key, v.cast<double>());
+        else if (py::isinstance<py::str>(v))
+            h.set_string(key, v.cast<std::string>());
+    }
+    return h;
+}
+
+// FITS cards → {lower-case key: value}, values typed as astropy reads them; HISTORY/COMMENT joined by
+// newlines as sunpy's MetaDict holds them.
+py::dict to_dict(const FitsHeader& h) {
+    py::dict d;
+    std::string history, comment;
+    bool has_history = false, has_comment = false;
+    for (const FitsCard& c : h.cards()) {
+        if (c.key.empty()) continue;
+        std::string key = c.key;
+        for (char& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (c.key == "HISTORY" || c.key == "COMMENT") {
+            std::string text = c.raw.size() > 8 ? c.raw.substr(8) : "";
+            while (!text.empty() && text.back() == ' ') text.pop_back();
+            std::string& acc = c.key == "HISTORY" ? history : comment;
+            bool& has = c.key == "HISTORY" ? has_history : has_comment;
+            if (has) acc += '\n';
+            acc += text;
+            has = true;
+            continue;
+        }
+        if (c.raw.size() < 10 || c.raw.compare(8, 2, "= ") != 0) continue;
+        std::string value = c.raw.substr(10);
+        std::size_t first = value.find_first_not_of(' ');
+        if (first == std::string::npos) continue;
+        if (value[first] == '\'') {
+            d[py::str(key)] = py::str(h.get_string(c.key).value_or(""));
+            continue;
+        }
+        auto text = h.get_text(c.key);
+        if (!text) continue;
+        std::string t = *text;
+        if (t == "T" || t == "F") d[py::str(key)] = py::bool_(t == "T");
+        else if (t.find_first_of(".EeDd") == std::string::npos && !t.empty()) {
+            try { d[py::str(key)] = py::int_(std::stoll(t)); }
+            catch (const std::exception&) { if (auto v = h.get_double(c.key)) d[py::str(key)] = py::float_(*v); }
+        } else if (auto v = h.get_double(c.key)) d[py::str(key)] = py::float_(*v);
+    }
+    if (has_history) d["history"] = history;
+    if (has_comment) d["comment"] = comment;
+    return d;
+}
+
+AiaImage make_aia(const py::handle& data, const py::handle& header, const std::string& name,
+                  py::array_t<double, py::array::c_style>& keep) {
+    keep = as_f64(data, name.c_str());
+    AiaImage img{name, pixel_type(data), to_fits_header(header), borrow(keep)};
+    (void)img.aia().channel();  // not_aia / missing_keyword naming the image
+    return img;
+}
+
+py::array_t<double> psf(int channel, bool use_preflightcore, std::optional<std::vector<int>> diffraction_orders,
+                        const std::string& aiapy_version, const std::string& backend, const std::string& precision, int threads) {
+    StageOptions so;
+    auto b = make_backend(backend, precision, threads, so);
+    auto version = parse_aiapy_version(aiapy_version);
+    if (!version) throw Error(ErrorKind::usage, fmt::format("aiapy_version {}: expected 0.10.2 or 0.12.1", aiapy_version));
+    Image<double> out;
+    {
+        py::gil_scoped_release nogil;
+        if (diffraction_orders) {
+            // Only the reference computes other diffraction orders than aiapy's default −100…100.
+            reference::PsfOptions po;
+            po.use_preflight_core = use_preflightcore;
+            po.diffraction_orders = std::move(diffraction_orders);
+            po.version = *version;
+            out = reference::psf(channel, po);
+        } else {
+            out = b->psf({.channel = channel, .use_preflight_core = use_preflightcore, .version = *version}, so);
+        }
+    }
+    return to_numpy(std::move(out));
+}
+
+py::array_t<double> deconvolve(const py::handle& data, const py::handle& psf, int iterations, bool clip_negative,
+                               const std::string& backend, const std::string& precision, int threads) {
+    StageOptions so;
+    auto b = make_backend(backend, precision, threads, so);
+    auto d = as_f64(data, "data");
+    auto p = as_f64(psf, "psf");
+    Image<double> out;
+    {
+        const Image<double> di = borrow(d), pi = borrow(p);
+        py::gil_scoped_release nogil;
+        check_deconvolve_inputs(di, pi, iterations);
+        out = b->deconvolve(di, pi, {.iterations = iterations, .clip_negative = clip_negative}, so);
+    }
+    return to_numpy(std::move(out));
+}
+
+py::tuple register_image(const py::handle& data, const py::handle& header, std::optional<double> missing, int order,
+                         bool full_frame, const std::string& backend, const std::string& precision, int threads,
+                         const std::string& name) {
+    StageOptions so;
+    auto b = make_backend(backend, precision, threads, so);
+    if (order < 0 || order > 5) throw Error(ErrorKind::usage, fmt::format("order {}: expected a spline order 0-5", order));
+    py::array_t<double, py::array::c_style> keep;
+    AiaImage img = make_aia(data, header, name, keep);
+    AiaImage out;
+    {
+        py::gil_scoped_release nogil;
+        out = b->register_image(img, {.missing = missing, .order = order, .full_frame = full_frame}, so);
+    }
+    py::dict h = to_dict(out.header);
+    return py::make_tuple(to_numpy(std::move(out.data)), h, std::string(to_string(out.dtype)));
+}
+
+bool contains_full_disk(const py::handle& data, const py::handle& header, const std::string& backend, const std::string& name) {
+    if (backend != "reference" && backend != "cpu") {
+        StageOptions so;
+        (void)make_backend(backend, "f64", 0, so);  // the same errors as the stages
+    }
+    py::array_t<double, py::array::c_style> keep;
+    AiaImage img = make_aia(data, header, name, keep);
+    py::gil_scoped_release nogil;
+    if (backend == "reference") return reference::contains_full_disk(img).full_disk;
+    return cpu::contains_full_disk_cpu(img).full_disk;
+}
+
+// sunpy's rotation-function contract: scipy.ndimage.affine_transform(image.T, matrix, offset=shift,
+// order, mode='constant', cval=missing).T, with the matrix and shift in image (x, y) order. Output
+// values are rounded to the input's dtype as scipy stores them. cpu: order 3 on the fast kernels
+// (prefilter + interpolation, the ones register runs); other orders and 'reference': the reference.
+py::array_t<double> affine_transform(const py::handle& image, const py::handle& matrix, const py::handle& shift, int order,
+                                     double missing, const std::string& backend, int threads) {
+    StageOptions so;
+    (void)make_backend(backend, "f64", threads, so);
+    if (order < 0 || order > 5) throw Error(ErrorKind::usage, fmt::format("order {}: expected a spline order 0-5", order));
+    auto m = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(matrix);
+    auto s = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(shift);
+    if (!m || m.size() != 4 || !s || s.size() != 2) throw Error(ErrorKind::usage, "matrix must be 2x2 and shift 2 values");
+    const PixelType dtype = pixel_type(image);
+    auto a = as_f64(image, "image");
+    const Image<double> in = borrow(a);
+    const double* mp = m.data();
+    const double* sp = s.data();
+    Image<double> out;
+    {
+        py::gil_scoped_release nogil;
+        if (backend == "cpu" && order == 3) {
+            Image<double> coeff(in);
+            bool all_finite = true;
+            for (double v : coeff.pixels()) all_finite = all_finite && std::isfinite(v);
+            const int t = cpu::resolve_threads(threads);
+            cpu::spline_prefilter_order3_cpu(coeff.data(), coeff.rows(), coeff.cols(), all_finite, t);
+            const cpu::AffineMap map{mp[0], mp[1], mp[2], mp[3], sp[0], sp[1], true};
+            const cpu::SplineCoefficients<double> c{coeff.data(), coeff.rows(), coeff.cols()};
+            out = Image<double>(in.rows(), in.cols());
+            cpu::parallel_for(in.rows(), t, [&](std::size_t y0, std::size_t y1, std::size_t) {
+                for (std::size_t y = y0; y < y1; ++y) {
+                    double* row = out.row(y);
+                    cpu::affine_order3_row_cpu(c, map, y, 0, in.cols(), missing, row);
+                    for (std::size_t x = 0; x < in.cols(); ++x) row[x] = reference::store_as(row[x], dtype);
+                }
+            });
+        } else {
+            // Exactly sunpy's call: scipy on the transposed array (axis 0 = x), so that the prefilter's
+            // axis order and the coordinate sums round as scipy's do.
+            Image<double> t(in.cols(), in.rows());
+            for (std::size_t y = 0; y < in.rows(); ++y)
+                for (std::size_t x = 0; x < in.cols(); ++x) t(x, y) = in(y, x);
+            const Matrix2 mm{{{mp[0], mp[1]}, {mp[2], mp[3]}}};
+            reference::AffineOptions ao;
+            ao.order = order;
+            ao.cval = missing;
+            ao.output = dtype;
+            Image<double> r = reference::affine_transform(t, mm, {sp[0], sp[1]}, ao);
+            out = Image<double>(in.rows(), in.cols());
+            for (std::size_t y = 0; y < in.rows(); ++y)
+                for (std::size_t x = 0; x < in.cols(); ++x) out(y, x) = r(x, y);
+        }
+    }
+    return to_numpy(std::move(out));
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "aiaccel's C++ stages (reference and cpu backends) on numpy arrays";
+    m.attr("__version__") = AIACCEL_VERSION;
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const Error& e) {
+            switch (e.kind()) {
+                case ErrorKind::unreadable:
+                case ErrorKind::write_failed: PyErr_SetString(PyExc_OSError, e.what()); return;
+                case ErrorKind::not_implemented: PyErr_SetString(PyExc_NotImplementedError, e.what()); return;
+                case ErrorKind::internal: PyErr_SetString(PyExc_RuntimeError, e.what()); return;
+                default: PyErr_SetString(PyExc_ValueError, e.what()); return;
+            }
+        }
+    });
+    m.def("psf", &psf, py::arg("channel"), py::kw_only(), py::arg("use_preflightcore") = false,
+          py::arg("diffraction_orders") = py::none(), py::arg("aiapy_version") = "0.10.2", py::arg("backend") = "cpu",
+          py::arg("precision") = "f64", py::arg("threads") = 0,
+          "The 4096x4096 float64 PSF of an EUV channel (aiapy.psf.psf / calculate_psf).");
+    m.def("deconvolve", &deconvolve, py::arg("data"), py::arg("psf"), py::kw_only(), py::arg("iterations") = 25,
+          py::arg("clip_negative") = true, py::arg("backend") = "cpu", py::arg("precision") = "f64", py::arg("threads") = 0,
+          "Richardson-Lucy deconvolution (aiapy.psf.deconvolve) of a 2-D array; returns float64.");
+    m.def("register", &register_image, py::arg("data"), py::arg("header"), py::kw_only(), py::arg("missing") = py::none(),
+          py::arg("order") = 3, py::arg("full_frame") = false, py::arg("backend") = "cpu", py::arg("precision") = "f64",
+          py::arg("threads") = 0, py::arg("name") = "image",
+          "Level-1.5 registration (aiapy.calibrate.register); returns (float64 data, header dict, dtype name).");
+    m.def("contains_full_disk", &contains_full_disk, py::arg("data"), py::arg("header"), py::kw_only(),
+          py::arg("backend") = "cpu", py::arg("name") = "image",
+          "sunpy.map.maputils.contains_full_disk for an AIA image.");
+    m.def("affine_transform", &affine_transform, py::arg("image"), py::arg("matrix"), py::arg("shift"), py::kw_only(),
+          py::arg("order") = 3, py::arg("missing") = 0.0, py::arg("backend") = "cpu", py::arg("threads") = 0,
+          "sunpy's rotation-function contract (scipy.ndimage.affine_transform on image.T, mode 'constant').");
+    m.def("_input_copies", [] { return g_input_copies.load(); }, "Inputs converted so far (tests).");
+}
