@@ -65,6 +65,13 @@ void expect_usage_line(const test::CommandResult& r, const std::string& what) {
     EXPECT_EQ(r.err.find(".tmp-"), std::string::npos) << r.err;  // never the internal temp-file name
 }
 
+// AddressSanitizer reserves terabytes of address space: the ulimit -v tests cannot run under it.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAsan = true;
+#else
+constexpr bool kAsan = false;
+#endif
+
 fs::path copy_small(const test::ScratchDir& dir, const std::string& name = "in.fits") {
     fs::copy_file(test::real_file(kSmall), dir / name);
     return dir / name;
@@ -99,7 +106,7 @@ TEST(CliOutputs, DeconvolveOutputThatIsThePsfIsRefused) {
     const std::string before = read_bytes(dir / "psf.fits");
     fs::create_symlink(dir / "psf.fits", dir / "psf-link.fits");
     fs::create_hard_link(dir / "psf.fits", dir / "psf-hard.fits");
-    for (const std::string& out : {"psf.fits", "psf-link.fits", "psf-hard.fits"}) {
+    for (const char* out : {"psf.fits", "psf-link.fits", "psf-hard.fits"}) {
         SCOPED_TRACE(out);
         auto r = test::run_aiaccel({"deconvolve", in, "--psf", (dir / "psf.fits").string(), "-n", "1", "-o", (dir / out).string()});
         expect_usage_line(r, "same file as the input " + (dir / "psf.fits").string());
@@ -190,6 +197,17 @@ TEST(CliOutputs, OutOfMemoryNamesTheFileAndTheStage) {
         EXPECT_EQ(e.exit_code(), 1);
     }
     EXPECT_EQ(cli::stage("in.fits", "reading it", [] { return 7; }), 7);
+}
+
+TEST(CliOutputs, OutOfMemoryInARealRunIsOneLineNamingTheStage) {
+    if (kAsan) GTEST_SKIP() << "ulimit -v under AddressSanitizer";
+    // The derived input is 4096² float64 (128 MiB): it cannot fit in 100 MB of address space.
+    test::ScratchDir dir;
+    const std::string in = test::real_file("aia_lev1_1600a_2012_06_06t04_07_29_12z_image_lev1_lowres.fits").string();
+    auto r = run_with("ulimit -v 100000;", {"derive", in, "-o", (dir / "d.fits").string()});
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err, "aiaccel: " + in + ": out of memory while deriving the 4096x4096 input from it\n");
+    EXPECT_TRUE(dir.entries().empty());
 }
 
 // ---- item 12 (PSF): unusable --psf files are refused before computing -------------------------------
@@ -313,6 +331,7 @@ TEST(CliCudaModule, CpuWorkNeverMapsCuda) {
 }
 
 TEST(CliCudaModule, InfoRunsInThreeHundredMegabytesOfAddressSpace) {
+    if (kAsan) GTEST_SKIP() << "ulimit -v under AddressSanitizer";
     auto r = run_with("ulimit -v 300000;", {"info", test::real_file("aia_171_cutout.fits").string()});
     EXPECT_EQ(r.exit_code, 0) << r.err;
 }
