@@ -1,7 +1,11 @@
 // Shared CLI helpers.
 #include "apps/cli_common.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -15,7 +19,7 @@ namespace fs = std::filesystem;
 
 void add_backend_option(CLI::App* cmd, std::string& backend) {
     std::string help = "Implementation to run:";
-    for (const auto& b : validate::all_backends()) help += fmt::format("\n  {:<10} {} [{}]", b.name, b.description, b.probe().reason);
+    for (const auto& b : validate::all_backends()) help += fmt::format("\n  {:<10} {} [{}]", b.name, b.description, validate::help_status(b));
     cmd->add_option("--backend", backend, help)->default_val("reference");
 }
 
@@ -56,13 +60,33 @@ std::unique_ptr<Backend> make_stage_backend(const std::string& backend, const St
     return b;
 }
 
+bool same_file(const fs::path& a, const fs::path& b) {
+    struct stat sa {}, sb {};
+    if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    std::error_code ea, eb;
+    const fs::path ca = fs::weakly_canonical(fs::absolute(a), ea), cb = fs::weakly_canonical(fs::absolute(b), eb);
+    return !ea && !eb && ca == cb;
+}
+
 void check_output_path(const fs::path& out, const std::vector<std::string>& inputs) {
-    std::error_code ec;
-    fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
-    if (!fs::is_directory(dir, ec)) throw file_error(ErrorKind::usage, out.string(), "the output folder does not exist");
+    const std::string name = out.string();
+    if (name.empty()) throw Error(ErrorKind::usage, "-o/--output: the output file name is empty");
+    const std::string file = out.filename().string();
+    if (file.empty() || file == "." || file == "..")
+        throw file_error(ErrorKind::usage, name, "names a folder, not an output file (give a file name, e.g. out.fits)");
+    struct stat st {};
+    if (::stat(name.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) throw file_error(ErrorKind::usage, name, "is a folder, not an output file (give a file name inside it)");
+        if (!S_ISREG(st.st_mode)) throw file_error(ErrorKind::usage, name, "exists and is not a regular file; refusing to replace it");
+    }
+    const fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        throw file_error(ErrorKind::usage, name, fmt::format("the output folder {} does not exist", dir.string()));
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+        throw file_error(ErrorKind::usage, name, fmt::format("cannot write to the output folder {} ({})", dir.string(), std::strerror(errno)));
     for (const auto& in : inputs)
-        if (fs::exists(out, ec) && fs::equivalent(out, in, ec))
-            throw file_error(ErrorKind::usage, out.string(), "output would overwrite the input file");
+        if (!in.empty() && same_file(out, in))
+            throw file_error(ErrorKind::usage, name, fmt::format("is the same file as the input {}: refusing to overwrite an input", in));
 }
 
 Progress::Progress(std::string what, int total)

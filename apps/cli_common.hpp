@@ -7,8 +7,11 @@
 
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <new>
+#include <vector>
 
 #include "core/backend.hpp"
+#include "core/error.hpp"
 
 namespace aiaccel::cli {
 
@@ -27,8 +30,28 @@ std::unique_ptr<Backend> make_stage_backend(const std::string& backend, const St
 // it), with one line on stderr saying whether it was reused or computed. `who` prefixes that line.
 Image<double> cached_psf(Backend& backend, const PsfRequest& req, const StageOptions& so, const std::string& who);
 
-// Refuses to overwrite an input file and checks the output folder exists (before any work is done).
+// The checks every command makes on an output file before any work is done; each failure is
+// Error(usage) (exit 2) with one line naming the path: an empty name, a name ending in a separator or
+// naming a folder (`-o .`, `-o dir/`, an existing folder), an existing non-regular file, a missing or
+// unwritable output folder, and an output that is the same file as any input (same path, through a
+// symlink, or a hard link), so nothing is ever written over an input.
 void check_output_path(const std::filesystem::path& out, const std::vector<std::string>& inputs = {});
+
+// True when a and b name the same file: the same device and inode when both exist (symlinks
+// followed, hard links included), else the same canonical path.
+bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);
+
+// Runs one stage of a command (reading, computing, writing). Running out of memory there becomes one
+// line naming the file and the stage ("<file>: out of memory while <stage>", exit 1) instead of a
+// bare std::bad_alloc.
+template <class F>
+decltype(auto) stage(const std::string& file, const std::string& what, F&& f) {
+    try {
+        return f();
+    } catch (const std::bad_alloc&) {
+        throw file_error(ErrorKind::internal, file, "out of memory while " + what);
+    }
+}
 
 // Progress on stderr: a line per call when stderr is not a terminal, an updating line when it is.
 class Progress {

@@ -61,7 +61,7 @@ void add_bench(CLI::App& app, int& exit_code) {
     auto out = std::make_shared<std::string>("bench-out");
     auto oracle = std::make_shared<std::string>();
     std::string backend_help = "Backends, comma-separated:";
-    for (const auto& b : validate::all_backends()) backend_help += fmt::format("\n  {:<10} {}", b.name, b.probe().reason);
+    for (const auto& b : validate::all_backends()) backend_help += fmt::format("\n  {:<10} {}", b.name, validate::help_status(b));
     cmd->add_option("--stages", o->stages, "psf, deconvolve, register, floors (comma-separated)")->delimiter(',')->default_str("psf,deconvolve,register,floors");
     cmd->add_option("--backends", o->backends, backend_help)->delimiter(',')->default_str("reference,cpu,cuda");
     cmd->add_option("--precision", o->precisions, "f64, f32 (the reference runs f64 only)")->delimiter(',')->default_str("f64,f32");

@@ -28,12 +28,17 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
     cmd->callback([a, &exit_code] {
         StageOptions so;
         auto backend = make_stage_backend(a->backend, a->stage, so);
-        check_output_path(a->out, {a->in});
+        check_output_path(a->out, {a->in, a->psf});
         auto t0 = std::chrono::steady_clock::now();
-        AiaImage img = load_aia(a->in);
+        AiaImage img = stage(a->in, "reading it", [&] { return load_aia(a->in); });
         Image<double> psf;
         if (!a->psf.empty()) {
-            psf = read_fits(a->psf).data;
+            psf = stage(a->psf, "reading the PSF", [&] { return read_fits(a->psf).data; });
+            // Refused before any computing: a PSF of another shape, or one that would give an all-NaN image.
+            if (psf.rows() != img.data.rows() || psf.cols() != img.data.cols())
+                throw file_error(ErrorKind::bad_value, a->psf, fmt::format("the PSF is {}x{} px but the image {} is {}x{} px: deconvolve "
+                                 "needs a PSF of the image's shape", psf.cols(), psf.rows(), a->in, img.data.cols(), img.data.rows()));
+            check_psf_values(psf, a->psf);
         } else {
             const int ch = img.aia().channel().wavelength;
             if (!img.aia().channel().has_psf())
@@ -41,7 +46,7 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
             if (img.data.rows() != 4096 || img.data.cols() != 4096)
                 throw file_error(ErrorKind::bad_value, a->in, fmt::format("image is {}x{} px: the default PSF is 4096x4096, so aiapy's "
                                  "deconvolve needs a full-frame image (or pass --psf of the same shape)", img.data.cols(), img.data.rows()));
-            psf = cached_psf(*backend, {.channel = ch}, so, "deconvolve");
+            psf = stage(a->in, "computing its PSF", [&] { return cached_psf(*backend, {.channel = ch}, so, "deconvolve"); });
         }
         reference::DeconvolveOptions opt;
         opt.iterations = a->iterations;
@@ -51,8 +56,11 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
         Image<double> out;
         try {
             // The reference reports progress per iteration; the fast backends run through the seam.
-            out = a->backend == "reference" ? reference::deconvolve(img.data, psf, opt)
-                                            : backend->deconvolve(img.data, psf, {.iterations = opt.iterations, .clip_negative = opt.clip_negative}, so);
+            out = stage(a->in, fmt::format("deconvolving it ({}x{} px, backend {} {})", img.data.cols(), img.data.rows(), a->backend,
+                                           to_string(so.precision)), [&] {
+                return a->backend == "reference" ? reference::deconvolve(img.data, psf, opt)
+                                                 : backend->deconvolve(img.data, psf, {.iterations = opt.iterations, .clip_negative = opt.clip_negative}, so);
+            });
         } catch (const Error& e) {
             throw file_error(e.kind(), a->in, e.what());
         }
@@ -63,7 +71,7 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
                                   to_string(so.precision)));
         WriteOptions wo;
         wo.dtype = PixelType::f64;
-        write_fits(a->out, out, h, wo);
+        stage(a->out, "writing it", [&] { write_fits(a->out, out, h, wo); });
         fmt::print(stderr, "deconvolve: wrote {} in {:.1f} s\n", a->out, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         exit_code = 0;
     });

@@ -22,8 +22,8 @@ void add_derive(CLI::App& app, int& exit_code) {
     cmd->add_option("-o,--output", *out, "Output FITS file")->required();
     cmd->callback([in, out, &exit_code] {
         check_output_path(*out, {*in});
-        AiaImage d = derive_full_res_2x(load_aia(*in));
-        write_aia(*out, d);
+        AiaImage d = stage(*in, "deriving the 4096x4096 input from it", [&] { return derive_full_res_2x(load_aia(*in)); });
+        stage(*out, "writing it", [&] { write_aia(*out, d); });
         fmt::print(stderr, "derive: wrote {} (4096x4096, {}, DERIVED — not a real observation)\n", *out, to_string(d.dtype));
         exit_code = 0;
     });

@@ -95,7 +95,7 @@ void add_prep(CLI::App& app, int& exit_code) {
     cmd->add_option("--aiapy-version", a->version, "Reproduce aiapy 0.10.2 or 0.12.1 where they differ")->default_val("0.10.2");
     cmd->add_option("--iterations", a->iterations, "Richardson-Lucy iterations for level 1.6")->default_val(25)->check(CLI::NonNegativeNumber);
     std::string backends = "Implementation of deconvolve and register: auto (cuda when its probe finds a device, else cpu), or";
-    for (const auto& b : validate::all_backends()) backends += fmt::format("\n  {:<10} {} [{}]", b.name, b.description, b.probe().reason);
+    for (const auto& b : validate::all_backends()) backends += fmt::format("\n  {:<10} {} [{}]", b.name, b.description, validate::help_status(b));
     cmd->add_option("--backend", a->backend, backends)->default_val("auto");
     cmd->add_option("--precision", a->stage.precision, "Compute precision of the backend: f64 or f32 (f32: cpu/cuda deconvolve)")->default_val("f64");
     cmd->add_option("-j,--jobs", a->jobs, "Worker threads per pipeline stage, also the fast backends' threads (0: hardware threads)")

@@ -44,8 +44,10 @@ void add_psf(CLI::App& app, int& exit_code) {
         opt.version = *v;
         auto t0 = std::chrono::steady_clock::now();
         fmt::print(stderr, "psf: computing the {} Å PSF ({} backend, aiapy {} formulas)...\n", a->channel, a->backend, a->version);
-        Image<double> p = backend->psf({.channel = a->channel, .use_preflight_core = opt.use_preflight_core, .version = opt.version}, so);
-        write_fits(a->out, p, psf_header(a->channel, opt, a->backend));
+        Image<double> p = stage(a->out, fmt::format("computing the {} Å PSF", a->channel), [&] {
+            return backend->psf({.channel = a->channel, .use_preflight_core = opt.use_preflight_core, .version = opt.version}, so);
+        });
+        stage(a->out, "writing it", [&] { write_fits(a->out, p, psf_header(a->channel, opt, a->backend)); });
         fmt::print(stderr, "psf: wrote {} in {:.1f} s\n", a->out, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         exit_code = 0;
     });

@@ -18,6 +18,17 @@ void write_aia(const std::string& path, const AiaImage& img) {
     write_fits(path, img.data, img.header, wo);
 }
 
+// A registered image with an axis under kMinOutputSide px is refused rather than written: aiapy's crop
+// (the input's row count around CRPIX1, on both axes) of a thin image whose Sun fits can leave 2x0 px.
+void check_not_degenerate(const std::string& in, const Image<double>& out, bool full_frame) {
+    constexpr std::size_t kMinOutputSide = 2;
+    if (out.rows() >= kMinOutputSide && out.cols() >= kMinOutputSide) return;
+    throw file_error(ErrorKind::bad_value, in, fmt::format(
+        "registering it gives a {}x{} px image ({}): refusing to write a degenerate output (under {} px on an axis)", out.cols(), out.rows(),
+        full_frame ? "the rotated frame is that small" : "aiapy's crop to the input's row count around CRPIX1 leaves that little of the frame",
+        kMinOutputSide));
+}
+
 void add_register(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("register",
         "Register an AIA level-1 full-disk image to level 1.5 exactly as aiapy.calibrate.register: rotate north up,\n"
@@ -38,13 +49,16 @@ void add_register(CLI::App& app, int& exit_code) {
         auto backend = make_stage_backend(a->backend, a->stage, so);
         check_output_path(a->out, {a->in});
         auto t0 = std::chrono::steady_clock::now();
-        AiaImage img = load_aia(a->in);
+        AiaImage img = stage(a->in, "reading it", [&] { return load_aia(a->in); });
         const auto t1 = std::chrono::steady_clock::now();
-        AiaImage out = backend->register_image(img, {.missing = a->missing, .order = a->order, .full_frame = a->full_frame}, so);
+        AiaImage out = stage(a->in, fmt::format("registering it ({}x{} px, backend {} {})", img.data.cols(), img.data.rows(), a->backend,
+                                                to_string(so.precision)),
+                             [&] { return backend->register_image(img, {.missing = a->missing, .order = a->order, .full_frame = a->full_frame}, so); });
         const double compute_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+        check_not_degenerate(a->in, out.data, a->full_frame);
         out.header.add_history(fmt::format("aiaccel register: aiapy.calibrate.register semantics, order {}{}, backend {} {}", a->order,
                                            a->full_frame ? ", full frame" : "", a->backend, to_string(so.precision)));
-        write_aia(a->out, out);
+        stage(a->out, "writing it", [&] { write_aia(a->out, out); });
         fmt::print(stderr, "register: wrote {} ({}x{}) in {:.2f} s (register itself {:.3f} s, backend {} {})\n", a->out, out.data.cols(),
                    out.data.rows(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), compute_s, a->backend,
                    to_string(so.precision));

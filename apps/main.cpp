@@ -1,10 +1,13 @@
 // aiaccel: command-line entry point. Turns every error into one line on stderr + an exit code.
 #include <exception>
+#include <new>
+#include <string_view>
 #include <fmt/format.h>
 
 #include "aiaccel_config.hpp"
 #include "apps/commands.hpp"
 #include "core/error.hpp"
+#include "validate/backend_registry.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{fmt::format(
@@ -14,6 +17,10 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.footer("Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.\n"
                "Run `aiaccel SUBCOMMAND --help` for the options of each subcommand.");
+    // The --backend help texts probe the backends (loading the CUDA module) only when help is asked for.
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "-h" || std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "--help-all")
+            aiaccel::validate::set_probe_in_help(true);
     int exit_code = 0;
     aiaccel::cli::add_info(app, exit_code);
     aiaccel::cli::add_psf(app, exit_code);
@@ -39,6 +46,10 @@ int main(int argc, char** argv) {
     } catch (const aiaccel::Error& e) {
         fmt::print(stderr, "aiaccel: {}\n", e.what());
         return e.exit_code();
+    } catch (const std::bad_alloc&) {
+        // The stages name the file and the stage (cli::stage); this is the fallback outside them.
+        fmt::print(stderr, "aiaccel: out of memory\n");
+        return 1;
     } catch (const std::exception& e) {
         fmt::print(stderr, "aiaccel: internal error: {}\n", e.what());
         return 1;

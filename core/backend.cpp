@@ -1,6 +1,8 @@
 // The Backend seam's shared input contracts.
 #include "core/backend.hpp"
 
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "core/error.hpp"
@@ -17,6 +19,22 @@ void check_deconvolve_inputs(const Image<double>& image, const Image<double>& ps
         throw Error(ErrorKind::bad_value, fmt::format("image is {}x{} px: aiapy's deconvolve needs even dimensions "
                                                       "(irfft2 of an odd width returns width-1)", cols, rows));
     if (iterations < 0) throw Error(ErrorKind::usage, "iterations must be >= 0");
+}
+
+void check_psf_values(const Image<double>& psf, const std::string& file) {
+    if (psf.size() == 0) throw file_error(ErrorKind::bad_value, file, "the PSF has no pixels");
+    double sum = 0.0;
+    std::size_t bad = 0;
+    for (double v : psf.pixels()) {
+        if (!std::isfinite(v)) ++bad;
+        else sum += v;
+    }
+    if (bad)
+        throw file_error(ErrorKind::bad_value, file, fmt::format("the PSF has {} non-finite (NaN/Inf) pixel(s) of {}: deconvolving with it "
+                                                                 "gives an all-NaN image", bad, psf.size()));
+    if (!(sum > 0.0))
+        throw file_error(ErrorKind::bad_value, file, fmt::format("the PSF sums to {} ({}): Richardson-Lucy needs a PSF with a positive sum",
+                                                                 sum, sum == 0.0 ? "all zero" : "not positive"));
 }
 
 }  // namespace aiaccel

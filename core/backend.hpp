@@ -46,6 +46,9 @@ struct RegisterRequest {
 // aiapy's deconvolve contract, the same for every backend: image and PSF of one even shape
 // (irfft2 of an odd width returns width−1), iterations ≥ 0. Error(bad_value / usage) otherwise.
 void check_deconvolve_inputs(const Image<double>& image, const Image<double>& psf, int iterations);
+// A PSF a user supplies (`deconvolve --psf`): every value finite and a positive sum; otherwise
+// Richardson-Lucy divides by zero or NaN and returns an all-NaN image. Error(bad_value) naming `file`.
+void check_psf_values(const Image<double>& psf, const std::string& file);
 
 class Backend {
 public:

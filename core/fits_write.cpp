@@ -3,7 +3,9 @@
 #include <fitsio.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <fmt/format.h>
 #include <random>
 #include <vector>
@@ -25,12 +27,32 @@ fs::path temp_path_for(const fs::path& dest) {
     return dest.parent_path() / fmt::format(".{}.tmp-{}-{:08x}", dest.filename().string(), ::getpid(), rd());
 }
 
+// DATASUM and CHECKSUM with fixed comments. CFITSIO's fits_write_chksum stamps the current time into
+// both comments, so identical runs would give different bytes; here the comments are rewritten and
+// CHECKSUM recomputed as CFITSIO does it (value '0000000000000000', then the encoded complement of
+// the HDU's 1's-complement sum), so the values stay valid and the file bytes depend only on the content.
+void write_checksums(fitsfile* f, int* status) {
+    fits_write_chksum(f, status);  // DATASUM (correct) and both keywords in place
+    fits_modify_comment(f, "DATASUM", "data unit checksum", status);
+    char zeros[] = "0000000000000000";
+    fits_modify_key_str(f, "CHECKSUM", zeros, "HDU checksum", status);
+    unsigned long datasum = 0, hdusum = 0;
+    fits_get_chksum(f, &datasum, &hdusum, status);
+    char ascii[17] = {0};
+    fits_encode_chksum(hdusum, TRUE, ascii);
+    fits_modify_key_str(f, "CHECKSUM", ascii, "&", status);  // "&": keep the comment
+}
+
 void write_to(const fs::path& tmp, const std::string& dest_name, const Image<double>& img,
               const FitsHeader& header, const WriteOptions& opt) {
     const std::string where = tmp.string();
     fitsfile* f = nullptr;
     int status = 0;
+    errno = 0;
     fits_create_diskfile(&f, where.c_str(), &status);
+    const int create_errno = errno;
+    if (status && (create_errno == EACCES || create_errno == EPERM || create_errno == EROFS))  // a path problem: exit 2
+        check_fits(status, dest_name, fmt::format("cannot create a file in the output folder ({})", std::strerror(create_errno)), ErrorKind::usage);
     check_fits(status, dest_name, "cannot create the output file", ErrorKind::write_failed);
     struct Closer {
         fitsfile*& f;
@@ -55,6 +77,8 @@ void write_to(const fs::path& tmp, const std::string& dest_name, const Image<dou
                     throw Error(ErrorKind::usage, "RICE compression of float data needs a quantize level > 0 (use gzip for lossless)");
                 fits_set_quantize_level(f, opt.rice_float_quantize, &status);
                 fits_set_quantize_method(f, SUBTRACTIVE_DITHER_1, &status);
+                // Dither seed from the first tile's checksum, not the clock (CFITSIO's default): same input, same bytes.
+                fits_set_dither_seed(f, -1, &status);
             } else {
                 fits_set_quantize_level(f, 0.0f, &status);  // 0 = no quantisation: lossless GZIP
             }
@@ -88,7 +112,7 @@ void write_to(const fs::path& tmp, const std::string& dest_name, const Image<dou
         fits_write_img(f, TSHORT, 1, n, buf.data(), &status);
     }
     check_fits(status, dest_name, "cannot write the pixel data (disk full?)", ErrorKind::write_failed);
-    fits_write_chksum(f, &status);
+    write_checksums(f, &status);
     fits_close_file(f, &status);
     f = nullptr;
     check_fits(status, dest_name, "cannot finish the output file (disk full?)", ErrorKind::write_failed);
@@ -98,10 +122,19 @@ void write_to(const fs::path& tmp, const std::string& dest_name, const Image<dou
 
 void write_fits(const fs::path& path, const Image<double>& img, const FitsHeader& header, const WriteOptions& opt) {
     const std::string name = path.string();
+    // Path problems are usage errors (exit 2), found before anything is created; an empty name or a
+    // folder name would otherwise show up as the hidden temp file's name.
+    if (name.empty()) throw Error(ErrorKind::usage, "the output file name is empty");
+    const std::string file = path.filename().string();
+    if (file.empty() || file == "." || file == "..") throw file_error(ErrorKind::usage, name, "names a folder, not an output file");
+    if (img.rows() == 0 || img.cols() == 0)
+        throw file_error(ErrorKind::bad_value, name, fmt::format("refusing to write an empty {}x{} px image", img.cols(), img.rows()));
     std::error_code ec;
     fs::path dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-    if (!fs::is_directory(dir, ec)) throw file_error(ErrorKind::write_failed, name, "the output folder does not exist");
-    if (fs::is_directory(path, ec)) throw file_error(ErrorKind::write_failed, name, "is a folder");
+    if (!fs::is_directory(dir, ec)) throw file_error(ErrorKind::usage, name, "the output folder does not exist");
+    if (fs::is_directory(path, ec)) throw file_error(ErrorKind::usage, name, "is a folder, not an output file");
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+        throw file_error(ErrorKind::usage, name, fmt::format("cannot write to the output folder {} ({})", dir.string(), std::strerror(errno)));
     const fs::path tmp = temp_path_for(dir / path.filename());
     try {
         write_to(tmp, name, img, header, opt);
@@ -109,6 +142,12 @@ void write_fits(const fs::path& path, const Image<double>& img, const FitsHeader
     } catch (const Error&) {
         fs::remove(tmp, ec);
         throw;
+    } catch (const std::bad_alloc&) {
+        fs::remove(tmp, ec);
+        throw;
+    } catch (const fs::filesystem_error& e) {
+        fs::remove(tmp, ec);
+        throw file_error(ErrorKind::write_failed, name, fmt::format("cannot move the finished file into place ({})", e.code().message()));
     } catch (const std::exception& e) {
         fs::remove(tmp, ec);
         throw file_error(ErrorKind::write_failed, name, e.what());

@@ -159,7 +159,7 @@ TEST(FitsIo, WriteIntoMissingFolderFailsClearly) {
         write_fits(dir / "no" / "such" / "x.fits", ramp(2, 2, 1), {});
         FAIL();
     } catch (const Error& e) {
-        EXPECT_EQ(e.kind(), ErrorKind::write_failed);
+        EXPECT_EQ(e.kind(), ErrorKind::usage);  // a path error: exit 2 (issue #12)
         EXPECT_NE(std::string(e.what()).find("output folder does not exist"), std::string::npos);
     }
 }

@@ -1,26 +1,113 @@
 // Backend registry: the explicit list of backends, each with a probe saying whether it runs here.
+// The cuda backend is a loadable module (fast/cuda/cuda_plugin.hpp) opened only by its probe or when
+// it is selected, so listing the backends or running on the CPU never maps cudart/cuFFT.
 #include "validate/backend_registry.hpp"
 #include "core/strings.hpp"
 
+#include <dlfcn.h>
+#include <unistd.h>
+
 #include <array>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
 #include <fmt/format.h>
 
+#include "aiaccel_config.hpp"
 #include "core/error.hpp"
 #include "fast/cpu/cpu_backend.hpp"
-#include "fast/cuda/cuda_backend.hpp"
-#include "fast/cuda/cuda_probe.hpp"
+#include "fast/cuda/cuda_plugin.hpp"
 #include "reference/reference_backend.hpp"
 
 namespace aiaccel::validate {
+namespace fs = std::filesystem;
 namespace {
+
+#if AIACCEL_HAVE_CUDA
+constexpr bool kCudaBuilt = true;
+#else
+constexpr bool kCudaBuilt = false;
+#endif
+constexpr const char* kNotBuilt = "cuda: not built (configure found no nvcc, or -Dcuda=disabled)";
+
+// Where the module may be: $AIACCEL_CUDA_MODULE alone when set; else next to the running executable
+// (an installed aiaccel), then <exe>/../fast/cuda/ (the build tree: apps/aiaccel and tests/test_*).
+std::vector<fs::path> module_candidates() {
+    if (const char* env = std::getenv("AIACCEL_CUDA_MODULE"); env && *env) return {fs::path(env)};
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return {};
+    const fs::path dir = exe.parent_path();
+    return {dir / cuda::kPluginFile, dir.parent_path() / "fast" / "cuda" / cuda::kPluginFile};
+}
+
+CudaModule load_module() {
+    CudaModule m;
+    if (!kCudaBuilt) {
+        m.error = kNotBuilt;
+        return m;
+    }
+    std::string looked;
+    for (const fs::path& p : module_candidates()) {
+        std::error_code ec;
+        append_joined(looked, ", ", p.string());
+        if (!fs::exists(p, ec)) continue;
+        m.path = p.string();
+        void* h = ::dlopen(p.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+            const char* why = ::dlerror();
+            m.error = fmt::format("cannot load {} ({})", p.string(), why ? why : "dlopen failed");
+            return m;
+        }
+        auto entry = reinterpret_cast<cuda::PluginEntryFn>(::dlsym(h, cuda::kPluginEntry));
+        const cuda::PluginApi* api = entry ? entry() : nullptr;
+        if (!api || api->abi != cuda::kPluginAbi || std::string_view(api->version) != AIACCEL_VERSION) {
+            m.error = fmt::format("{} is not a matching aiaccel {} CUDA module (rebuild it)", p.string(), AIACCEL_VERSION);
+            ::dlclose(h);
+            return m;
+        }
+        m.api = api;  // the handle stays open for the life of the process
+        return m;
+    }
+    m.error = fmt::format("the module {} was not found (looked in: {}; set AIACCEL_CUDA_MODULE)", cuda::kPluginFile, looked);
+    return m;
+}
+
+// No NVIDIA driver device node: there is no device, and loading the module (cudart, cuFFT: some 300 MB
+// of address space) would only say so. The module's own probe decides everywhere else.
+bool no_nvidia_driver() {
+    std::error_code ec;
+    return !fs::exists("/dev/nvidiactl", ec) && !fs::exists("/dev/dxg", ec);
+}
+
+Availability cuda_probe() {
+    if (!kCudaBuilt) return {false, kNotBuilt};
+    if (no_nvidia_driver() && !std::getenv("AIACCEL_CUDA_MODULE"))
+        return {false, "cuda: built, but no device (no NVIDIA driver: /dev/nvidiactl is absent)"};
+    const CudaModule& m = cuda_module();
+    if (!m.api) return {false, "cuda: built, but " + m.error};
+    static const Availability a = m.api->probe();  // probes the device once per process
+    return a;
+}
+
+std::unique_ptr<Backend> cuda_make() {
+    const CudaModule& m = cuda_module();
+    if (!m.api) throw Error(ErrorKind::usage, kCudaBuilt ? "cuda: " + m.error : std::string(kNotBuilt));
+    return m.api->make();
+}
 
 const std::array<BackendEntry, 3> kBackends = {{
     {"reference", "faithful float64 port of aiapy (the ground truth)", &reference::probe, &reference::make_backend},
     {"cpu", "FFTW threads + vectorised loops + threads, float32 and float64", &cpu::probe, &cpu::make_backend},
-    {"cuda", "cuFFT + fused kernels on an NVIDIA GPU, float64 and float32 (register in float64)", &cuda::probe, &cuda::make_backend},
+    {"cuda", "cuFFT + fused kernels on an NVIDIA GPU, float64 and float32 (register in float64)", &cuda_probe, &cuda_make},
 }};
 
 }  // namespace
+
+const CudaModule& cuda_module() {
+    static const CudaModule m = load_module();
+    return m;
+}
 
 std::span<const BackendEntry> all_backends() { return kBackends; }
 
@@ -38,6 +125,17 @@ std::unique_ptr<Backend> make_available_backend(std::string_view name) {
     Availability a = e.probe();
     if (!a.available) throw Error(ErrorKind::usage, fmt::format("--backend {}: not available here: {}", name, a.reason));
     return e.make();
+}
+
+namespace {
+bool g_probe_in_help = false;
+}  // namespace
+
+void set_probe_in_help(bool on) { g_probe_in_help = on; }
+
+std::string help_status(const BackendEntry& e) {
+    if (g_probe_in_help || e.name != "cuda") return e.probe().reason;
+    return kCudaBuilt ? "cuda: built; probed when selected" : kNotBuilt;
 }
 
 }  // namespace aiaccel::validate
