@@ -248,6 +248,8 @@ class Driver:
     def check_not_degenerate(self, case, cmd, out):
         r = subprocess.run([self.exe, 'info', '--json', out], capture_output=True, timeout=60)
         if r.returncode != 0:
+            if re.search(r'missing keyword|not a number', r.stderr.decode('utf-8', 'replace')):
+                return  # the input lacked a keyword info needs (register does not): not the output's fault
             case.defect('output written with exit 0 is not readable: %s'
                         % r.stderr.decode('utf-8', 'replace').strip()[:160], cmd)
             return
