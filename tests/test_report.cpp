@@ -1,6 +1,7 @@
 // `aiaccel report` and its rendering library: PNG round trips, base64, the colormap, downsampling,
 // Markdown headline and repro lines, self-contained HTML, zero and SKIPPED rows, missing or
 // unreadable artifacts, speed ratios, iteration series, atomic writes, and the CLI's bad-input path.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -280,7 +281,7 @@ TEST(ReportModel, IterationSeriesFromDeconvolveRows) {
 TEST(ReportModel, AccuracyMatrixCountsAndWorstFractionOfBound) {
     test::ScratchDir dir;
     auto own = [](std::string backend, std::string precision, double err, Verdict v) {
-        auto r = accuracy_row("stage-a", std::move(backend), std::move(precision), "c" + std::to_string(err), v);
+        auto r = accuracy_row("stage-a", std::move(backend), std::move(precision), fmt::format("c{}", err), v);
         r.metrics.max_abs_over_max = err;  // the row's bound is 1e-5 on max|Δ|/max; "stage-a" has no table rows
         return r;
     };
@@ -307,10 +308,10 @@ TEST(ReportModel, AccuracyMatrixCountsAndWorstFractionOfBound) {
     ASSERT_TRUE(cpu32.worst);
     EXPECT_NEAR(cpu32.worst->fraction, 0.3, 1e-12);
     EXPECT_EQ(cpu32.worst->metric, "max|Δ|/max");
-    EXPECT_EQ(matrix_detail_text(cpu32), "worst 30% of bound");
+    EXPECT_EQ(matrix_detail_text(cpu32), "≤ 30% of bound");
     EXPECT_EQ(matrix_css(cpu32), "mid");
 
-    EXPECT_EQ(matrix_detail_text(m.cells[1][1]), "worst 0 (exact)");
+    EXPECT_EQ(matrix_detail_text(m.cells[1][1]), "0 error (exact)");
     EXPECT_EQ(matrix_css(m.cells[1][1]), "far");
     EXPECT_EQ(matrix_count_text(m.cells[1][0]), "1 FAILED of 1");
     EXPECT_EQ(matrix_css(m.cells[1][0]), "failed");
@@ -333,7 +334,7 @@ TEST(ReportModel, AccuracyMatrixCountsAndWorstFractionOfBound) {
     EXPECT_LT(md.find("## Accuracy at a glance"), md.find("## Accuracy\n"));
     EXPECT_NE(md.find("| stage | reference f64 | cpu f64 | cpu f32 | cuda f32 |"), std::string::npos) << md;
     EXPECT_NE(md.find("| **stage-a** | ❌ 1 FAILED of 1"), std::string::npos) << md;
-    EXPECT_NE(md.find("✅ 2/2 passed · worst 30% of bound"), std::string::npos) << md;
+    EXPECT_NE(md.find("✅ 2/2 passed · ≤ 30% of bound"), std::string::npos) << md;
     const auto html = render_html(d);
     const auto matrix_at = html.find("<table class=\"matrix\">");
     ASSERT_NE(matrix_at, std::string::npos);

@@ -45,15 +45,17 @@ figure svg { width: 280px; height: auto; }
 svg text { fill: #222; }
 .glance { display: flex; flex-wrap: wrap; gap: 28px; align-items: flex-start; }
 .glance section { flex: 0 1 auto; }
+.glance .legend { max-width: 690px; }
+.glance section.speed .legend { max-width: 580px; }
 .glance h2 { margin-top: 6px; font-size: 1.2em; }
 .legend { color: #555; font-size: 12.5px; max-width: 700px; margin: 6px 0; }
 table.matrix { font-size: 13px; }
 table.matrix th { text-align: center; }
 table.matrix th.stage { text-align: left; font-size: 14px; }
-table.matrix td.cell { padding: 0; width: 128px; height: 48px; text-align: center; vertical-align: middle; }
-table.matrix td.cell a { display: block; padding: 6px 6px; color: inherit; text-decoration: none; }
-table.matrix .count { display: block; font-weight: 600; font-size: 14px; }
-table.matrix .detail { display: block; font-size: 11.5px; }
+table.matrix td.cell { padding: 0; width: 120px; height: 44px; text-align: center; vertical-align: middle; }
+table.matrix td.cell a { display: block; padding: 5px 3px; color: inherit; text-decoration: none; }
+table.matrix .count { display: block; font-weight: 600; font-size: 13.5px; white-space: nowrap; }
+table.matrix .detail { display: block; font-size: 11px; white-space: nowrap; }
 td.cell.far { background: #1e7a3c; color: #fff; } td.cell.good { background: #6cbf7b; color: #0d2f16; }
 td.cell.mid { background: #e8d95a; color: #3d3500; } td.cell.near { background: #f0a340; color: #3d2300; }
 td.cell.failed { background: #c62828; color: #fff; } td.cell.mistrusted { background: #f5d676; color: #5a4300; }
@@ -187,8 +189,8 @@ std::string render_html(const ReportData& d, const HtmlOptions& opt) {
             h += "<p class=\"legend\">" + esc(matrix_legend()) + "</p>\n</section>\n";
         }
         if (!top_bars.bars.empty()) {
-            h += "<section>\n<h2 id=\"speedup\">Speed at a glance</h2>\n";
-            h += svg_bar_chart_log_x(top_bars.title, "speedup (log scale; right of the dashed line: faster than aiapy)", top_bars.bars, 600, 250);
+            h += "<section class=\"speed\">\n<h2 id=\"speedup\">Speed at a glance</h2>\n";
+            h += svg_bar_chart_log_x(top_bars.title, "speedup, log scale (dashed line: as fast as aiapy)", top_bars.bars, 580, 285);
             h += "<p class=\"legend\">aiaccel's backends only, each at its fastest thread count (hover a bar for the case, threads and "
                  "time); every row, aiapy flavour and floor is in the stage's speed table below.</p>\n</section>\n";
         }
@@ -232,7 +234,7 @@ std::string render_html(const ReportData& d, const HtmlOptions& opt) {
             table(h, *a);
         }
         if (st == iteration_stage && !series.empty())
-            h += svg_line_chart_log_y("deconvolve: max|Δ|/max vs iterations", "Richardson–Lucy iterations", "max|Δ| / max|reference|", series);
+            h += "<h3>Error vs Richardson–Lucy iteration</h3>\n" + svg_line_chart_log_y("deconvolve: max|Δ|/max vs iterations", "Richardson–Lucy iterations", "max|Δ| / max|reference|", series);
         if (sp) {
             h += "<h3>Speed</h3>\n<p class=\"legend\">" + esc(speed_legend()) + "</p>\n";
             table(h, *sp);

@@ -47,11 +47,11 @@ void matrix(std::string& md, const Matrix& m) {
             const std::string css = matrix_css(c);
             const char* mark = css == "failed" ? "❌ " : css == "mistrusted" ? "⚠️ " : css == "skipped" ? "⏭️ " : css == "none" ? "" : "✅ ";
             const std::string detail = matrix_detail_text(c);
-            md += fmt::format(" {}{}{} |", mark, cell(matrix_count_text(c)), detail.empty() ? "" : " · " + cell(detail));
+            md += fmt::format(" {}{}{}{} |", mark, cell(matrix_count_text(c)), detail.empty() ? "" : " · ", detail.empty() ? "" : cell(detail));
         }
         md += "\n";
     }
-    md += "\n" + matrix_legend() + "\n";
+    md += fmt::format("\n{}\n", matrix_legend());
 }
 
 }  // namespace

@@ -438,7 +438,9 @@ void consider(std::optional<BoundFraction>& worst, const ResultRow& r, std::stri
     auto v = metric_value(r, metric);
     if (!v || std::isnan(*v)) return;
     const double f = std::fabs(*v) / bound;
-    if (!worst || f > worst->fraction) worst = BoundFraction{f, metric_name(metric.ends_with("_max") ? metric.substr(0, metric.size() - 4) : metric)};
+    // The value's own name, as validate/tolerances.hpp defines it: the metric without "_max" (max_abs_over_max is itself).
+    const std::string_view value = metric != "max_abs_over_max" && metric.ends_with("_max") ? metric.substr(0, metric.size() - 4) : metric;
+    if (!worst || f > worst->fraction) worst = BoundFraction{f, metric_name(value)};
 }
 
 std::string first_words(const std::string& reason) { return reason.substr(0, reason.find(" (")); }
@@ -520,12 +522,13 @@ std::string matrix_detail_text(const MatrixCell& c) {
         const auto colon = c.skip_reason.find(": ");
         return colon == std::string::npos ? c.skip_reason : c.skip_reason.substr(colon + 2);
     }
-    return c.worst ? "worst " + fraction_text(c.worst->fraction) : "";
+    if (!c.worst) return "";
+    return c.worst->fraction == 0 ? "0 error (exact)" : "≤ " + fraction_text(c.worst->fraction);
 }
 
 std::string matrix_legend() {
-    return "Accuracy rows per stage (row) and backend · precision (column): how many passed, and the worst error as a fraction of its "
-           "bound over every bound that applies (this build's tolerance table, validate/tolerances.cpp). Colour: dark green < 1% of "
+    return "Accuracy rows per stage (row) and backend · precision (column): how many passed, and \"≤ N% of bound\": the worst row's "
+           "error as a fraction of its bound, over every bound that applies (this build's tolerance table, validate/tolerances.cpp). Colour: dark green < 1% of "
            "the bound, green < 10%, yellow < 50%, amber up to the bound, red FAILED, grey skipped (the reason is shown).";
 }
 
@@ -576,12 +579,17 @@ HeadlineBars headline_speed_bars(const ReportData& d) {
     for (const auto* b : best) ++uses[b->aiapy_baseline];
     const std::string main = std::max_element(uses.begin(), uses.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
     h.title = "speedup vs " + main;
-    std::vector<std::string> others;
+    // Stages against another baseline, grouped by it: "(deconvolve, prep: aiapy-0.10.2)".
+    std::vector<std::pair<std::string, std::vector<std::string>>> others;
     for (const auto* b : best) {
-        const std::string o = b->row->row.stage + ": " + b->aiapy_baseline;
-        if (b->aiapy_baseline != main && std::find(others.begin(), others.end(), o) == others.end()) others.push_back(o);
+        if (b->aiapy_baseline == main) continue;
+        auto it = std::find_if(others.begin(), others.end(), [&](const auto& o) { return o.first == b->aiapy_baseline; });
+        if (it == others.end()) it = others.insert(others.end(), {b->aiapy_baseline, {}});
+        if (std::find(it->second.begin(), it->second.end(), b->row->row.stage) == it->second.end()) it->second.push_back(b->row->row.stage);
     }
-    if (!others.empty()) h.title += fmt::format(" ({})", fmt::join(others, ", "));
+    std::vector<std::string> parts;
+    for (const auto& [baseline, stages] : others) parts.push_back(fmt::format("{}: {}", fmt::join(stages, ", "), baseline));
+    if (!parts.empty()) h.title += fmt::format(" ({})", fmt::join(parts, "; "));
     return h;
 }
 

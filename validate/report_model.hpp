@@ -131,7 +131,7 @@ Matrix accuracy_matrix(const ReportData& d);
 // "far" (< 1% of the bound), "good" (< 10%), "mid" (< 50%), "near" (up to the bound).
 std::string matrix_css(const MatrixCell& c);
 std::string matrix_count_text(const MatrixCell& c);  // "16/16 passed", "1 FAILED of 8", "8 skipped", "—"
-std::string matrix_detail_text(const MatrixCell& c); // "worst 0.078% of bound", "no device", ""
+std::string matrix_detail_text(const MatrixCell& c); // "≤ 0.078% of bound" (the worst row's), "built, but no device", ""
 std::string matrix_legend();
 
 // The headline speed chart: aiaccel backends only (no aiapy flavour, no floor), one bar per stage ·
