@@ -1,6 +1,7 @@
 // `aiaccel report` and its rendering library: PNG round trips, base64, the colormap, downsampling,
 // Markdown headline and repro lines, self-contained HTML, zero and SKIPPED rows, missing or
 // unreadable artifacts, speed ratios, iteration series, atomic writes, and the CLI's bad-input path.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -273,6 +274,133 @@ TEST(ReportModel, IterationSeriesFromDeconvolveRows) {
     auto html = render_html(d);
     EXPECT_NE(html.find("Error vs Richardson–Lucy iteration"), std::string::npos);
     EXPECT_NE(html.find("<polyline"), std::string::npos);
+}
+
+// The first screen: one stage × (backend · precision) matrix with pass counts and the worst error as
+// a fraction of its bound (the row's own bound and the tolerance table's), coloured; skipped cells say why.
+TEST(ReportModel, AccuracyMatrixCountsAndWorstFractionOfBound) {
+    test::ScratchDir dir;
+    auto own = [](std::string backend, std::string precision, double err, Verdict v) {
+        auto r = accuracy_row("stage-a", std::move(backend), std::move(precision), fmt::format("c{}", err), v);
+        r.metrics.max_abs_over_max = err;  // the row's bound is 1e-5 on max|Δ|/max; "stage-a" has no table rows
+        return r;
+    };
+    auto deconv = accuracy_row("deconvolve", "cpu", "f32", "derived", Verdict::passed);
+    deconv.metrics.max_abs_over_max = 1e-6;  // table: ≤ 5e-6 (20%); the row's own bound 1e-5 (10%)
+    deconv.metrics.rel_l2 = 1e-7;            // table: ≤ 2e-6 (5%)
+    auto skipped = accuracy_row("deconvolve", "cuda", "f32", "derived", Verdict::skipped);
+    skipped.skip_reason = "cuda: built, but no device (driver too old)";
+    write_rows(dir / "m.json", {own("cpu", "f32", 5e-8, Verdict::passed), own("cpu", "f32", 3e-6, Verdict::passed),
+                                own("cpu", "f64", 0, Verdict::passed), own("reference", "f64", 2e-5, Verdict::failed), deconv, skipped,
+                                speed_row("psf", "cpu", "f32", 1.0)});
+    auto d = load_rows({(dir / "m.json").string()});
+    const Matrix m = accuracy_matrix(d);
+    ASSERT_EQ(m.stages, (std::vector<std::string>{"deconvolve", "stage-a"}));  // known stages first, speed rows ignored
+    ASSERT_EQ(m.columns.size(), 4u);
+    EXPECT_EQ(m.columns[0], std::make_pair(std::string("reference"), std::string("f64")));
+    EXPECT_EQ(m.columns[1], std::make_pair(std::string("cpu"), std::string("f64")));
+    EXPECT_EQ(m.columns[2], std::make_pair(std::string("cpu"), std::string("f32")));
+    EXPECT_EQ(m.columns[3], std::make_pair(std::string("cuda"), std::string("f32")));
+
+    const MatrixCell& cpu32 = m.cells[1][2];
+    EXPECT_EQ(cpu32.rows, 2u);
+    EXPECT_EQ(matrix_count_text(cpu32), "2/2 passed");
+    ASSERT_TRUE(cpu32.worst);
+    EXPECT_NEAR(cpu32.worst->fraction, 0.3, 1e-12);
+    EXPECT_EQ(cpu32.worst->metric, "max|Δ|/max");
+    EXPECT_EQ(matrix_detail_text(cpu32), "≤ 30% of bound");
+    EXPECT_EQ(matrix_css(cpu32), "mid");
+
+    EXPECT_EQ(matrix_detail_text(m.cells[1][1]), "0 error (exact)");
+    EXPECT_EQ(matrix_css(m.cells[1][1]), "far");
+    EXPECT_EQ(matrix_count_text(m.cells[1][0]), "1 FAILED of 1");
+    EXPECT_EQ(matrix_css(m.cells[1][0]), "failed");
+    EXPECT_EQ(fraction_text(2.0), "2× bound");
+    EXPECT_EQ(matrix_css(m.cells[1][3]), "none");
+    EXPECT_EQ(matrix_count_text(m.cells[1][3]), "—");
+
+    const MatrixCell& dec = m.cells[0][2];  // judged by this build's table: max|Δ|/max 1e-6 of 5e-6
+    ASSERT_TRUE(dec.worst);
+    EXPECT_NEAR(dec.worst->fraction, 0.2, 1e-12);
+    EXPECT_EQ(matrix_css(dec), "mid");
+    EXPECT_EQ(matrix_css(m.cells[0][3]), "skipped");
+    EXPECT_EQ(matrix_count_text(m.cells[0][3]), "1 skipped");
+    EXPECT_EQ(matrix_detail_text(m.cells[0][3]), "built, but no device");
+
+    // summary.md opens with the same matrix; index.html puts it (and only it and the speed chart)
+    // before the collapsible per-stage details.
+    const auto md = render_markdown(d);
+    ASSERT_NE(md.find("## Accuracy at a glance"), std::string::npos) << md;
+    EXPECT_LT(md.find("## Accuracy at a glance"), md.find("## Accuracy\n"));
+    EXPECT_NE(md.find("| stage | reference f64 | cpu f64 | cpu f32 | cuda f32 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| **stage-a** | ❌ 1 FAILED of 1"), std::string::npos) << md;
+    EXPECT_NE(md.find("✅ 2/2 passed · ≤ 30% of bound"), std::string::npos) << md;
+    const auto html = render_html(d);
+    const auto matrix_at = html.find("<table class=\"matrix\">");
+    ASSERT_NE(matrix_at, std::string::npos);
+    EXPECT_LT(matrix_at, html.find("<details class=\"stage\""));
+    EXPECT_NE(html.find("<td class=\"cell mid\""), std::string::npos);
+    EXPECT_NE(html.find("<td class=\"cell failed\""), std::string::npos);
+    EXPECT_EQ(count(html, "<details class=\"stage\""), 3u);  // deconvolve, stage-a (accuracy), psf (speed)
+    EXPECT_NE(html.find("<details class=\"stage\" id=\"stage-stage-a\" open>"), std::string::npos);  // it holds a failure
+    EXPECT_NE(html.find("<details class=\"stage\" id=\"stage-deconvolve\">"), std::string::npos);
+}
+
+// Each bound's reason once per table, as a numbered note the bound cells point to.
+TEST(ReportModel, BoundReasonsOncePerTable) {
+    test::ScratchDir dir;
+    std::vector<ResultRow> rows;
+    for (int i = 0; i < 5; ++i) rows.push_back(accuracy_row("psf", "cpu", "f32", "psf-" + std::to_string(i), Verdict::passed));
+    auto other = accuracy_row("psf", "cpu", "f64", "psf-x", Verdict::passed);
+    other.bound_reason = "float64 FFT round-off";
+    rows.push_back(other);
+    auto skipped = accuracy_row("psf", "cuda", "f32", "psf-0", Verdict::skipped);
+    skipped.bound_metric.clear(), skipped.bound = 0, skipped.bound_reason.clear();
+    rows.push_back(skipped);
+    write_rows(dir / "r.json", rows);
+    auto d = load_rows({(dir / "r.json").string()});
+    const auto tables = accuracy_tables(d);
+    ASSERT_EQ(tables.size(), 1u);
+    const auto& t = tables[0];
+    EXPECT_EQ(std::find(t.header.begin(), t.header.end(), "why this bound"), t.header.end());
+    ASSERT_EQ(t.footnotes, (std::vector<std::string>{"float64 FFT round-off", "float32 FFT round-off"}));  // f64 rows sort first
+    const auto col = std::size_t(std::find(t.header.begin(), t.header.end(), "bound") - t.header.begin());
+    ASSERT_LT(col, t.header.size());
+    EXPECT_EQ(t.lines[0].cells[col], "≤ 1.00e-05 on max|Δ|/max [1]");
+    EXPECT_EQ(t.lines[1].cells[col], "≤ 1.00e-05 on max|Δ|/max [2]");
+    EXPECT_EQ(t.lines.back().cells[col], "—");
+    const auto html = render_html(d);
+    EXPECT_EQ(count(html, "float32 FFT round-off"), 1u);
+    EXPECT_NE(html.find("<ol class=\"reasons\">"), std::string::npos);
+    const auto md = render_markdown(d);
+    EXPECT_EQ(count(md, "float32 FFT round-off"), 1u);
+    EXPECT_NE(md.find("[2] float32 FFT round-off"), std::string::npos) << md;
+}
+
+// The first screen's speedup chart: aiaccel backends only, the fastest thread count per stage ·
+// backend · precision, against the stage's aiapy baseline, named in the title.
+TEST(ReportModel, HeadlineSpeedBarsAgainstAiapy) {
+    test::ScratchDir dir;
+    auto thr = [](ResultRow r, double threads) {
+        r.extra = {{"threads", threads}};
+        return r;
+    };
+    write_rows(dir / "b.json", {speed_row("psf", "aiapy-0.12.1", "f64", 30.0), speed_row("psf", "aiapy-0.12.1+jax", "f64", 10.0),
+                                speed_row("psf", "reference", "f64", 6.0), thr(speed_row("psf", "cpu", "f64", 0.6), 1),
+                                thr(speed_row("psf", "cpu", "f64", 0.3), 2), speed_row("prep", "aiapy-0.10.2", "f64", 4.0),
+                                speed_row("prep", "cpu", "f64", 1.0), speed_row("register", "cpu", "f64", 1.0)});
+    auto d = load_rows({(dir / "b.json").string()});
+    const auto hb = headline_speed_bars(d);
+    ASSERT_EQ(hb.bars.size(), 3u);  // psf reference, psf cpu (2 threads), prep cpu; no aiapy, no register (no aiapy row)
+    EXPECT_EQ(hb.bars[0].label, "psf · reference f64");
+    EXPECT_DOUBLE_EQ(hb.bars[0].value, 5.0);
+    EXPECT_EQ(hb.bars[1].label, "psf · cpu f64");
+    EXPECT_DOUBLE_EQ(hb.bars[1].value, 100.0);
+    EXPECT_NE(hb.bars[1].tooltip.find("2 threads"), std::string::npos) << hb.bars[1].tooltip;
+    EXPECT_EQ(hb.bars[2].label, "prep · cpu f64");
+    EXPECT_EQ(hb.title, "speedup vs aiapy-0.12.1 (prep: aiapy-0.10.2)");
+    const auto html = render_html(d);
+    EXPECT_LT(html.find("speedup vs aiapy-0.12.1 (prep: aiapy-0.10.2)"), html.find("<details class=\"stage\""));
 }
 
 TEST(ReportMarkdown, HeadlineTablesAndReproForFailures) {

@@ -1,5 +1,6 @@
-// summary.md: the verdict headline, failures with their repro commands, the accuracy and speed
-// tables per stage, and the machine(s) the rows were measured on.
+// summary.md: the verdict headline, the stage × backend × precision matrix, failures with their repro
+// commands, the accuracy and speed tables per stage (each bound's reason once, under its table),
+// and the machine(s) the rows were measured on.
 #include <fmt/format.h>
 
 #include "validate/report.hpp"
@@ -29,6 +30,28 @@ void table(std::string& md, const Table& t) {
         const std::string v = verdict_label(l.verdict) + (l.note.empty() ? "" : ": " + l.note);
         md += l.verdict == Verdict::failed ? fmt::format(" **{}** |\n", cell(v)) : fmt::format(" {} |\n", cell(v));
     }
+    if (!t.footnotes.empty()) md += "\n";
+    for (std::size_t i = 0; i < t.footnotes.size(); ++i) md += fmt::format("[{}] {}  \n", i + 1, t.footnotes[i]);
+}
+
+// The stage × (backend · precision) matrix, the same cells as index.html's first screen.
+void matrix(std::string& md, const Matrix& m) {
+    md += "\n| stage |";
+    for (const auto& c : m.columns) md += fmt::format(" {} {} |", cell(c.first), cell(c.second));
+    md += "\n|---|";
+    for (std::size_t i = 0; i < m.columns.size(); ++i) md += "---|";
+    md += "\n";
+    for (std::size_t si = 0; si < m.stages.size(); ++si) {
+        md += fmt::format("| **{}** |", cell(m.stages[si]));
+        for (const auto& c : m.cells[si]) {
+            const std::string css = matrix_css(c);
+            const char* mark = css == "failed" ? "❌ " : css == "mistrusted" ? "⚠️ " : css == "skipped" ? "⏭️ " : css == "none" ? "" : "✅ ";
+            const std::string detail = matrix_detail_text(c);
+            md += fmt::format(" {}{}{}{} |", mark, cell(matrix_count_text(c)), detail.empty() ? "" : " · ", detail.empty() ? "" : cell(detail));
+        }
+        md += "\n";
+    }
+    md += fmt::format("\n{}\n", matrix_legend());
 }
 
 }  // namespace
@@ -40,6 +63,10 @@ std::string render_markdown(const ReportData& d) {
                       s.speed_rows, d.inputs.size(), d.inputs.size() == 1 ? "" : "s", d.generated_utc, version_of(d));
     md += "\nTables, images of the artifacts and charts: [index.html](index.html) (self-contained, opens offline).\n";
     if (d.rows.empty()) md += "\nThe inputs hold no result rows: nothing was validated or timed.\n";
+    if (const auto m = accuracy_matrix(d); !m.stages.empty()) {
+        md += "\n## Accuracy at a glance\n";
+        matrix(md, m);
+    }
 
     std::vector<const ReportRow*> failed;
     for (const auto& r : d.rows)
@@ -55,7 +82,7 @@ std::string render_markdown(const ReportData& d) {
 
     if (auto tables = accuracy_tables(d); !tables.empty()) {
         md += "\n## Accuracy\n\nmax|Δ|/max = max |result − reference| / max |reference|; rel L2 = ‖result − reference‖₂ / ‖reference‖₂ "
-              "(finite pixels in both). \"vs\" is what the result was compared with.\n";
+              "(finite pixels in both). \"vs\" is what the result was compared with; [N] after a bound is its reason, under the table.\n";
         for (const auto& t : tables) table(md, t);
     }
     if (auto tables = speed_tables(d); !tables.empty()) {

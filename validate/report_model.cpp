@@ -7,12 +7,14 @@
 #include <cmath>
 #include <ctime>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "aiaccel_config.hpp"
 #include "core/error.hpp"
+#include "validate/tolerances.hpp"
 
 namespace aiaccel::validate::report {
 namespace fs = std::filesystem;
@@ -281,7 +283,7 @@ template <class MakeLine>
 std::vector<Table> per_stage(const std::vector<const ReportRow*>& rows, const std::vector<std::string>& header, MakeLine make) {
     std::vector<Table> tables;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-        if (tables.empty() || tables.back().stage != rows[i]->row.stage) tables.push_back({rows[i]->row.stage, header, {}});
+        if (tables.empty() || tables.back().stage != rows[i]->row.stage) tables.push_back({rows[i]->row.stage, header, {}, {}});
         const auto& r = rows[i]->row;
         tables.back().lines.push_back({make(i), r.verdict, r.verdict == Verdict::skipped ? r.skip_reason : ""});
     }
@@ -292,16 +294,28 @@ std::vector<Table> per_stage(const std::vector<const ReportRow*>& rows, const st
 
 std::vector<Table> accuracy_tables(const ReportData& d) {
     auto rows = ordered(d, "accuracy");
-    return per_stage(rows, {"backend", "precision", "case", "vs", "max|Δ|/max", "rel L2", "bound", "why this bound", "other", "verdict"},
-                     [&](std::size_t i) {
-                         const auto& r = rows[i]->row;
-                         const bool has = r.verdict != Verdict::skipped;
-                         std::string bound = r.bound_metric.empty() && r.bound == 0 ? "—" : fmt::format("≤ {} on {}", sci(r.bound), metric_name(r.bound_metric));
-                         return std::vector<std::string>{r.backend, r.precision, r.case_name, r.against,
-                                                         has ? (r.metrics.shape_ok ? sci(r.metrics.max_abs_over_max) : "shape mismatch") : "—",
-                                                         has && r.metrics.shape_ok ? sci(r.metrics.rel_l2) : "—", bound,
-                                                         r.bound_reason, has ? other_metrics(r) : ""};
-                     });
+    auto tables = per_stage(rows, {"backend", "precision", "case", "vs", "max|Δ|/max", "rel L2", "bound", "other", "verdict"}, [&](std::size_t i) {
+        const auto& r = rows[i]->row;
+        const bool has = r.verdict != Verdict::skipped;
+        std::string bound = r.bound_metric.empty() && r.bound == 0 ? "—" : fmt::format("≤ {} on {}", sci(r.bound), metric_name(r.bound_metric));
+        return std::vector<std::string>{r.backend, r.precision, r.case_name, r.against,
+                                        has ? (r.metrics.shape_ok ? sci(r.metrics.max_abs_over_max) : "shape mismatch") : "—",
+                                        has && r.metrics.shape_ok ? sci(r.metrics.rel_l2) : "—", bound, has ? other_metrics(r) : ""};
+    });
+    // Each bound's reason once per table, as a numbered note the bound cells point to.
+    const std::size_t bound_col = 6;
+    std::size_t i = 0;
+    for (auto& t : tables) {
+        for (auto& l : t.lines) {
+            const auto& reason = rows[i++]->row.bound_reason;
+            if (reason.empty() || l.cells[bound_col] == "—") continue;
+            auto it = std::find(t.footnotes.begin(), t.footnotes.end(), reason);
+            const std::size_t n = std::size_t(it - t.footnotes.begin()) + 1;
+            if (it == t.footnotes.end()) t.footnotes.push_back(reason);
+            l.cells[bound_col] += fmt::format(" [{}]", n);
+        }
+    }
+    return tables;
 }
 
 std::string speed_legend() {
@@ -408,6 +422,177 @@ std::vector<Table> speed_tables(const ReportData& d) {
                      });
 }
 
+// ---- At a glance -------------------------------------------------------------------------------
+
+namespace {
+
+std::optional<Against> against_of(const std::string& a) {
+    if (a.rfind("aiapy", 0) == 0) return Against::aiapy;
+    if (a == "reference") return Against::reference;
+    if (a == "exact") return Against::exact;
+    return std::nullopt;
+}
+
+void consider(std::optional<BoundFraction>& worst, const ResultRow& r, std::string_view metric, double bound) {
+    if (metric.empty() || !(bound > 0) || (metric.size() > 4 && metric.ends_with("_min"))) return;
+    auto v = metric_value(r, metric);
+    if (!v || std::isnan(*v)) return;
+    const double f = std::fabs(*v) / bound;
+    // The value's own name, as validate/tolerances.hpp defines it: the metric without "_max" (max_abs_over_max is itself).
+    const std::string_view value = metric != "max_abs_over_max" && metric.ends_with("_max") ? metric.substr(0, metric.size() - 4) : metric;
+    if (!worst || f > worst->fraction) worst = BoundFraction{f, metric_name(value)};
+}
+
+std::string first_words(const std::string& reason) { return reason.substr(0, reason.find(" (")); }
+
+}  // namespace
+
+std::optional<BoundFraction> worst_bound_fraction(const ResultRow& r) {
+    if (r.verdict == Verdict::skipped || !r.metrics.shape_ok) return std::nullopt;
+    std::optional<BoundFraction> worst;
+    consider(worst, r, r.bound_metric, r.bound);
+    if (auto a = against_of(r.against)) {
+        try {
+            for (const auto* t : tolerances_for(r.stage, *a, r.backend, r.precision)) consider(worst, r, t->metric, t->bound);
+        } catch (const std::exception&) {
+            // A stage or backend this build's table does not know: the row's own bound is all there is.
+        }
+    }
+    return worst;
+}
+
+std::string fraction_text(double f) {
+    if (f == 0) return "0 (exact)";
+    if (f > 1) return fmt::format("{:.2g}× bound", f);
+    return fmt::format("{:.2g}% of bound", f * 100);
+}
+
+Matrix accuracy_matrix(const ReportData& d) {
+    Matrix m;
+    const auto rows = ordered(d, "accuracy");
+    std::vector<const ReportRow*> by_column = rows;
+    std::stable_sort(by_column.begin(), by_column.end(), [](const ReportRow* a, const ReportRow* b) {
+        return std::make_tuple(backend_rank(a->row.backend), a->row.backend, precision_rank(a->row.precision), a->row.precision) <
+               std::make_tuple(backend_rank(b->row.backend), b->row.backend, precision_rank(b->row.precision), b->row.precision);
+    });
+    for (const auto* r : by_column) {
+        std::pair<std::string, std::string> c{r->row.backend, r->row.precision};
+        if (std::find(m.columns.begin(), m.columns.end(), c) == m.columns.end()) m.columns.push_back(c);
+    }
+    for (const auto* r : rows) {
+        if (m.stages.empty() || m.stages.back() != r->row.stage) m.stages.push_back(r->row.stage);
+    }
+    m.cells.assign(m.stages.size(), std::vector<MatrixCell>(m.columns.size()));
+    for (const auto* p : rows) {
+        const auto& r = p->row;
+        const std::size_t si = std::size_t(std::find(m.stages.begin(), m.stages.end(), r.stage) - m.stages.begin());
+        const std::size_t ci = std::size_t(std::find(m.columns.begin(), m.columns.end(), std::make_pair(r.backend, r.precision)) - m.columns.begin());
+        auto& c = m.cells[si][ci];
+        ++c.rows;
+        ++c.counts[static_cast<std::size_t>(r.verdict)];
+        if (r.verdict == Verdict::skipped && c.skip_reason.empty()) c.skip_reason = first_words(r.skip_reason);
+        if (auto f = worst_bound_fraction(r); f && (!c.worst || f->fraction > c.worst->fraction)) c.worst = f, c.worst_row = row_label(r);
+    }
+    return m;
+}
+
+std::string matrix_css(const MatrixCell& c) {
+    if (c.rows == 0) return "none";
+    if (c.count(Verdict::failed)) return "failed";
+    if (c.count(Verdict::mistrusted)) return "mistrusted";
+    if (c.count(Verdict::passed) == 0) return "skipped";
+    const double f = c.worst ? c.worst->fraction : 0;
+    return f < 0.01 ? "far" : f < 0.1 ? "good" : f < 0.5 ? "mid" : "near";
+}
+
+std::string matrix_count_text(const MatrixCell& c) {
+    if (c.rows == 0) return "—";
+    const std::size_t ran = c.rows - c.count(Verdict::skipped);
+    if (c.count(Verdict::failed)) return fmt::format("{} FAILED of {}", c.count(Verdict::failed), ran);
+    if (c.count(Verdict::mistrusted)) return fmt::format("{} MISTRUSTED of {}", c.count(Verdict::mistrusted), ran);
+    if (ran == 0) return fmt::format("{} skipped", c.rows);
+    std::string t = fmt::format("{}/{} passed", c.count(Verdict::passed), ran);
+    if (c.count(Verdict::skipped)) t += fmt::format(", {} skipped", c.count(Verdict::skipped));
+    return t;
+}
+
+std::string matrix_detail_text(const MatrixCell& c) {
+    if (c.rows == 0) return "";
+    if (c.rows == c.count(Verdict::skipped)) {
+        const auto colon = c.skip_reason.find(": ");
+        return colon == std::string::npos ? c.skip_reason : c.skip_reason.substr(colon + 2);
+    }
+    if (!c.worst) return "";
+    return c.worst->fraction == 0 ? "0 error (exact)" : "≤ " + fraction_text(c.worst->fraction);
+}
+
+std::string matrix_legend() {
+    return "Accuracy rows per stage (row) and backend · precision (column): how many passed, and \"≤ N% of bound\": the worst row's "
+           "error as a fraction of its bound, over every bound that applies (this build's tolerance table, validate/tolerances.cpp). Colour: dark green < 1% of "
+           "the bound, green < 10%, yellow < 50%, amber up to the bound, red FAILED, grey skipped (the reason is shown).";
+}
+
+std::string backend_colour(const std::string& backend) {
+    if (backend == "reference") return "#7a7a7a";
+    if (backend == "cpu") return "#2f5fa7";
+    if (backend == "cuda") return "#2e8b57";
+    if (is_aiapy(backend)) return "#c8552b";
+    return "#8a4fb0";
+}
+
+HeadlineBars headline_speed_bars(const ReportData& d) {
+    HeadlineBars h;
+    const auto sp = speedups(d);
+    std::vector<std::string> baselines;
+    // The fastest row of each stage · case · backend · precision (over thread counts).
+    std::vector<const Speedup*> best;
+    for (const auto& s : sp) {
+        const auto& r = s.row->row;
+        if (!s.vs_aiapy || is_aiapy(r.backend) || is_floor_backend(r.backend)) continue;
+        auto it = std::find_if(best.begin(), best.end(), [&](const Speedup* b) {
+            const auto& x = b->row->row;
+            return x.stage == r.stage && x.case_name == r.case_name && x.backend == r.backend && x.precision == r.precision;
+        });
+        if (it == best.end()) best.push_back(&s);
+        else if (*s.vs_aiapy > *(*it)->vs_aiapy) *it = &s;
+        if (std::find(baselines.begin(), baselines.end(), s.aiapy_baseline) == baselines.end()) baselines.push_back(s.aiapy_baseline);
+    }
+    std::map<std::string, std::size_t> cases_per_stage;
+    {
+        std::vector<std::pair<std::string, std::string>> seen;
+        for (const auto* b : best) {
+            std::pair<std::string, std::string> k{b->row->row.stage, b->row->row.case_name};
+            if (std::find(seen.begin(), seen.end(), k) == seen.end()) seen.push_back(k), ++cases_per_stage[k.first];
+        }
+    }
+    for (const auto* b : best) {
+        const auto& r = b->row->row;
+        const auto threads = extra_value(r, "threads");
+        std::string label = r.stage + (cases_per_stage[r.stage] > 1 ? " " + r.case_name : "") + " · " + r.backend + " " + r.precision;
+        std::string tip = r.case_name + (threads ? fmt::format(", {:.0f} thread{}", *threads, *threads == 1 ? "" : "s") : "") + ", " +
+                          seconds(r.time_s) + " vs " + b->aiapy_baseline;
+        h.bars.push_back({label, *b->vs_aiapy, backend_colour(r.backend), tip});
+    }
+    if (baselines.empty()) return h;
+    // Name the baseline most bars are against; stages against another one are named after it.
+    std::map<std::string, std::size_t> uses;
+    for (const auto* b : best) ++uses[b->aiapy_baseline];
+    const std::string main = std::max_element(uses.begin(), uses.end(), [](auto& a, auto& b) { return a.second < b.second; })->first;
+    h.title = "speedup vs " + main;
+    // Stages against another baseline, grouped by it: "(deconvolve, prep: aiapy-0.10.2)".
+    std::vector<std::pair<std::string, std::vector<std::string>>> others;
+    for (const auto* b : best) {
+        if (b->aiapy_baseline == main) continue;
+        auto it = std::find_if(others.begin(), others.end(), [&](const auto& o) { return o.first == b->aiapy_baseline; });
+        if (it == others.end()) it = others.insert(others.end(), {b->aiapy_baseline, {}});
+        if (std::find(it->second.begin(), it->second.end(), b->row->row.stage) == it->second.end()) it->second.push_back(b->row->row.stage);
+    }
+    std::vector<std::string> parts;
+    for (const auto& [baseline, stages] : others) parts.push_back(fmt::format("{}: {}", fmt::join(stages, ", "), baseline));
+    if (!parts.empty()) h.title += fmt::format(" ({})", fmt::join(parts, "; "));
+    return h;
+}
+
 // ---- Charts ----------------------------------------------------------------------------------
 
 std::vector<ChartSeries> iteration_series(const ReportData& d) {
@@ -456,7 +641,7 @@ std::vector<StageBars> speedup_bars(const ReportData& d) {
             bool is_baseline = any_aiapy ? r.backend == s.aiapy_baseline : r.backend == "reference";
             const auto threads = extra_value(r, "threads");
             const std::string thr = threads ? fmt::format(" · {:.0f} thr", *threads) : "";
-            if (v && !is_baseline) sb.bars.push_back({fmt::format("{} {}{} · {}", r.backend, r.precision, thr, r.case_name), *v});
+            if (v && !is_baseline) sb.bars.push_back({fmt::format("{} {}{} · {}", r.backend, r.precision, thr, r.case_name), *v, "", ""});
         }
     }
     std::erase_if(out, [](const StageBars& s) { return s.bars.empty(); });

@@ -67,6 +67,8 @@ struct Table {
         std::string note;                // why SKIPPED
     };
     std::vector<Line> lines;
+    // Shown once under the table: "[1] <why this bound>"; the "bound" cells end with their " [N]".
+    std::vector<std::string> footnotes;
 };
 // Rows of one kind ("accuracy" or "speed") ordered by stage, backend, precision, case.
 std::vector<const ReportRow*> ordered(const ReportData& d, std::string_view kind);
@@ -98,6 +100,48 @@ std::vector<Speedup> speedups(const ReportData& d);  // one per speed row, in or
 // One line per FAILED row: "deconvolve · cuda · f32 · case: max|Δ|/max 3.2e-05 > bound 1.0e-06".
 std::string failure_line(const ResultRow& r);
 std::string row_label(const ResultRow& r);  // "deconvolve · cuda · f32 · case"
+
+// ---- At a glance (the first screen: stage × backend × precision matrix and speedup chart) ----
+// How close a measured accuracy row came to its bounds: the largest value / bound over the upper
+// bounds > 0 that apply to it (the row's own recorded bound, and this build's tolerance table for
+// its stage, comparison, backend and precision) whose value the row holds. 0 = exact, 1 = at the bound.
+struct BoundFraction {
+    double fraction = 0;
+    std::string metric;  // the metric that came closest, display name ("max|Δ|/max")
+};
+std::optional<BoundFraction> worst_bound_fraction(const ResultRow& r);
+std::string fraction_text(double f);  // "0.078% of bound", "0 (exact)", "3.2× bound"
+
+struct MatrixCell {
+    std::array<std::size_t, 4> counts{};  // indexed by Verdict
+    std::size_t rows = 0;
+    std::optional<BoundFraction> worst;  // over the cell's measured rows
+    std::string worst_row;               // row_label of the row it came from
+    std::string skip_reason;             // the first SKIPPED row's reason, without its parenthesis
+    std::size_t count(Verdict v) const { return counts[static_cast<std::size_t>(v)]; }
+};
+// Accuracy rows only. Columns: the (backend, precision) pairs that have rows, in report order.
+struct Matrix {
+    std::vector<std::string> stages;
+    std::vector<std::pair<std::string, std::string>> columns;
+    std::vector<std::vector<MatrixCell>> cells;  // [stage][column]
+};
+Matrix accuracy_matrix(const ReportData& d);
+// "none" (no rows), "failed", "mistrusted", "skipped" (nothing ran), else by the worst fraction:
+// "far" (< 1% of the bound), "good" (< 10%), "mid" (< 50%), "near" (up to the bound).
+std::string matrix_css(const MatrixCell& c);
+std::string matrix_count_text(const MatrixCell& c);  // "16/16 passed", "1 FAILED of 8", "8 skipped", "—"
+std::string matrix_detail_text(const MatrixCell& c); // "≤ 0.078% of bound" (the worst row's), "built, but no device", ""
+std::string matrix_legend();
+
+// The headline speed chart: aiaccel backends only (no aiapy flavour, no floor), one bar per stage ·
+// case · backend · precision at its fastest thread count, against that stage's aiapy baseline.
+struct HeadlineBars {
+    std::string title;
+    std::vector<Bar> bars;
+};
+HeadlineBars headline_speed_bars(const ReportData& d);
+std::string backend_colour(const std::string& backend);  // one colour per backend, shared by chart and matrix legend
 
 // ---- Charts ----------------------------------------------------------------------------------
 // max_abs_over_max against the "iterations" metric of deconvolve accuracy rows; one series per

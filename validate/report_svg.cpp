@@ -117,13 +117,14 @@ std::string svg_line_chart_log_y(const std::string& title, const std::string& x_
     return s + "</svg>\n";
 }
 
-std::string svg_bar_chart_log_x(const std::string& title, const std::string& x_label, const std::vector<Bar>& bars) {
+std::string svg_bar_chart_log_x(const std::string& title, const std::string& x_label, const std::vector<Bar>& bars, int width,
+                                int label_width) {
     double vmin = 1, vmax = 1;
     for (const auto& b : bars)
         if (b.value > 0 && std::isfinite(b.value)) vmin = std::min(vmin, b.value), vmax = std::max(vmax, b.value);
     int dlo = int(std::floor(std::log10(vmin))), dhi = int(std::ceil(std::log10(vmax)));
     if (dhi <= dlo) dhi = dlo + 1;
-    const int W = 760, left = 280, right = 70, top = 36, bar_h = 20, gap = 8;
+    const int W = width, left = label_width, right = 70, top = 36, bar_h = 20, gap = 8;
     const int plot_w = W - left - right, plot_h = int(bars.size()) * (bar_h + gap) + gap, H = top + plot_h + 50;
     auto X = [&](double v) { return left + (std::log10(v) - dlo) / double(dhi - dlo) * plot_w; };
 
@@ -141,8 +142,9 @@ std::string svg_bar_chart_log_x(const std::string& title, const std::string& x_l
         const double v = std::clamp(b.value, std::pow(10.0, dlo), std::pow(10.0, dhi));
         s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}</text>\n", left - 8, y + bar_h / 2,
                          xml_escape(b.label));
-        s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"><title>{}: {:.3g}×</title></rect>\n", left, y,
-                         std::max(1.0, X(v) - left), bar_h, b.value >= 1 ? "#2f5fa7" : "#c8552b", xml_escape(b.label), b.value);
+        s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"><title>{}: {:.3g}×{}</title></rect>\n", left, y,
+                         std::max(1.0, X(v) - left), bar_h, !b.colour.empty() ? b.colour : b.value >= 1 ? "#2f5fa7" : "#c8552b", xml_escape(b.label),
+                         b.value, b.tooltip.empty() ? "" : " · " + xml_escape(b.tooltip));
         s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" dominant-baseline=\"middle\">{}</text>\n", X(v) + 4, y + bar_h / 2,
                          b.value >= 100 ? fmt::format("{:.0f}×", b.value) : b.value >= 1 ? fmt::format("{:.1f}×", b.value) : fmt::format("{:.2g}×", b.value));
     }

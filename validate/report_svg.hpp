@@ -22,9 +22,13 @@ std::string svg_line_chart_log_y(const std::string& title, const std::string& x_
 
 struct Bar {
     std::string label;
-    double value = 0;  // > 0; a ratio where 1 means "as fast as the baseline"
+    double value = 0;    // > 0; a ratio where 1 means "as fast as the baseline"
+    std::string colour;  // fill; empty: blue at or above 1, orange below
+    std::string tooltip; // extra text for the bar's <title>; empty: none
 };
-std::string svg_bar_chart_log_x(const std::string& title, const std::string& x_label, const std::vector<Bar>& bars);
+// width: of the whole chart; label_width: of the label column left of the bars.
+std::string svg_bar_chart_log_x(const std::string& title, const std::string& x_label, const std::vector<Bar>& bars, int width = 760,
+                                int label_width = 280);
 
 // A horizontal colour bar for the report colormap spanning [vmin, vmax], ticks at integers.
 std::string svg_colour_bar(double vmin, double vmax, const std::string& label);
