@@ -65,7 +65,8 @@ struct WriteOptions {
 void write_fits(const std::filesystem::path& path, const Image<double>& img, const FitsHeader& header,
                 const WriteOptions& opt = {});
 
-// Verifies DATASUM/CHECKSUM of the image HDU; false if absent or wrong.
+// Verifies DATASUM/CHECKSUM of the image HDU (through fits_precheck); false if absent or wrong,
+// Error if the pre-check refuses the file.
 bool verify_fits_checksum(const std::string& path);
 
 }  // namespace aiaccel
