@@ -16,13 +16,14 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
         "Richardson-Lucy deconvolution of an AIA level-1 image with the channel's PSF (aiapy.psf.deconvolve).\n"
         "The image must be a full-frame 4096x4096 EUV image (or match the shape of --psf). Output is float64\n"
         "with the input header unchanged (as aiapy) plus a HISTORY card.");
-    struct Args { std::string in, out, psf, backend; int iterations = 25; bool no_clip = false; StageArgs stage; };
+    struct Args { std::string in, out, psf, backend; int iterations = 25; bool no_clip = false, no_verify = false; StageArgs stage; };
     auto a = std::make_shared<Args>();
     cmd->add_option("IN", a->in, "AIA level-1 FITS file")->required();
     cmd->add_option("-o,--output", a->out, "Output FITS file")->required();
     cmd->add_option("--psf", a->psf, "PSF FITS file (from `aiaccel psf`); default: computed for the image's channel");
     cmd->add_option("-n,--iterations", a->iterations, "Richardson-Lucy iterations (aiapy default 25)")->default_val(25)->check(CLI::NonNegativeNumber);
     cmd->add_flag("--no-clip-negative", a->no_clip, "Keep negative pixels (aiapy clip_negative=False)");
+    cmd->add_flag("--no-verify-checksum", a->no_verify, "Read inputs whose DATASUM/CHECKSUM do not verify (default: refuse them, exit 2)");
     add_backend_option(cmd, a->backend);
     add_stage_options(cmd, a->stage);
     cmd->callback([a, &exit_code] {
@@ -30,10 +31,11 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
         auto backend = make_stage_backend(a->backend, a->stage, so);
         check_output_path(a->out, {a->in, a->psf});
         auto t0 = std::chrono::steady_clock::now();
-        AiaImage img = stage(a->in, "reading it", [&] { return load_aia(a->in); });
+        const ReadOptions ro{.verify_checksum = !a->no_verify, .refuse_mismatch = !a->no_verify};
+        AiaImage img = stage(a->in, "reading it", [&] { return load_aia(a->in, ro); });
         Image<double> psf;
         if (!a->psf.empty()) {
-            psf = stage(a->psf, "reading the PSF", [&] { return read_fits(a->psf).data; });
+            psf = stage(a->psf, "reading the PSF", [&] { return read_fits(a->psf, ro).data; });
             // Refused before any computing: a PSF of another shape, or one that would give an all-NaN image.
             if (psf.rows() != img.data.rows() || psf.cols() != img.data.cols())
                 throw file_error(ErrorKind::bad_value, a->psf, fmt::format("the PSF is {}x{} px but the image {} is {}x{} px: deconvolve "

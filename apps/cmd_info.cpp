@@ -14,8 +14,10 @@ std::string kind_text(ChannelKind k) {
     return k == ChannelKind::euv ? "EUV" : k == ChannelKind::uv ? "UV" : "visible";
 }
 
-nlohmann::json describe(const std::string& path) {
-    FitsImage f = read_fits(path);
+nlohmann::json describe(const std::string& path, bool verify) {
+    // info shows a checksum mismatch (and warns) instead of refusing the file; exit code stays 0.
+    FitsImage f = read_fits(path, {.verify_checksum = verify, .refuse_mismatch = false});
+    const std::string datasum(to_string(f.datasum)), checksum(to_string(f.checksum)), detail = f.checksum_detail;
     AiaImage img{path, f.dtype, std::move(f.header), std::move(f.data)};
     AiaHeader h = img.aia();
     Channel ch = h.channel();
@@ -42,6 +44,9 @@ nlohmann::json describe(const std::string& path) {
     j["pointing_keys"] = h.pointing_keys_present();
     j["min"] = s.min; j["max"] = s.max; j["mean"] = s.mean;
     j["nan_count"] = s.nan_count;
+    j["datasum"] = datasum;
+    j["checksum"] = checksum;
+    if (!detail.empty()) j["checksum_detail"] = detail;
     return j;
 }
 
@@ -62,6 +67,8 @@ void print_text(const nlohmann::json& j) {
     fmt::print("  pointing    {}\n", pk.empty() ? "(no master-pointing keywords)" : pk);
     fmt::print("  pixels      min {:.6g}  max {:.6g}  mean {:.6g}  NaN {}\n", j["min"].get<double>(), j["max"].get<double>(),
                j["mean"].get<double>(), j["nan_count"].get<std::size_t>());
+    fmt::print("  checksums   DATASUM {}, CHECKSUM {}{}\n", j["datasum"].get<std::string>(), j["checksum"].get<std::string>(),
+               j.contains("checksum_detail") ? " (" + j["checksum_detail"].get<std::string>() + ")" : "");
 }
 
 }  // namespace
@@ -71,12 +78,16 @@ void add_info(CLI::App& app, int& exit_code) {
                                            "plate scale, roll, Sun centre and radius, pointing keywords, pixel statistics.");
     auto files = std::make_shared<std::vector<std::string>>();
     auto json = std::make_shared<bool>(false);
+    auto no_verify = std::make_shared<bool>(false);
     cmd->add_option("FILE", *files, "AIA FITS files (level 1 or 1.5; RICE-compressed or plain)")->required();
     cmd->add_flag("--json", *json, "Print one JSON object per file (one per line) instead of text");
-    cmd->callback([files, json, &exit_code] {
+    cmd->add_flag("--no-verify-checksum", *no_verify, "Do not compute DATASUM/CHECKSUM (shown as 'not checked')");
+    cmd->callback([files, json, no_verify, &exit_code] {
         for (const auto& path : *files) {
             try {
-                auto j = describe(path);
+                auto j = describe(path, !*no_verify);
+                if (j.contains("checksum_detail"))
+                    fmt::print(stderr, "aiaccel info: {}: warning: checksum mismatch, the file is corrupt: {}\n", path, j["checksum_detail"].get<std::string>());
                 if (*json) fmt::print("{}\n", j.dump());
                 else print_text(j);
             } catch (const Error& e) {

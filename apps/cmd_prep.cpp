@@ -80,7 +80,7 @@ void add_prep(CLI::App& app, int& exit_code) {
         std::string outdir, level = "1.5", steps, pointing_table, correction_table, backend = "auto", version = "0.10.2",
                     shard, compress = "none";
         int calibration_version = 10, iterations = 25, jobs = 0;
-        bool overwrite = false, resume = false, dry = false;
+        bool overwrite = false, resume = false, dry = false, no_verify = false;
         StageArgs stage;
     };
     auto a = std::make_shared<Args>();
@@ -101,6 +101,7 @@ void add_prep(CLI::App& app, int& exit_code) {
     cmd->add_option("-j,--jobs", a->jobs, "Worker threads per pipeline stage, also the fast backends' threads (0: hardware threads)")
         ->default_val(0)->check(CLI::NonNegativeNumber);
     cmd->add_option("--shard", a->shard, "I/N: process only inputs k with k mod N == I of the sorted list (0 <= I < N)");
+    cmd->add_flag("--no-verify-checksum", a->no_verify, "Read inputs whose DATASUM/CHECKSUM do not verify (default: refuse them, exit 2)");
     cmd->add_flag("--resume", a->resume, "Skip inputs whose output exists and verifies (checksum + same settings)");
     cmd->add_flag("--overwrite", a->overwrite, "Replace existing outputs (default: an existing output is a failure)");
     cmd->add_flag("--dry-run", a->dry, "List each input, its output and what would be done; write nothing");
@@ -149,6 +150,7 @@ void add_prep(CLI::App& app, int& exit_code) {
         bs.jobs = jobs;
         bs.overwrite = a->overwrite;
         bs.resume = a->resume;
+        bs.verify_checksum = !a->no_verify;
         bs.compression = a->compress == "rice" ? Compression::rice : Compression::none;
         if (a->dry) {
             fmt::print(stderr, "prep --dry-run: level {}, steps {}, {} of {} input(s) (shard {})\n", cs.level, cs.plan(), work.size(), all.size(), shard.text());

@@ -35,13 +35,14 @@ void add_register(CLI::App& app, int& exit_code) {
         "rescale to 0.6 arcsec/px (a multiple of it for binned images) and recentre the Sun with an order-3 spline\n"
         "(scipy.ndimage semantics). Like aiapy it refuses images that do not contain the full solar disk, and it\n"
         "crops as aiapy does (4094x4094 for most 4096x4096 inputs); --full-frame keeps the whole rotated frame.");
-    struct Args { std::string in, out, backend; std::optional<double> missing; int order = 3; bool full_frame = false; StageArgs stage; };
+    struct Args { std::string in, out, backend; std::optional<double> missing; int order = 3; bool full_frame = false, no_verify = false; StageArgs stage; };
     auto a = std::make_shared<Args>();
     cmd->add_option("IN", a->in, "AIA level-1 FITS file (full disk)")->required();
     cmd->add_option("-o,--output", a->out, "Output FITS file")->required();
     cmd->add_option("--missing", a->missing, "Value for pixels outside the input (default: the image minimum, as aiapy)");
     cmd->add_option("--order", a->order, "Spline order 0-5 (aiapy default 3)")->default_val(3)->check(CLI::Range(0, 5));
     cmd->add_flag("--full-frame", a->full_frame, "Keep the whole rotated frame instead of aiapy's crop");
+    cmd->add_flag("--no-verify-checksum", a->no_verify, "Read inputs whose DATASUM/CHECKSUM do not verify (default: refuse them, exit 2)");
     add_backend_option(cmd, a->backend);
     add_stage_options(cmd, a->stage);
     cmd->callback([a, &exit_code] {
@@ -49,7 +50,9 @@ void add_register(CLI::App& app, int& exit_code) {
         auto backend = make_stage_backend(a->backend, a->stage, so);
         check_output_path(a->out, {a->in});
         auto t0 = std::chrono::steady_clock::now();
-        AiaImage img = stage(a->in, "reading it", [&] { return load_aia(a->in); });
+        AiaImage img = stage(a->in, "reading it", [&] {
+            return load_aia(a->in, {.verify_checksum = !a->no_verify, .refuse_mismatch = !a->no_verify});
+        });
         const auto t1 = std::chrono::steady_clock::now();
         AiaImage out = stage(a->in, fmt::format("registering it ({}x{} px, backend {} {})", img.data.cols(), img.data.rows(), a->backend,
                                                 to_string(so.precision)),

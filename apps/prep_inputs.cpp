@@ -13,6 +13,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/fits_precheck.hpp"
 #include "core/sha256.hpp"
 
 namespace aiaccel::cli::prep {
@@ -235,6 +236,7 @@ std::string list_sha256(const std::vector<std::string>& inputs) {
 }
 
 FitsHeader read_image_header(const std::string& path) {
+    (void)fits_precheck(path);  // the shared header rules (sizes, duplicates, tile parameters) first
     FitsHeader header;
     bool found = false;
     scan_fits(

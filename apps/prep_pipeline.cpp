@@ -253,7 +253,7 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
                         throw file_error(ErrorKind::usage, in, fmt::format("output {} exists (--resume skips verified outputs, --overwrite replaces)", out));
                     }
                 }
-                AiaImage img = load_aia(in);
+                AiaImage img = load_aia(in, {.verify_checksum = bs.verify_checksum, .refuse_mismatch = bs.verify_checksum});
                 const std::string sha = sha256_file(in);
                 {
                     std::lock_guard l(mu);

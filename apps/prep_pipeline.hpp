@@ -19,6 +19,7 @@ struct BatchSettings {
     std::filesystem::path outdir;
     int jobs = 2;                       // worker threads per stage; images in flight <= jobs + 2
     bool overwrite = false, resume = false;
+    bool verify_checksum = true;        // refuse inputs whose DATASUM/CHECKSUM do not verify
     Compression compression = Compression::none;
     double manifest_every_s = 30;       // the manifest is also rewritten (atomically) while running
     std::map<std::string, std::vector<std::filesystem::path>> stale;  // stale_temporaries(outdir)

@@ -23,6 +23,43 @@ std::string AiaHeader::require_string(const char* key) const {
     return *v;
 }
 
+namespace {
+
+bool iso_datetime(const std::string& s) {
+    auto digits = [&](std::size_t at, std::size_t n, int lo, int hi) {
+        if (at + n > s.size()) return false;
+        int v = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (s[i] < '0' || s[i] > '9') return false;
+            v = v * 10 + (s[i] - '0');
+        }
+        return v >= lo && v <= hi;
+    };
+    if (!digits(0, 4, 0, 9999) || s.size() < 10 || s[4] != '-' || !digits(5, 2, 1, 12) || s[7] != '-' || !digits(8, 2, 1, 31)) return false;
+    if (s.size() == 10) return true;
+    if ((s[10] != 'T' && s[10] != ' ') || !digits(11, 2, 0, 23) || s.size() < 19 || s[13] != ':' || !digits(14, 2, 0, 59) ||
+        s[16] != ':' || !digits(17, 2, 0, 60))
+        return false;
+    std::size_t i = 19;
+    if (i < s.size() && s[i] == '.') {
+        ++i;
+        const std::size_t f = i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+        if (i == f) return false;
+    }
+    if (i < s.size() && s[i] == 'Z') ++i;
+    return i == s.size();
+}
+
+}  // namespace
+
+std::string AiaHeader::date_obs() const {
+    std::string v = require_string("DATE-OBS");
+    if (!iso_datetime(v))
+        throw file_error(ErrorKind::bad_value, path_, fmt::format("keyword DATE-OBS is not an ISO 8601 date-time ('{}', expected e.g. 2012-06-06T04:07:29.12)", v));
+    return v;
+}
+
 bool AiaHeader::is_aia() const {
     auto ins = h_->get_string("INSTRUME");
     return ins && ins->rfind("AIA", 0) == 0;

@@ -31,7 +31,9 @@ public:
     Channel channel() const;             // WAVELNTH as a known channel, else not_aia error
     double wavelength() const { return require("WAVELNTH"); }
     double exptime() const { return require("EXPTIME"); }
-    std::string date_obs() const { return require_string("DATE-OBS"); }
+    // DATE-OBS as written; Error(bad_value) unless it is an ISO 8601 date-time (YYYY-MM-DDThh:mm:ss[.f][Z],
+    // or a bare YYYY-MM-DD), since outputs are named after it.
+    std::string date_obs() const;
     std::optional<std::string> t_obs() const { return h_->get_string("T_OBS"); }
     std::optional<double> level() const { return optional("LVL_NUM"); }
     double cdelt1() const { return require("CDELT1"); }

@@ -6,8 +6,8 @@
 
 namespace aiaccel {
 
-AiaImage load_aia(const std::string& path) {
-    FitsImage f = read_fits(path);
+AiaImage load_aia(const std::string& path, const ReadOptions& opt) {
+    FitsImage f = read_fits(path, opt);
     AiaImage img{path, f.dtype, std::move(f.header), std::move(f.data)};
     (void)img.aia().channel();  // throws not_aia / missing_keyword with the file name
     return img;

@@ -21,7 +21,7 @@ struct AiaImage {
 };
 
 // Reads and checks: 2-D, INSTRUME AIA*, WAVELNTH a known channel. Errors name file and problem.
-AiaImage load_aia(const std::string& path);
+AiaImage load_aia(const std::string& path, const ReadOptions& opt = {});
 
 struct PixelStats {
     double min = 0, max = 0, mean = 0;

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "core/fits_header.hpp"
+#include "core/fits_precheck.hpp"
 #include "core/image.hpp"
 
 namespace aiaccel {
@@ -35,9 +36,18 @@ struct FitsImage {
     PixelType dtype = PixelType::f64;  // what astropy returns
     FitsHeader header;         // non-structural cards, verbatim
     Image<double> data;        // pixel values (exact for every dtype)
+    SumState datasum = SumState::not_checked;   // DATASUM of the image HDU (the table HDU if compressed)
+    SumState checksum = SumState::not_checked;  // CHECKSUM of that HDU
+    std::string checksum_detail;                // what did not verify, for messages
 };
 
-FitsImage read_fits(const std::string& path);
+struct ReadOptions {
+    bool verify_checksum = true;    // compute DATASUM/CHECKSUM when present
+    bool refuse_mismatch = true;    // and throw Error(bad_value) if either does not verify
+};
+
+// Runs fits_precheck() first, so a malformed or hostile header is refused before CFITSIO reads it.
+FitsImage read_fits(const std::string& path, const ReadOptions& opt = {});
 
 enum class Compression { none, rice, gzip };
 
@@ -55,7 +65,8 @@ struct WriteOptions {
 void write_fits(const std::filesystem::path& path, const Image<double>& img, const FitsHeader& header,
                 const WriteOptions& opt = {});
 
-// Verifies DATASUM/CHECKSUM of the image HDU; false if absent or wrong.
+// Verifies DATASUM/CHECKSUM of the image HDU (through fits_precheck); false if absent or wrong,
+// Error if the pre-check refuses the file.
 bool verify_fits_checksum(const std::string& path);
 
 }  // namespace aiaccel

@@ -54,32 +54,25 @@ std::vector<Raw> read_raw(fitsfile* f, int datatype, std::size_t n, const std::s
 
 }  // namespace
 
-FitsImage read_fits(const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) throw file_error(ErrorKind::unreadable, path, "no such file");
-    if (std::filesystem::is_directory(path, ec)) throw file_error(ErrorKind::unreadable, path, "is a folder, not a FITS file");
+FitsImage read_fits(const std::string& path, const ReadOptions& opt) {
+    const FitsLayout layout = fits_precheck(path, opt.verify_checksum);
+    FitsImage img;
+    img.path = path;
+    img.datasum = layout.datasum;
+    img.checksum = layout.checksum;
+    img.checksum_detail = layout.sum_detail;
+    if (opt.refuse_mismatch && (layout.datasum == SumState::mismatch || layout.checksum == SumState::mismatch))
+        throw file_error(ErrorKind::bad_value, path, fmt::format("checksum mismatch, the file is corrupt: {} (--no-verify-checksum reads it anyway)", layout.sum_detail));
 
     FitsFile file(path);
     fitsfile* f = file.get();
-    int status = 0, nhdu = 0;
-    fits_get_num_hdus(f, &nhdu, &status);
-    check_fits(status, path, "not a readable FITS file");
-
-    FitsImage img;
-    img.path = path;
-    int naxis = 0;
+    int status = 0, naxis = 0, type = 0;
     long naxes[9] = {0};
-    int hdu = 0;
-    for (; hdu < nhdu; ++hdu) {
-        int type = 0;
-        fits_movabs_hdu(f, hdu + 1, &type, &status);
-        check_fits(status, path, fmt::format("cannot read HDU {} (truncated file?)", hdu));
-        if (type != IMAGE_HDU) continue;
-        fits_get_img_param(f, 9, &img.file_bitpix, &naxis, naxes, &status);
-        check_fits(status, path, fmt::format("cannot read the image parameters of HDU {}", hdu));
-        if (naxis > 0) break;
-    }
-    if (hdu == nhdu) throw file_error(ErrorKind::unsupported, path, "no image data in any HDU");
+    const int hdu = layout.hdu;  // the HDU the pre-check validated, never another one
+    fits_movabs_hdu(f, hdu + 1, &type, &status);
+    check_fits(status, path, fmt::format("cannot read HDU {} (truncated file?)", hdu));
+    fits_get_img_param(f, 9, &img.file_bitpix, &naxis, naxes, &status);
+    check_fits(status, path, fmt::format("cannot read the image parameters of HDU {}", hdu));
     if (naxis != 2) {
         std::string dims;
         for (int i = 0; i < naxis; ++i) dims += fmt::format("{}{}", i ? "x" : "", naxes[i]);

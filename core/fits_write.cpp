@@ -155,20 +155,14 @@ void write_fits(const fs::path& path, const Image<double>& img, const FitsHeader
 }
 
 bool verify_fits_checksum(const std::string& path) {
-    FitsFile file(path);
-    int status = 0, nhdu = 0, type = 0;
-    fits_get_num_hdus(file.get(), &nhdu, &status);
-    for (int h = 1; h <= nhdu && status == 0; ++h) {
-        fits_movabs_hdu(file.get(), h, &type, &status);
-        int naxis = 0;
-        fits_get_img_dim(file.get(), &naxis, &status);
-        if (type == IMAGE_HDU && naxis > 0) {
-            int dataok = 0, hduok = 0;
-            fits_verify_chksum(file.get(), &dataok, &hduok, &status);
-            return status == 0 && dataok == 1 && hduok == 1;
-        }
+    // The shared pre-check, so a hostile file never reaches CFITSIO here either (prep --resume).
+    // A file the pre-check refuses (truncated, hostile) does not verify.
+    try {
+        const FitsLayout l = fits_precheck(path, true);
+        return l.datasum == SumState::ok && l.checksum == SumState::ok;
+    } catch (const Error&) {
+        return false;
     }
-    return false;
 }
 
 }  // namespace aiaccel
