@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 #include <sstream>
@@ -51,6 +52,13 @@ std::string shell_word(const std::string& w) {
     std::string q = "'";
     for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
+}
+
+// Test hook: AIACCEL_TEST_STOP=lock|worker stops the process (SIGSTOP) once it holds the output folder's
+// lock, or once the worker is ready, so tests can act on a run in that state without timing races.
+bool test_stop_at(const char* where) {
+    const char* v = std::getenv("AIACCEL_TEST_STOP");
+    return v && std::string_view(v) == where;
 }
 
 // At most 4 workers per hardware thread (at least 8): each holds an image, and more only wait.
@@ -185,6 +193,7 @@ void add_prep(CLI::App& app, int& exit_code) {
             if (link.round == 0)
                 fmt::print(stderr, "prep: backend {} {}, {} job(s), aiapy {} semantics\n", backend_name, a->stage.precision, jobs, a->version);
             const BatchHooks hooks = worker_hooks(link, backend_name);
+            if (test_stop_at("worker")) ::raise(SIGSTOP);
             Chain chain(cs, std::move(backend), so);
             Manifest m;
             exit_code = run_batch(chain, work, bs, m, hooks) ? 1 : 0;
@@ -220,6 +229,7 @@ void add_prep(CLI::App& app, int& exit_code) {
                                a->resume ? " --resume" : "", a->overwrite ? " --overwrite" : "");
 
         const OutputLock lock(a->outdir, shard.text(), command);
+        if (test_stop_at("lock")) ::raise(SIGSTOP);
         if (lock.whole_folder()) {  // nobody else writes here: every dead process's temporaries can go
             if (const std::size_t k = remove_temporaries(a->outdir, 0))
                 fmt::print(stderr, "prep: removed {} temporary file(s) left by interrupted runs\n", k);

@@ -653,7 +653,10 @@ Supervised supervise_batch(const std::vector<WorkItem>& work, const BatchSetting
     // the worker's temporaries once it is gone, writes the manifest and exits 128 + signal.
     sigset_t stop, old_mask;
     sigemptyset(&stop);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop, sig);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {  // not those ignored on purpose (nohup, a background job's SIGINT)
+        struct sigaction cur {};
+        if (::sigaction(sig, nullptr, &cur) == 0 && cur.sa_handler != SIG_IGN) sigaddset(&stop, sig);
+    }
     ::sigprocmask(SIG_BLOCK, &stop, &old_mask);
     const int sfd = ::signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
     struct sigaction ign {}, old_pipe {};
@@ -826,9 +829,15 @@ Supervised supervise_batch(const std::vector<WorkItem>& work, const BatchSetting
                 if (!done[slot]) mark_failed(slot, "the worker process ended without a result for it", "internal");
         }
     }
+    if (sfd >= 0) {  // a signal that came after the last worker ended still ends the run as interrupted
+        signalfd_siginfo si{};
+        while (::read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si))
+            if (!result.signal) result.signal = static_cast<int>(si.ssi_signo);
+        ::close(sfd);
+    }
     ::sigaction(SIGPIPE, &old_pipe, nullptr);
-    if (sfd >= 0) ::close(sfd);
     ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    if (result.worker_exit == 127) throw Error(ErrorKind::internal, "prep: cannot start the worker process (exec /proc/self/exe failed)");
     if (result.worker_exit > 0) return result;
     if (result.signal)
         for (std::size_t i = 0; i < n; ++i)

@@ -20,8 +20,8 @@ cleanup() { for p in "${bgs[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 json() { python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
-# waits until file $1 exists and is not empty (10 s at most)
-wait_for() { for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done; fail "timed out waiting for $1"; }
+# waits until process $1 is stopped (AIACCEL_TEST_STOP=lock|worker stops it at that point)
+wait_stopped() { for _ in $(seq 400); do [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = T ] && return 0; sleep 0.05; done; fail "process $1 did not stop"; }
 worker_of() { for _ in $(seq 200); do w=$(pgrep -P "$1" | head -1 || true); [ -n "$w" ] && { echo "$w"; return 0; }; sleep 0.05; done; fail "no worker process under $1"; }
 
 "$maker" "$data" "$T/in" --count 6 >/dev/null
@@ -48,9 +48,8 @@ rc=0; AIACCEL_TEST_CRASH_ON=aia171_000.fits "$exe" prep "$T/in/aia171_000.fits" 
 echo "1. decoder crash (SIGSEGV hook): 5 ok + crash + 3 corrupt listed, exit 1; --resume: 5 skipped, same 4 failures"
 
 # 2. one run per output folder ------------------------------------------------------------------
-"$exe" "${P[@]}" -o "$T/l" 2>"$T/l1.log" & a=$!; bgs+=("$a")
-wait_for "$T/l/.aiaccel-prep.lock"
-kill -STOP "$a"
+AIACCEL_TEST_STOP=lock "$exe" "${P[@]}" -o "$T/l" 2>"$T/l1.log" & a=$!; bgs+=("$a")
+wait_stopped "$a"
 rc=0; "$exe" "${P[@]}" -o "$T/l" 2>"$T/l2.log" || rc=$?
 kill -CONT "$a"
 [ "$rc" -eq 2 ] || { cat "$T/l2.log"; fail "second run: exit $rc, expected 2"; }
@@ -62,9 +61,8 @@ rc=0; wait "$a" || rc=$?
 [ "$(json "$T/l/manifest.json" "m['counts']['ok']")" -eq 6 ] || fail "first run's manifest: $(json "$T/l/manifest.json" "m['counts']")"
 [ ! -e "$T/l/.aiaccel-prep.lock" ] || fail "the lock file stays after the run"
 # shards: 0/2 and 1/2 at once are fine; 0/2 twice, or a whole-list run beside them, is refused
-"$exe" "${P[@]}" -o "$T/s" --shard 0/2 2>"$T/s0.log" & a=$!; bgs+=("$a")
-wait_for "$T/s/.aiaccel-prep.shard-0-2.lock"
-kill -STOP "$a"
+AIACCEL_TEST_STOP=lock "$exe" "${P[@]}" -o "$T/s" --shard 0/2 2>"$T/s0.log" & a=$!; bgs+=("$a")
+wait_stopped "$a"
 rc=0; "$exe" "${P[@]}" -o "$T/s" --shard 0/2 2>"$T/s0b.log" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "pid $a on host" "$T/s0b.log" || fail "same shard twice: exit $rc: $(cat "$T/s0b.log")"
 rc=0; "$exe" "${P[@]}" -o "$T/s" 2>"$T/sw.log" || rc=$?
@@ -80,9 +78,11 @@ echo "2. lock: a second run exits 2 naming pid/host/start/command; shards 0/2 + 
 # 3. SIGTERM / SIGINT mid-run, stale temporaries ----------------------------------------------------
 for sig in TERM INT; do
   d="$T/t$sig"
-  "$exe" "${P[@]}" -o "$d" 2>"$d.log" & a=$!; bgs+=("$a")
+  # (a background job of a script starts with SIGINT ignored: restore the default, as a terminal has it)
+  AIACCEL_TEST_STOP=worker python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+    "$exe" "${P[@]}" -o "$d" 2>"$d.log" & a=$!; bgs+=("$a")
   w=$(worker_of "$a")
-  kill -STOP "$w"
+  wait_stopped "$w"
   touch "$d/.aia_lev1_171a_x.fits.tmp-$w-0badcafe" "$d/.manifest.json.tmp-$w"   # as if caught mid-write
   kill -"$sig" "$a"
   sleep 0.2
