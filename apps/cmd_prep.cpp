@@ -93,8 +93,13 @@ void add_prep(CLI::App& app, int& exit_code) {
         "a killed run (even kill -9) resumes without reprocessing or leaving partial outputs.\n"
         "--shard I/N processes inputs k with k mod N == I of the sorted list (N jobs with I = 0..N-1 cover every\n"
         "input once) and names its record manifest.shard-I-of-N.json; `aiaccel merge-manifests` checks coverage.\n"
-        "On Slurm: tools/slurm/prep-array.sbatch (a job array, one shard per task). Exit: 0 all ok, 1 a file failed,\n"
-        "2 usage.");
+        "On Slurm: tools/slurm/prep-array.sbatch (a job array, one shard per task).\n"
+        "Without register (--steps), outputs stay level 1: aia_lev1_…, LVL_NUM unchanged, HISTORY naming the steps.\n"
+        "The work runs in a worker process: an input that crashes the decoder fails alone (\"decoder crashed: SIGSEGV\")\n"
+        "and the rest goes on. One run per OUTDIR at a time (a lock that ends with the process; the shards of one\n"
+        "batch share it); a second run exits 2 naming the holder. SIGINT/SIGTERM remove the run's temporary files,\n"
+        "write the manifest and exit 130/143; temporary files of dead runs are removed by the next run.\n"
+        "Exit: 0 all ok, 1 a file failed, 2 usage (or OUTDIR in use), 130/143 interrupted.");
     struct Args {
         std::vector<std::string> inputs;
         std::string outdir, level = "1.5", steps, pointing_table, correction_table, backend = "auto", version = "0.10.2",
@@ -182,7 +187,7 @@ void add_prep(CLI::App& app, int& exit_code) {
         if (worker) {  // a worker process of the supervisor below: its assignment comes on a pipe
             const WorkerLink link = parse_worker_link(a->worker);
             std::vector<WorkItem> work;
-            read_worker_assignment(link, work, bs.claimed_before);
+            read_worker_assignment(link, work, bs.claimed_before, bs.retried);
             if (a->shard.empty() || a->shard == "0/1") bs.stale.clear();
             else bs.stale = stale_temporaries(a->outdir);
             const std::string backend_name = a->backend == "auto" ? resolve_auto_backend(link.round == 0) : a->backend;

@@ -289,7 +289,7 @@ std::string from_hex(std::string_view h) {
 
 }  // namespace
 
-void read_worker_assignment(const WorkerLink& l, std::vector<WorkItem>& work, std::set<std::string>& claimed) {
+void read_worker_assignment(const WorkerLink& l, std::vector<WorkItem>& work, std::set<std::string>& claimed, std::set<std::size_t>& retried) {
     std::string all;
     char buf[65536];
     for (;;) {
@@ -310,6 +310,8 @@ void read_worker_assignment(const WorkerLink& l, std::vector<WorkItem>& work, st
             if (sp != std::string::npos) work.push_back({std::stoull(line.substr(2, sp - 2)), from_hex(std::string_view(line).substr(sp + 1))});
         } else if (line.starts_with("O ")) {
             claimed.insert(from_hex(std::string_view(line).substr(2)));
+        } else if (line.starts_with("R ")) {
+            retried.insert(std::stoull(line.substr(2)));
         }
     }
 }
@@ -467,6 +469,8 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
                             continue;
                         }
                         note = fmt::format("existing output replaced: {}", why);
+                    } else if (bs.retried.count(work[slot].index)) {
+                        note = "replaced the output of an attempt cut short by a worker crash";
                     } else if (!bs.overwrite) {
                         throw file_error(ErrorKind::usage, in, fmt::format("output {} exists (--resume skips verified outputs, --overwrite replaces)", out));
                     }
@@ -666,6 +670,7 @@ Supervised supervise_batch(const std::vector<WorkItem>& work, const BatchSetting
     Supervised result;
     std::vector<bool> done(n, false);
     std::vector<std::string> outputs(n);  // outputs claimed by finished inputs, for the next worker
+    std::set<std::size_t> retry;  // in flight when a worker died: their output may be that worker's
     std::set<std::size_t> solo;  // suspects of a crash nobody claimed: run one per worker
     BatchProgress progress(n);
     const auto t_start = Clock::now();
@@ -720,6 +725,7 @@ Supervised supervise_batch(const std::vector<WorkItem>& work, const BatchSetting
             for (std::size_t slot : part) a += fmt::format("I {} {}\n", work[slot].index, to_hex(work[slot].input));
             for (std::size_t i = 0; i < n; ++i)
                 if (done[i] && !outputs[i].empty()) a += "O " + to_hex(outputs[i]) + "\n";
+            for (std::size_t slot : retry) a += fmt::format("R {}\n", work[slot].index);
             write_all(in.w, a);
             in.close_w();
         }
@@ -797,6 +803,7 @@ Supervised supervise_batch(const std::vector<WorkItem>& work, const BatchSetting
             progress.log(fmt::format("prep: removed {} temporary file(s) of worker process {}", k, pid));
         if (WIFSIGNALED(st)) {
             const int sig = WTERMSIG(st);
+            retry.insert(inflight.begin(), inflight.end());
             if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
                 if (!result.signal) result.signal = sig;
                 break;

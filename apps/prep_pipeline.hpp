@@ -25,6 +25,7 @@ struct BatchSettings {
     double manifest_every_s = 30;       // the manifest is also rewritten (atomically) while running
     std::map<std::string, std::vector<std::filesystem::path>> stale;  // stale_temporaries(outdir)
     std::set<std::string> claimed_before;  // outputs of inputs an earlier worker process already handled
+    std::set<std::size_t> retried;         // inputs in flight when a worker crashed: their output may be its
 };
 
 // One input of this shard: its position in the full sorted list and its path.
@@ -59,7 +60,7 @@ struct WorkerLink {
     int in = -1, out = -1, crash = -1, round = 0;
 };
 WorkerLink parse_worker_link(const std::string& spec);
-void read_worker_assignment(const WorkerLink& l, std::vector<WorkItem>& work, std::set<std::string>& claimed);
+void read_worker_assignment(const WorkerLink& l, std::vector<WorkItem>& work, std::set<std::string>& claimed, std::set<std::size_t>& retried);
 // Installs the crash handler and says "ready" (with the backend's name) to the supervisor.
 BatchHooks worker_hooks(const WorkerLink& l, const std::string& backend_name);
 
