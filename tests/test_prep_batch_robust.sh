@@ -16,13 +16,14 @@ set -euo pipefail
 exe="${AIACCEL_EXE:?}"; data="${AIACCEL_TESTDATA:?}/aia"; maker="${PREP_BATCH_MAKER:?}"
 T="$(mktemp -d "${TMPDIR:-/tmp}/aiaccel-prep-robust.XXXXXX")"
 bgs=()
-cleanup() { for p in "${bgs[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done; rm -rf "$T"; }
+cleanup() { for p in "${bgs[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done; rm -rf "$T"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 json() { python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 # waits until process $1 is stopped (AIACCEL_TEST_STOP=lock|worker stops it at that point)
 wait_stopped() { for _ in $(seq 400); do [ "$(ps -o stat= -p "$1" 2>/dev/null | tr -d " " | cut -c1)" = T ] && return 0; sleep 0.05; done; fail "process $1 did not stop"; }
-worker_of() { for _ in $(seq 200); do w=$(pgrep -P "$1" | head -1 || true); [ -n "$w" ] && { echo "$w"; return 0; }; sleep 0.05; done; fail "no worker process under $1"; }
+# the worker: the child of $1 run with --internal-worker (not, e.g., a helper of a python3 shim)
+worker_of() { for _ in $(seq 400); do w=$(pgrep -P "$1" -f -- "--internal-worker=" | head -1 || true); [ -n "$w" ] && { echo "$w"; return 0; }; sleep 0.05; done; fail "no worker process under $1"; }
 
 "$maker" "$data" "$T/in" --count 6 --full-disk-2048 0 >/dev/null
 [ "$(ls "$T/in" | wc -l)" -eq 9 ] || fail "batch maker: $(ls "$T/in")"
@@ -76,10 +77,11 @@ rc=0; wait "$a" || rc=$?
 echo "2. lock: a second run exits 2 naming pid/host/start/command; shards 0/2 + 1/2 share the folder; same shard twice or whole list refused"
 
 # 3. SIGTERM / SIGINT mid-run, stale temporaries ----------------------------------------------------
+py=$(python3 -c 'import sys; print(sys.executable)')   # the interpreter itself, not a shim (pyenv)
 for sig in TERM INT; do
   d="$T/t$sig"
   # (a background job of a script starts with SIGINT ignored: restore the default, as a terminal has it)
-  AIACCEL_TEST_STOP=worker python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+  AIACCEL_TEST_STOP=worker "$py" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
     "$exe" "${P[@]}" -o "$d" 2>"$d.log" & a=$!; bgs+=("$a")
   w=$(worker_of "$a")
   wait_stopped "$w"
@@ -153,5 +155,16 @@ import json, sys
 m = json.load(open(sys.argv[1]))
 assert "--pointing-table " + sys.argv[2] in m["command"] and "--aiapy-version 0.12.1" in m["command"], m["command"]
 PY
-echo "6. --steps exposure / pointing alone: aia_lev1_… with HISTORY 'level 1 (…)'; manifest command names steps, tables, aiapy version"
+# update_pointing's plate-scale warning (the batch copies are 128², 19.18"/px): printed once, in every entry
+rc=0; "$exe" prep "$T/in/aia171_000.fits" "$T/in/aia171_001.fits" --steps pointing --pointing-table "$tbl" --aiapy-version 0.12.1 \
+  --backend reference -o "$T/pw" 2>"$T/pw.log" || rc=$?
+[ "$rc" -eq 0 ] || { cat "$T/pw.log"; fail "pointing on 128² copies: exit $rc"; }
+[ "$(grep -c "^prep: warning: .*Input map has plate scale 19.18.* arcsec / pix which is significantly different than 0.6" "$T/pw.log")" -eq 1 ] \
+  || fail "plate-scale warning not printed once: $(cat "$T/pw.log")"
+python3 - "$T/pw/manifest.json" <<'PY' || fail "plate-scale warning not in the manifest"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert len(m["entries"]) == 2 and all(any("plate scale" in w for w in e.get("warnings", [])) for e in m["entries"]), m["entries"]
+PY
+echo "6. --steps exposure / pointing alone: aia_lev1_… with HISTORY 'level 1 (…)'; manifest command names steps, tables, aiapy version; plate-scale warning printed once and in each entry"
 echo PASS
