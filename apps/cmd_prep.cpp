@@ -217,6 +217,10 @@ void add_prep(CLI::App& app, int& exit_code) {
             return;
         }
 
+        {  // a bad --backend / --precision fails here, before the output folder is created (the worker makes its own)
+            StageOptions so;
+            make_stage_backend(a->backend == "auto" ? resolve_auto_backend(false) : a->backend, a->stage, so);
+        }
         std::error_code ec;
         fs::create_directories(a->outdir, ec);
         if (!fs::is_directory(a->outdir)) throw file_error(ErrorKind::usage, a->outdir, "cannot create the output folder");

@@ -10,7 +10,9 @@
 #  4. --jobs 100000 is clamped with a note, never an abort;
 #  5. control characters in file names are escaped in messages, failures.txt and the manifest;
 #  6. --steps without register: the output is named and labelled level 1, the manifest's command
-#     reproduces the run; update_pointing's warnings are printed and recorded.
+#     reproduces the run; update_pointing's warnings are printed and recorded;
+#  7. memory pressure (ulimit -v 500000, three 2048² inputs, --jobs 2): never an abort; each input is
+#     written or fails with "out of memory while <stage>"; --resume without the limit completes the batch.
 # Needs AIACCEL_EXE, AIACCEL_TESTDATA, PREP_BATCH_MAKER (set by tests/meson.build).
 set -euo pipefail
 exe="${AIACCEL_EXE:?}"; data="${AIACCEL_TESTDATA:?}/aia"; maker="${PREP_BATCH_MAKER:?}"
@@ -111,7 +113,12 @@ rc=0; "$exe" prep "$T/in" --steps exposure --backend reference --jobs 100000 -o 
 [ "$rc" -eq 1 ] || { cat "$T/j.log"; fail "--jobs 100000: exit $rc, expected 1"; }
 grep -q "prep: --jobs 100000 is more than this machine can use; using" "$T/j.log" || fail "no clamp note: $(head -3 "$T/j.log")"
 ! grep -q terminate "$T/j.log" || fail "terminate: $(cat "$T/j.log")"
-echo "4. --jobs 100000: clamped with a note, exit 1 (the 3 corrupt inputs)"
+# a backend or precision that cannot run here is refused before the output folder is created
+for bad in "--backend nosuch" "--backend reference --precision f32" "--precision f16"; do
+  rc=0; "$exe" prep "$T/in" --steps exposure $bad -o "$T/b" 2>"$T/b.log" || rc=$?
+  { [ "$rc" -eq 2 ] && [ ! -e "$T/b" ] && [ "$(grep -c "^aiaccel: " "$T/b.log")" -eq 1 ]; } || fail "$bad: exit $rc, folder $(ls -d "$T/b" 2>&1): $(cat "$T/b.log")"
+done
+echo "4. --jobs 100000: clamped with a note, exit 1 (the 3 corrupt inputs); a bad --backend/--precision exits 2 creating nothing"
 
 # 5. control characters in file names -------------------------------------------------------------
 mkdir -p "$T/odd"
@@ -167,4 +174,25 @@ m = json.load(open(sys.argv[1]))
 assert len(m["entries"]) == 2 and all(any("plate scale" in w for w in e.get("warnings", [])) for e in m["entries"]), m["entries"]
 PY
 echo "6. --steps exposure / pointing alone: aia_lev1_… with HISTORY 'level 1 (…)'; manifest command names steps, tables, aiapy version; plate-scale warning printed once and in each entry"
+# 7. memory pressure ---------------------------------------------------------------------------------
+# Which inputs fit under the limit depends on timing (images in flight, allocator arenas), so the check
+# is that every input ends written or failed for memory, with no abort and no partial output.
+"$maker" "$data" "$T/big" --full-disk-2048 3 --count 3 --no-corrupt >/dev/null
+rc=0; ( ulimit -v 500000; exec "$exe" prep "$T/big" --jobs 2 --backend reference -o "$T/m" ) 2>"$T/m.log" || rc=$?
+{ [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ]; } || { cat "$T/m.log"; fail "memory pressure: exit $rc, expected 0 or 1"; }
+! grep -qiE "terminate|abort|internal error|decoder crashed" "$T/m.log" || fail "memory pressure: $(cat "$T/m.log")"
+python3 - "$T/m/manifest.json" <<'PY' || fail "memory pressure: manifest"
+import json, sys
+m = json.load(open(sys.argv[1]))
+c = m["counts"]
+assert c["ok"] + c["failed"] == 3 and len(m["entries"]) == 3, c
+for e in m["entries"]:
+    assert e["status"] == "ok" or "out of memory while " in e["reason"], e
+PY
+ok=$(json "$T/m/manifest.json" "m['counts']['ok']")
+[ "$(ls "$T/m"/aia_lev1.5_*.fits 2>/dev/null | wc -l)" -eq "$ok" ] || fail "memory pressure: outputs $(ls -A "$T/m") for $ok ok"
+[ "$(ls -A "$T/m" | grep -c '\.tmp-' || true)" -eq 0 ] || fail "memory pressure: temporaries left: $(ls -A "$T/m")"
+rc=0; "$exe" prep "$T/big" --jobs 2 --backend reference -o "$T/m" --resume 2>"$T/m2.log" || rc=$?
+[ "$rc" -eq 0 ] && [ "$(ls "$T/m"/aia_lev1.5_*.fits | wc -l)" -eq 3 ] || { cat "$T/m2.log"; fail "memory pressure: --resume: exit $rc"; }
+echo "7. memory pressure (ulimit -v 500000, 3 × 2048², --jobs 2): exit $(( ok == 3 ? 0 : 1 )), $ok written, $((3 - ok)) 'out of memory while …', no abort; --resume completes"
 echo PASS
