@@ -6,6 +6,7 @@
 #include "apps/commands.hpp"
 #include "core/aia_image.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace aiaccel::cli {
 namespace {
@@ -91,7 +92,7 @@ void add_info(CLI::App& app, int& exit_code) {
                 if (*json) fmt::print("{}\n", j.dump());
                 else print_text(j);
             } catch (const Error& e) {
-                fmt::print(stderr, "aiaccel info: {}\n", e.what());
+                fmt::print(stderr, "aiaccel info: {}\n", escape_control(e.what()));
                 exit_code = std::max(exit_code, e.exit_code());
             }
         }

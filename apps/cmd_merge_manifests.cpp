@@ -46,7 +46,7 @@ void add_merge_manifests(CLI::App& app, int& exit_code) {
             validate::report::write_file_atomic(out, to_json(r.merged).dump(1) + "\n");
             std::string f;
             for (const auto& e : r.merged.entries)
-                if (e.status == Status::failed) f += fmt::format("{}\t{}\t{}\n", e.input, e.error_kind, e.reason);
+                if (e.status == Status::failed) f += failure_line(e);
             validate::report::write_file_atomic(failures_path(dir, "merged"), f);
         }
         fmt::print("merge-manifests: {} manifest(s), {} input(s): {} listed, {} gap(s), {} duplicate(s), {} mismatch(es); "

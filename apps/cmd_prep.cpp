@@ -3,6 +3,11 @@
 // level 1.6 (psf.deconvolve first, on the level-1 CCD grid), over files, folders, globs or @lists,
 // with a bounded streaming pipeline, per-file failures, a manifest, --resume, --dry-run and --shard.
 // The engine is apps/prep_pipeline.cpp, the per-image chain apps/prep_chain.cpp.
+#include <signal.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 #include <sstream>
@@ -24,25 +29,40 @@ namespace fs = std::filesystem;
 namespace {
 
 // --backend auto: cuda when its probe says it runs here, else cpu (else the reference); says why.
-std::string resolve_auto_backend() {
+std::string resolve_auto_backend(bool say) {
     std::string why;
     for (const char* name : {"cuda", "cpu"}) {
         const Availability a = validate::find_backend(name).probe();
         if (a.available) {
-            fmt::print(stderr, "prep: --backend auto → {} ({}{})\n", name, a.reason, why.empty() ? "" : "; " + why);
+            if (say) fmt::print(stderr, "prep: --backend auto → {} ({}{})\n", name, a.reason, why.empty() ? "" : "; " + why);
             return name;
         }
         append_joined(why, "; ", a.reason);
     }
-    fmt::print(stderr, "prep: --backend auto → reference ({})\n", why);
+    if (say) fmt::print(stderr, "prep: --backend auto → reference ({})\n", why);
     return "reference";
 }
 
-std::string command_line(const std::vector<std::string>& inputs) {
-    std::string s = "aiaccel prep";
-    for (const auto& i : inputs) s += " " + i;
-    return s;
+// A word as a POSIX shell reads it back: bare when it is plain, else in single quotes.
+std::string shell_word(const std::string& w) {
+    const bool plain = !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("_./=:,@%+-").find(c) != std::string_view::npos;
+    });
+    if (plain) return w;
+    std::string q = "'";
+    for (char c : w) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
 }
+
+// Test hook: AIACCEL_TEST_STOP=lock|worker stops the process (SIGSTOP) once it holds the output folder's
+// lock, or once the worker is ready, so tests can act on a run in that state without timing races.
+bool test_stop_at(const char* where) {
+    const char* v = std::getenv("AIACCEL_TEST_STOP");
+    return v && std::string_view(v) == where;
+}
+
+// At most 4 workers per hardware thread (at least 8): each holds an image, and more only wait.
+int max_jobs() { return static_cast<int>(std::max(8u, 4 * std::max(1u, std::thread::hardware_concurrency()))); }
 
 }  // namespace
 
@@ -73,12 +93,17 @@ void add_prep(CLI::App& app, int& exit_code) {
         "a killed run (even kill -9) resumes without reprocessing or leaving partial outputs.\n"
         "--shard I/N processes inputs k with k mod N == I of the sorted list (N jobs with I = 0..N-1 cover every\n"
         "input once) and names its record manifest.shard-I-of-N.json; `aiaccel merge-manifests` checks coverage.\n"
-        "On Slurm: tools/slurm/prep-array.sbatch (a job array, one shard per task). Exit: 0 all ok, 1 a file failed,\n"
-        "2 usage.");
+        "On Slurm: tools/slurm/prep-array.sbatch (a job array, one shard per task).\n"
+        "Without register (--steps), outputs stay level 1: aia_lev1_…, LVL_NUM unchanged, HISTORY naming the steps.\n"
+        "The work runs in a worker process: an input that crashes the decoder fails alone (\"decoder crashed: SIGSEGV\")\n"
+        "and the rest goes on. One run per OUTDIR at a time (a lock that ends with the process; the shards of one\n"
+        "batch share it); a second run exits 2 naming the holder. SIGINT/SIGTERM remove the run's temporary files,\n"
+        "write the manifest and exit 130/143; temporary files of dead runs are removed by the next run.\n"
+        "Exit: 0 all ok, 1 a file failed, 2 usage (or OUTDIR in use), 130/143 interrupted.");
     struct Args {
         std::vector<std::string> inputs;
         std::string outdir, level = "1.5", steps, pointing_table, correction_table, backend = "auto", version = "0.10.2",
-                    shard, compress = "none";
+                    shard, compress = "none", worker;
         int calibration_version = 10, iterations = 25, jobs = 0;
         bool overwrite = false, resume = false, dry = false, no_verify = false;
         StageArgs stage;
@@ -108,6 +133,8 @@ void add_prep(CLI::App& app, int& exit_code) {
     cmd->add_option("--compress", a->compress, "Output compression: none (default, lossless, bit-reproducible) or rice (JSOC-style "
                     "tile compression: lossless for integers, quantised q=16 for floats, dither seeded by CFITSIO from the clock)")
         ->check(CLI::IsMember({"rice", "none"}))->default_val("none");
+    // Set by prep itself for its worker process (prep_pipeline.hpp supervise_batch); hidden from --help.
+    cmd->add_option("--internal-worker", a->worker, "")->group("");
     cmd->callback([a, &exit_code] {
         using namespace prep;
         if (a->resume && a->overwrite) throw Error(ErrorKind::usage, "--resume and --overwrite exclude each other");
@@ -137,14 +164,21 @@ void add_prep(CLI::App& app, int& exit_code) {
         if (!a->pointing_table.empty()) cs.pointing = reference::read_pointing_table(a->pointing_table);
         if (!a->correction_table.empty()) cs.response = reference::read_response_table(a->correction_table);
         const Shard shard = a->shard.empty() ? Shard{} : parse_shard(a->shard);
-        const int jobs = a->jobs > 0 ? a->jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        const bool worker = !a->worker.empty();
+        int jobs = a->jobs > 0 ? a->jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+        if (jobs > max_jobs()) {
+            if (!worker) fmt::print(stderr, "prep: --jobs {} is more than this machine can use; using {} (4 per hardware thread)\n", jobs, max_jobs());
+            jobs = max_jobs();
+        }
+        // Name and label the outputs by what is done: without register they stay level 1 (as aiapy).
+        cs.level = ChainSettings::level_for(cs.steps);
+        if (cs.level != a->level && !worker && !a->steps.empty())
+            fmt::print(stderr, "prep: steps {} → the outputs are level {} (aia_lev{}_…; LVL_NUM is set by register only), not {}\n",
+                       cs.plan(), cs.level, cs.level, a->level);
+        std::string steps_list;
+        for (const auto& st : kStepOrder)
+            if (cs.steps.count(st)) append_joined(steps_list, ",", st);
 
-        // The full sorted list (paths only: memory stays small), then this shard's part of it.
-        const std::vector<std::string> all = expand_inputs(a->inputs);
-        if (all.empty()) throw Error(ErrorKind::usage, "no input files (folders are searched for *.fits, *.fits.gz, *.fts, *.fit)");
-        std::vector<WorkItem> work;
-        for (std::size_t k = 0; k < all.size(); ++k)
-            if (shard.owns(k)) work.push_back({k, all[k]});
         BatchSettings bs;
         bs.outdir = a->outdir;
         bs.jobs = jobs;
@@ -152,47 +186,100 @@ void add_prep(CLI::App& app, int& exit_code) {
         bs.resume = a->resume;
         bs.verify_checksum = !a->no_verify;
         bs.compression = a->compress == "rice" ? Compression::rice : Compression::none;
+        if (worker) {  // a worker process of the supervisor below: its assignment comes on a pipe
+            const WorkerLink link = parse_worker_link(a->worker);
+            std::vector<WorkItem> work;
+            read_worker_assignment(link, work, bs.claimed_before, bs.retried);
+            if (a->shard.empty() || a->shard == "0/1") bs.stale.clear();
+            else bs.stale = stale_temporaries(a->outdir);
+            const std::string backend_name = a->backend == "auto" ? resolve_auto_backend(link.round == 0) : a->backend;
+            StageOptions so;
+            auto backend = make_stage_backend(backend_name, a->stage, so);
+            if (!backend) throw Error(ErrorKind::usage, fmt::format("--backend {}: not available here (no implementation built)", backend_name));
+            so.threads = jobs;
+            if (link.round == 0)
+                fmt::print(stderr, "prep: backend {} {}, {} job(s), aiapy {} semantics\n", backend_name, a->stage.precision, jobs, a->version);
+            const BatchHooks hooks = worker_hooks(link, backend_name);
+            if (test_stop_at("worker")) ::raise(SIGSTOP);
+            Chain chain(cs, std::move(backend), so);
+            Manifest m;
+            exit_code = run_batch(chain, work, bs, m, hooks) ? 1 : 0;
+            return;
+        }
+
+        // The full sorted list (paths only: memory stays small), then this shard's part of it.
+        const std::vector<std::string> all = expand_inputs(a->inputs);
+        if (all.empty()) throw Error(ErrorKind::usage, "no input files (folders are searched for *.fits, *.fits.gz, *.fts, *.fit)");
+        std::vector<WorkItem> work;
+        for (std::size_t k = 0; k < all.size(); ++k)
+            if (shard.owns(k)) work.push_back({k, all[k]});
         if (a->dry) {
             fmt::print(stderr, "prep --dry-run: level {}, steps {}, {} of {} input(s) (shard {})\n", cs.level, cs.plan(), work.size(), all.size(), shard.text());
             exit_code = dry_run(cs, work, bs) ? 1 : 0;
             return;
         }
 
-        const std::string backend_name = a->backend == "auto" ? resolve_auto_backend() : a->backend;
-        StageOptions so;
-        auto backend = make_stage_backend(backend_name, a->stage, so);
-        if (!backend) throw Error(ErrorKind::usage, fmt::format("--backend {}: not available here (no implementation built)", backend_name));
-        so.threads = jobs;
+        {  // a bad --backend / --precision fails here, before the output folder is created (the worker makes its own)
+            StageOptions so;
+            make_stage_backend(a->backend == "auto" ? resolve_auto_backend(false) : a->backend, a->stage, so);
+        }
         std::error_code ec;
         fs::create_directories(a->outdir, ec);
         if (!fs::is_directory(a->outdir)) throw file_error(ErrorKind::usage, a->outdir, "cannot create the output folder");
-        bs.stale = stale_temporaries(a->outdir);
+
+        // Every option that changes the outputs, so the record reproduces the run.
+        std::string command = "aiaccel prep";
+        for (const auto& i : a->inputs) command += " " + shell_word(i);
+        command += fmt::format(" -o {} --level {} --steps {}", shell_word(a->outdir), a->level, steps_list);
+        if (!a->pointing_table.empty()) command += " --pointing-table " + shell_word(a->pointing_table);
+        if (!a->correction_table.empty())
+            command += fmt::format(" --correction-table {} --calibration-version {}", shell_word(a->correction_table), a->calibration_version);
+        if (cs.steps.count("deconvolve")) command += fmt::format(" --iterations {}", a->iterations);
+        command += fmt::format(" --aiapy-version {} --backend {} --precision {} --jobs {} --compress {}{}{}{}{}", a->version, a->backend,
+                               a->stage.precision, jobs, a->compress, a->shard.empty() ? "" : " --shard " + a->shard,
+                               a->resume ? " --resume" : "", a->overwrite ? " --overwrite" : "", a->no_verify ? " --no-verify-checksum" : "");
+
+        const OutputLock lock(a->outdir, shard.text(), command);
+        if (test_stop_at("lock")) ::raise(SIGSTOP);
+        if (lock.whole_folder()) {  // nobody else writes here: every dead process's temporaries can go
+            if (const std::size_t k = remove_temporaries(a->outdir, 0))
+                fmt::print(stderr, "prep: removed {} temporary file(s) left by interrupted runs\n", k);
+        } else {
+            bs.stale = stale_temporaries(a->outdir);  // a shard: only those of the outputs it claims
+        }
 
         Manifest m;
         m.tool = fmt::format("aiaccel {}", AIACCEL_VERSION);
-        m.command = command_line(a->inputs) + fmt::format(" -o {} --level {} --backend {} --precision {} --jobs {}{}{}{}", a->outdir, a->level,
-                                                             a->backend, a->stage.precision, jobs, a->shard.empty() ? "" : " --shard " + a->shard,
-                                                             a->resume ? " --resume" : "", a->overwrite ? " --overwrite" : "");
+        m.command = command;
         m.level = cs.level;
         m.steps = cs.signature();
-        m.backend = backend_name;
+        m.backend = a->backend;
         m.precision = a->stage.precision;
         m.shard = shard.text();
         m.inputs_total = all.size();
         m.inputs_sha256 = list_sha256(all);
         m.started_utc = utc_now_iso8601();
-        fmt::print(stderr, "prep: level {}, steps {}, {} of {} input(s) (shard {}), backend {} {}, {} job(s), aiapy {} semantics → {}\n",
-                   cs.level, cs.plan(), work.size(), all.size(), shard.text(), backend_name, a->stage.precision, jobs, a->version, a->outdir);
-        Chain chain(cs, std::move(backend), so);
-        const std::size_t failures = run_batch(chain, work, bs, m);
+        fmt::print(stderr, "prep: level {}, steps {}, {} of {} input(s) (shard {}) → {}\n", cs.level, cs.plan(), work.size(), all.size(),
+                   shard.text(), escape_control(a->outdir));
+        const Supervised r = supervise_batch(work, bs, m);
+        if (r.worker_exit > 0) {  // the worker could not start (e.g. --backend unavailable); it said why
+            exit_code = r.worker_exit;
+            return;
+        }
         std::size_t ok = 0, skipped = 0;
         for (const auto& e : m.entries) {
             if (e.status == Status::ok) ++ok;
             if (e.status == Status::skipped) ++skipped;
         }
-        fmt::print(stderr, "prep: {} written, {} skipped (already done), {} failed in {:.1f} s → {} ({})\n", ok, skipped, failures, m.wall_s,
-                   a->outdir, manifest_path(a->outdir, m.shard).filename().string());
-        exit_code = failures ? 1 : 0;
+        fmt::print(stderr, "prep: {} written, {} skipped (already done), {} failed in {:.1f} s → {} ({})\n", ok, skipped, r.failed, m.wall_s,
+                   escape_control(a->outdir), manifest_path(a->outdir, m.shard).filename().string());
+        if (r.signal) {
+            fmt::print(stderr, "prep: interrupted by signal {} ({}): temporary files removed; --resume goes on from here\n", r.signal,
+                       r.signal == SIGINT ? "SIGINT" : r.signal == SIGTERM ? "SIGTERM" : "SIGHUP");
+            exit_code = 128 + r.signal;
+            return;
+        }
+        exit_code = r.failed ? 1 : 0;
     });
 }
 

@@ -1,4 +1,5 @@
-// aiaccel: command-line entry point. Turns every error into one line on stderr + an exit code.
+// aiaccel: command-line entry point. Turns every error into one line on stderr + an exit code
+// (control characters of file names escaped, core/strings.hpp escape_control, so it stays one line).
 #include <exception>
 #include <new>
 #include <string_view>
@@ -7,6 +8,7 @@
 #include "aiaccel_config.hpp"
 #include "apps/commands.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "validate/backend_registry.hpp"
 
 int main(int argc, char** argv) {
@@ -41,17 +43,17 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        fmt::print(stderr, "aiaccel: {}\n", e.what());
+        fmt::print(stderr, "aiaccel: {}\n", aiaccel::escape_control(e.what()));
         return 2;
     } catch (const aiaccel::Error& e) {
-        fmt::print(stderr, "aiaccel: {}\n", e.what());
+        fmt::print(stderr, "aiaccel: {}\n", aiaccel::escape_control(e.what()));
         return e.exit_code();
     } catch (const std::bad_alloc&) {
         // The stages name the file and the stage (cli::stage); this is the fallback outside them.
         fmt::print(stderr, "aiaccel: out of memory\n");
         return 1;
     } catch (const std::exception& e) {
-        fmt::print(stderr, "aiaccel: internal error: {}\n", e.what());
+        fmt::print(stderr, "aiaccel: internal error: {}\n", aiaccel::escape_control(e.what()));
         return 1;
     }
     return exit_code;

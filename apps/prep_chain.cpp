@@ -21,6 +21,11 @@ std::string ChainSettings::plan() const {
     return p;
 }
 
+std::string ChainSettings::level_for(const std::set<std::string>& steps) {
+    if (!steps.count("register")) return "1";
+    return steps.count("deconvolve") ? "1.6" : "1.5";
+}
+
 std::string ChainSettings::signature() const {
     std::string list;  // ASCII: FITS header cards may hold nothing else
     for (const auto& st : kStepOrder)
@@ -123,7 +128,7 @@ AiaImage Chain::register_image(const AiaImage& img, std::string& used) {
     return reference_->register_image(img, {}, {});
 }
 
-std::string Chain::run(AiaImage& img) {
+std::string Chain::run(AiaImage& img, std::vector<std::string>* warnings) {
     std::string used;
     const std::string& in = img.path;
     auto named = [&](const Error& e) {  // every message starts with the input it concerns
@@ -131,7 +136,16 @@ std::string Chain::run(AiaImage& img) {
         return msg.rfind(in + ":", 0) == 0 ? Error(e.kind(), msg) : file_error(e.kind(), in, msg);
     };
     try {
-        if (s_.steps.count("pointing")) reference::update_pointing(img, *s_.pointing, s_.version);
+        if (s_.steps.count("pointing")) {
+            const reference::PointingUpdate pu = reference::update_pointing(img, *s_.pointing, s_.version);
+            for (const auto& w : pu.warnings) {
+                if (warnings) warnings->push_back(w);
+                bool first;
+                { std::lock_guard lock(warned_mutex_); first = warned_.insert(w).second; }
+                if (first) fmt::print(stderr, "prep: warning: {}: {}{}\n", escape_control(in), escape_control(w),
+                                      " (as aiapy warns; said once, every input it concerns lists it in the manifest)");
+            }
+        }
         if (s_.steps.count("deconvolve")) {
             const auto ch = img.aia().channel();
             // aiapy's PSF is 4096x4096 (the CCD); checked before the (expensive, once per channel) PSF.

@@ -22,7 +22,7 @@ namespace aiaccel::cli::prep {
 extern const std::vector<std::string> kStepOrder;  // pointing, deconvolve, register, degradation, exposure
 
 struct ChainSettings {
-    std::string level = "1.5";
+    std::string level = "1.5";      // what the outputs are: level_for(steps) (cmd_prep sets it)
     std::set<std::string> steps;
     AiapyVersion version = kDefaultAiapyVersion;
     int iterations = 25;
@@ -30,6 +30,9 @@ struct ChainSettings {
     std::optional<reference::PointingTable> pointing;
     std::optional<reference::ResponseTable> response;
     std::string plan() const;       // "pointing → register → exposure"
+    // aiapy changes the level only in register (LVL_NUM = 1.5); deconvolve before it makes "1.6" (this
+    // project's name for deconvolved level 1.5). Without register the outputs stay level 1.
+    static std::string level_for(const std::set<std::string>& steps);
     // The HISTORY line every output carries; --resume accepts an existing output only if it has it.
     std::string signature() const;
 };
@@ -49,9 +52,11 @@ public:
     // runs on the reference backend instead, announced once on stderr and named in each manifest entry.
     Chain(ChainSettings s, std::unique_ptr<Backend> backend, StageOptions opt);
     // Runs the selected steps on `img` in place; returns "deconvolve=cpu register=reference".
+    // `warnings` receives what aiapy would warn about (update_pointing's plate scale, NaN table values);
+    // each distinct one is also printed once per process on stderr.
     // Thread-safe: calls into a multi-threaded backend (anything but the reference) are serialised,
     // reference calls run concurrently (one image per worker).
-    std::string run(AiaImage& img);
+    std::string run(AiaImage& img, std::vector<std::string>* warnings = nullptr);
     const ChainSettings& settings() const { return s_; }
     std::string_view backend_name() const { return backend_->name(); }
 
@@ -64,7 +69,8 @@ private:
     std::unique_ptr<Backend> backend_, reference_;
     StageOptions opt_;
     bool exclusive_;                 // serialise calls into backend_
-    std::mutex backend_mutex_, psf_mutex_;
+    std::mutex backend_mutex_, psf_mutex_, warned_mutex_;
+    std::set<std::string> warned_;
     std::map<int, std::shared_future<Image<double>>> psfs_;
     std::atomic<bool> deconvolve_fallback_{false}, register_fallback_{false};
 };

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "validate/report.hpp"
 
 namespace aiaccel::cli::prep {
@@ -41,24 +42,35 @@ std::string shard_suffix(const std::string& shard) {
 
 }  // namespace
 
+json to_json(const ManifestEntry& e) {
+    json j = {{"index", e.index}, {"input", escape_control(e.input)}, {"input_size", e.input_size}, {"status", to_string(e.status)},
+              {"seconds", std::round(e.seconds * 1000) / 1000}};
+    if (!e.input_sha256.empty()) j["input_sha256"] = e.input_sha256;
+    if (!e.output.empty()) j["output"] = escape_control(e.output);
+    if (!e.output_sha256.empty()) j["output_sha256"] = e.output_sha256;
+    if (!e.output_content_sha256.empty()) j["output_content_sha256"] = e.output_content_sha256;
+    if (!e.output_datasum.empty()) j["output_datasum"] = e.output_datasum;
+    if (!e.reason.empty()) j["reason"] = escape_control(e.reason);
+    if (!e.error_kind.empty()) j["error_kind"] = escape_control(e.error_kind);
+    if (!e.stages.empty()) j["stages"] = e.stages;
+    if (!e.warnings.empty()) {
+        json w = json::array();
+        for (const auto& s : e.warnings) w.push_back(escape_control(s));
+        j["warnings"] = std::move(w);
+    }
+    return j;
+}
+
+std::string failure_line(const ManifestEntry& e) {
+    return escape_control(e.input) + '\t' + escape_control(e.error_kind) + '\t' + escape_control(e.reason) + '\n';
+}
+
 json to_json(const Manifest& m) {
     json entries = json::array();
-    for (const auto& e : m.entries) {
-        json j = {{"index", e.index}, {"input", e.input}, {"input_size", e.input_size}, {"status", to_string(e.status)},
-                  {"seconds", std::round(e.seconds * 1000) / 1000}};
-        if (!e.input_sha256.empty()) j["input_sha256"] = e.input_sha256;
-        if (!e.output.empty()) j["output"] = e.output;
-        if (!e.output_sha256.empty()) j["output_sha256"] = e.output_sha256;
-        if (!e.output_content_sha256.empty()) j["output_content_sha256"] = e.output_content_sha256;
-        if (!e.output_datasum.empty()) j["output_datasum"] = e.output_datasum;
-        if (!e.reason.empty()) j["reason"] = e.reason;
-        if (!e.error_kind.empty()) j["error_kind"] = e.error_kind;
-        if (!e.stages.empty()) j["stages"] = e.stages;
-        entries.push_back(std::move(j));
-    }
+    for (const auto& e : m.entries) entries.push_back(to_json(e));
     std::size_t n[4] = {0, 0, 0, 0};
     for (const auto& e : m.entries) ++n[static_cast<int>(e.status)];
-    return {{"schema", "aiaccel-prep-manifest/1"}, {"tool", m.tool}, {"command", m.command}, {"level", m.level},
+    return {{"schema", "aiaccel-prep-manifest/1"}, {"tool", m.tool}, {"command", escape_control(m.command)}, {"level", m.level},
             {"steps", m.steps}, {"backend", m.backend}, {"precision", m.precision}, {"shard", m.shard},
             {"inputs_total", m.inputs_total}, {"inputs_sha256", m.inputs_sha256}, {"started_utc", m.started_utc},
             {"finished_utc", m.finished_utc}, {"wall_s", std::round(m.wall_s * 1000) / 1000},
@@ -82,26 +94,33 @@ Manifest manifest_from_json(const json& j, const std::string& where) {
         m.started_utc = j.value("started_utc", "");
         m.finished_utc = j.value("finished_utc", "");
         m.wall_s = j.value("wall_s", 0.0);
-        for (const auto& e : j.at("entries")) {
-            ManifestEntry x;
-            x.index = e.at("index").get<std::size_t>();
-            x.input = e.at("input").get<std::string>();
-            x.input_size = e.value("input_size", std::uintmax_t{0});
-            x.input_sha256 = e.value("input_sha256", "");
-            x.output = e.value("output", "");
-            x.output_sha256 = e.value("output_sha256", "");
-            x.output_content_sha256 = e.value("output_content_sha256", "");
-            x.output_datasum = e.value("output_datasum", "");
-            x.status = parse_status(e.at("status").get<std::string>(), where);
-            x.reason = e.value("reason", "");
-            x.error_kind = e.value("error_kind", "");
-            x.seconds = e.value("seconds", 0.0);
-            x.stages = e.value("stages", "");
-            m.entries.push_back(std::move(x));
-        }
+        for (const auto& e : j.at("entries")) m.entries.push_back(entry_from_json(e, where));
         return m;
     } catch (const json::exception& e) {
         throw file_error(ErrorKind::bad_value, where, fmt::format("malformed manifest: {}", e.what()));
+    }
+}
+
+ManifestEntry entry_from_json(const json& e, const std::string& where) {
+    try {
+        ManifestEntry x;
+        x.index = e.at("index").get<std::size_t>();
+        x.input = e.at("input").get<std::string>();
+        x.input_size = e.value("input_size", std::uintmax_t{0});
+        x.input_sha256 = e.value("input_sha256", "");
+        x.output = e.value("output", "");
+        x.output_sha256 = e.value("output_sha256", "");
+        x.output_content_sha256 = e.value("output_content_sha256", "");
+        x.output_datasum = e.value("output_datasum", "");
+        x.status = parse_status(e.at("status").get<std::string>(), where);
+        x.reason = e.value("reason", "");
+        x.error_kind = e.value("error_kind", "");
+        x.seconds = e.value("seconds", 0.0);
+        x.stages = e.value("stages", "");
+        if (e.contains("warnings")) x.warnings = e.at("warnings").get<std::vector<std::string>>();
+        return x;
+    } catch (const json::exception& ex) {
+        throw file_error(ErrorKind::bad_value, where, fmt::format("malformed manifest entry: {}", ex.what()));
     }
 }
 
@@ -123,7 +142,7 @@ fs::path failures_path(const fs::path& outdir, const std::string& shard) { retur
 void write_manifest_files(const fs::path& outdir, const Manifest& m) {
     std::ostringstream f;
     for (const auto& e : m.entries)
-        if (e.status == Status::failed) f << e.input << '\t' << e.error_kind << '\t' << e.reason << '\n';
+        if (e.status == Status::failed) f << failure_line(e);
     validate::report::write_file_atomic(failures_path(outdir, m.shard), f.str());
     validate::report::write_file_atomic(manifest_path(outdir, m.shard), to_json(m).dump(1) + "\n");
 }

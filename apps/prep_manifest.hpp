@@ -29,6 +29,7 @@ struct ManifestEntry {
     std::string error_kind;        // failures: unreadable, not_aia, missing_keyword, bad_value, ...
     double seconds = 0;            // wall time from its decode to its write (queue waits included)
     std::string stages;            // e.g. "deconvolve=cpu register=reference"
+    std::vector<std::string> warnings;  // what aiapy would warn about for this input (e.g. the plate scale)
 };
 
 struct Manifest {
@@ -42,7 +43,13 @@ struct Manifest {
     std::vector<ManifestEntry> entries;  // this shard's inputs, in list order
 };
 
+// Paths, reasons and warnings are written through escape_control (core/strings.hpp): control
+// characters and invalid UTF-8 of odd file names become \n, \t, \xNN, so every record stays one line.
+nlohmann::json to_json(const ManifestEntry& e);
+ManifestEntry entry_from_json(const nlohmann::json& e, const std::string& where);
 nlohmann::json to_json(const Manifest& m);
+// One failures.txt line: input<TAB>kind<TAB>reason<LF>, each field escaped.
+std::string failure_line(const ManifestEntry& e);
 Manifest manifest_from_json(const nlohmann::json& j, const std::string& where);
 Manifest read_manifest(const std::string& path);  // Error(unreadable / bad_value) naming the file
 

@@ -4,10 +4,18 @@
 // after the write (or the failure), bounds the images held in memory whatever the number of inputs.
 #include "apps/prep_pipeline.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+
+#include <atomic>
 #include <cerrno>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <system_error>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -19,13 +27,15 @@
 #include <thread>
 
 #include "apps/prep_inputs.hpp"
+#include "apps/prep_progress.hpp"
+#include "apps/prep_worker.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "core/strings.hpp"
 
 namespace aiaccel::cli::prep {
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 std::string_view error_kind_name(ErrorKind k) {
     switch (k) {
@@ -71,47 +81,6 @@ private:
     bool closed_ = false;
 };
 
-// Terminal: one redrawn line "[#####.....] 23/57  4.1 img/s  ETA 0:08  ok 20  skipped 2  failed 1".
-// Otherwise (logs, Slurm): the same numbers as a plain line every 10 s and at the end.
-class BatchProgress {
-public:
-    explicit BatchProgress(std::size_t total) : total_(total), tty_(::isatty(STDERR_FILENO) != 0), start_(Clock::now()) {}
-    void update(std::size_t ok, std::size_t skipped, std::size_t failed, bool final = false) {
-        std::lock_guard l(m_);
-        const auto now = Clock::now();
-        const double s = std::chrono::duration<double>(now - start_).count();
-        const std::size_t done = ok + skipped + failed, processed = ok + failed;
-        if (!tty_ && !final && std::chrono::duration<double>(now - last_).count() < 10) return;
-        last_ = now;
-        // Rate over the images actually processed (resumed skips take no time).
-        const double rate = s > 0 ? processed / s : 0;
-        const double eta = rate > 0 ? (total_ - done) / rate : 0;
-        const std::string counts = fmt::format("{}/{}  {:.2f} img/s  ETA {}  ok {}  skipped {}  failed {}", done, total_, rate,
-                                               rate > 0 || done == total_ ? hms(eta) : "?", ok, skipped, failed);
-        if (tty_) {
-            const int width = 24, fill = total_ ? static_cast<int>(width * done / total_) : width;
-            fmt::print(stderr, "\r\033[K[{}{}] {}", std::string(fill, '#'), std::string(width - fill, '.'), counts);
-            if (final) fmt::print(stderr, "\n");
-        } else {
-            fmt::print(stderr, "prep: {}  {:.0f} s elapsed\n", counts, s);
-        }
-    }
-    void log(const std::string& line) {  // a message that must not be overdrawn by the bar
-        std::lock_guard l(m_);
-        fmt::print(stderr, "{}{}\n", tty_ ? "\r\033[K" : "", line);
-    }
-
-private:
-    static std::string hms(double s) {
-        const long t = static_cast<long>(s + 0.5);
-        return t >= 3600 ? fmt::format("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60) : fmt::format("{}:{:02}", t / 60, t % 60);
-    }
-    std::mutex m_;
-    std::size_t total_;
-    bool tty_;
-    Clock::time_point start_, last_{};
-};
-
 WriteOptions write_options(const AiaImage& img, Compression c) {
     WriteOptions wo;
     // The data's dtype, as sunpy's Map.save writes it (register keeps float32 input float32).
@@ -140,24 +109,11 @@ std::string existing_output_problem(const std::string& path, const ChainSettings
     }
 }
 
-std::map<std::string, std::vector<fs::path>> stale_temporaries(const fs::path& outdir) {
-    std::map<std::string, std::vector<fs::path>> found;
-    std::error_code ec;
-    for (const auto& de : fs::directory_iterator(outdir, ec)) {
-        const std::string name = de.path().filename().string();
-        const auto at = name.rfind(".tmp-");
-        if (!name.starts_with(".") || at == std::string::npos) continue;
-        const long pid = std::strtol(name.c_str() + at + 5, nullptr, 10);
-        if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
-        found[name.substr(1, at - 1)].push_back(de.path());
-    }
-    return found;
-}
-
-std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m) {
+std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m, const BatchHooks& hooks) {
     const ChainSettings& cs = chain.settings();
     const std::size_t n = work.size();
     const int jobs = std::max(1, bs.jobs);
+    const bool worker = static_cast<bool>(hooks.finished);  // a supervised worker: the supervisor keeps the record
     m.entries.assign(n, {});
     for (std::size_t i = 0; i < n; ++i) {
         m.entries[i].index = work[i].index;
@@ -173,7 +129,7 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
     std::mutex mu;  // entries, counters, claimed outputs
     std::condition_variable finished_cv;
     std::size_t ok = 0, skipped = 0, failed = 0;
-    std::set<std::string> claimed;
+    std::set<std::string> claimed = bs.claimed_before;
     std::atomic<std::size_t> next{0};
     BatchProgress progress(n);
     const auto t_start = Clock::now();
@@ -188,17 +144,49 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
             e.error_kind = std::string(kind);
             e.seconds = since(t0);
             (st == Status::ok ? ok : st == Status::skipped ? skipped : failed)++;
+            try {
+                if (worker) hooks.finished(e);
+            } catch (...) {  // the supervisor then records it as unreported
+            }
         }
-        if (st == Status::failed) progress.log("prep: FAILED " + reason);
+        try {
+            if (st == Status::failed) progress.log("prep: FAILED " + escape_control(reason));
+        } catch (...) {
+        }
         finished_cv.notify_all();
         tokens.release();
     };
-    auto fail = [&](std::size_t slot, Clock::time_point t0, const std::exception& ex) {
-        const auto* err = dynamic_cast<const Error*>(&ex);
-        std::string msg = ex.what();
+    // Every failure names its input first; out of memory says in which stage.
+    auto fail = [&](std::size_t slot, Clock::time_point t0, std::exception_ptr ep, const char* stage) {
         const std::string& in = m.entries[slot].input;
-        if (msg.rfind(in + ":", 0) != 0) msg = in + ": " + msg;  // every failure names its input first
-        finish(slot, Status::failed, t0, msg, err ? error_kind_name(err->kind()) : "internal");
+        try {
+            std::string msg, kind = "internal";
+            try {
+                std::rethrow_exception(ep);
+            } catch (const std::bad_alloc&) {
+                msg = fmt::format("out of memory while {}", stage), kind = "out_of_memory";
+            } catch (const Error& e) {
+                msg = e.what(), kind = std::string(error_kind_name(e.kind()));
+            } catch (const std::system_error& e) {
+                msg = fmt::format("{} failed: {}", stage, e.what()), kind = "resources";
+            } catch (const std::exception& e) {
+                msg = e.what();
+            } catch (...) {
+                msg = fmt::format("unknown error while {}", stage);
+            }
+            if (msg.rfind(in + ":", 0) != 0) msg = in + ": " + msg;
+            finish(slot, Status::failed, t0, msg, kind);
+        } catch (...) {  // no memory even for the message: record the bare facts
+            {
+                std::lock_guard l(mu);
+                auto& e = m.entries[slot];
+                e.status = Status::failed;
+                e.error_kind = "out_of_memory";
+                ++failed;
+            }
+            finished_cv.notify_all();
+            tokens.release();
+        }
     };
     auto identify_output = [&](std::size_t slot, const std::string& out) {
         const OutputIdentity id = output_identity(out);
@@ -220,7 +208,9 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
             }
             const auto t0 = Clock::now();
             const std::string& in = work[slot].input;
+            StageScope scope(work[slot].index, kDecode);
             try {
+                if (worker) hooks.started(work[slot].index);
                 std::error_code ec;
                 const auto size = fs::file_size(in, ec);
                 if (ec) throw file_error(ErrorKind::unreadable, in, "cannot read the file: " + ec.message());
@@ -237,7 +227,7 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
                 }
                 if (auto st = bs.stale.find(fs::path(out).filename().string()); st != bs.stale.end())
                     for (const auto& t : st->second)
-                        if (fs::remove(t, ec)) progress.log(fmt::format("prep: removed {} (left by an interrupted run)", t.string()));
+                        if (fs::remove(t, ec)) progress.log(fmt::format("prep: removed {} (left by an interrupted run)", escape_control(t.string())));
                 std::string note;
                 if (fs::exists(out, ec)) {
                     if (fs::equivalent(out, in, ec)) throw file_error(ErrorKind::usage, in, "its output name is the input file itself");
@@ -249,10 +239,13 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
                             continue;
                         }
                         note = fmt::format("existing output replaced: {}", why);
+                    } else if (bs.retried.count(work[slot].index)) {
+                        note = "replaced the output of an attempt cut short by a worker crash";
                     } else if (!bs.overwrite) {
                         throw file_error(ErrorKind::usage, in, fmt::format("output {} exists (--resume skips verified outputs, --overwrite replaces)", out));
                     }
                 }
+                maybe_test_crash(in);
                 AiaImage img = load_aia(in, {.verify_checksum = bs.verify_checksum, .refuse_mismatch = bs.verify_checksum});
                 const std::string sha = sha256_file(in);
                 {
@@ -261,24 +254,45 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
                     m.entries[slot].reason = note;
                 }
                 to_compute.push(Item{slot, std::move(img), t0});
-            } catch (const std::exception& ex) {
-                fail(slot, t0, ex);
+            } catch (...) {
+                fail(slot, t0, std::current_exception(), "decoding");
             }
         }
     };
     auto computer = [&] {
-        while (auto it = to_compute.pop()) {
+        for (;;) {
+            std::optional<Item> it;
             try {
-                std::string used = chain.run(it->img);
-                { std::lock_guard l(mu); m.entries[it->slot].stages = std::move(used); }
+                it = to_compute.pop();
+            } catch (...) {
+                continue;  // only the queue's lock could throw; try again
+            }
+            if (!it) return;
+            StageScope scope(work[it->slot].index, kCompute);
+            try {
+                std::vector<std::string> warnings;
+                std::string used = chain.run(it->img, &warnings);
+                {
+                    std::lock_guard l(mu);
+                    m.entries[it->slot].stages = std::move(used);
+                    m.entries[it->slot].warnings = std::move(warnings);
+                }
                 to_write.push(std::move(*it));
-            } catch (const std::exception& ex) {
-                fail(it->slot, it->t0, ex);
+            } catch (...) {
+                fail(it->slot, it->t0, std::current_exception(), "computing");
             }
         }
     };
     auto writer = [&] {
-        while (auto it = to_write.pop()) {
+        for (;;) {
+            std::optional<Item> it;
+            try {
+                it = to_write.pop();
+            } catch (...) {
+                continue;
+            }
+            if (!it) return;
+            StageScope scope(work[it->slot].index, kWrite);
             try {
                 const std::string out = m.entries[it->slot].output;  // set once by the decoder, read-only since
                 write_fits(out, it->img.data, it->img.header, write_options(it->img, bs.compression));
@@ -287,16 +301,36 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
                 std::string note;
                 { std::lock_guard l(mu); note = m.entries[it->slot].reason; }
                 finish(it->slot, Status::ok, it->t0, note);
-            } catch (const std::exception& ex) {
-                fail(it->slot, it->t0, ex);
+            } catch (...) {
+                fail(it->slot, it->t0, std::current_exception(), "writing");
             }
         }
     };
 
+    // Threads start one of each stage at a time; if the system refuses a thread (ulimit, memory), the
+    // batch goes on with the trios already running, or — none at all — ends with one clean error.
     std::vector<std::thread> decoders, computers, writers;
-    for (int i = 0; i < jobs; ++i) decoders.emplace_back(decoder);
-    for (int i = 0; i < jobs; ++i) computers.emplace_back(computer);
-    for (int i = 0; i < jobs; ++i) writers.emplace_back(writer);
+    decoders.reserve(jobs), computers.reserve(jobs), writers.reserve(jobs);
+    std::string start_error;
+    for (int i = 0; i < jobs && start_error.empty(); ++i) {
+        try {
+            writers.emplace_back(writer);
+            computers.emplace_back(computer);
+            decoders.emplace_back(decoder);
+        } catch (const std::exception& e) {
+            start_error = e.what();
+        }
+    }
+    if (decoders.empty()) {
+        to_compute.close();
+        to_write.close();
+        for (auto& t : computers) t.join();
+        for (auto& t : writers) t.join();
+        throw Error(ErrorKind::internal, fmt::format("{}: cannot start worker threads ({}); try fewer --jobs or more memory",
+                                                     bs.outdir.string(), start_error));
+    }
+    if (!start_error.empty())
+        progress.log(fmt::format("prep: started {} of {} thread(s) per stage ({}); going on with {}", decoders.size(), jobs, start_error, decoders.size()));
 
     // The calling thread reports progress and keeps the manifest current until every input is done.
     auto last_manifest = Clock::now();
@@ -308,11 +342,16 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
             o = ok, s = skipped, f = failed;
         }
         if (o + s + f == n) break;
+        if (worker) continue;
         progress.update(o, s, f);
         if (since(last_manifest) >= bs.manifest_every_s) {
             std::lock_guard l(mu);
             m.wall_s = since(t_start);
-            write_manifest_files(bs.outdir, m);
+            try {
+                write_manifest_files(bs.outdir, m);
+            } catch (const std::exception& e) {
+                progress.log(fmt::format("prep: {}", escape_control(e.what())));
+            }
             last_manifest = Clock::now();
         }
     }
@@ -321,10 +360,12 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
     for (auto& t : computers) t.join();
     to_write.close();
     for (auto& t : writers) t.join();
-    progress.update(ok, skipped, failed, true);
     m.wall_s = since(t_start);
     m.finished_utc = utc_now_iso8601();
-    write_manifest_files(bs.outdir, m);
+    if (!worker) {
+        progress.update(ok, skipped, failed, true);
+        write_manifest_files(bs.outdir, m);
+    }
     return failed;
 }
 
