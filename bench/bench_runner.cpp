@@ -11,7 +11,6 @@
 #include "core/error.hpp"
 #include "core/derived_input.hpp"
 #include "core/fits_io.hpp"
-#include "fast/cuda/cuda_host.hpp"
 #include "validate/backend_registry.hpp"
 
 namespace aiaccel::bench {
@@ -116,7 +115,7 @@ double median(std::vector<double> v) {
 // cuda rows: time_s is end to end (host wall clock: host work, transfers, device); the CUDA-event
 // times of the same runs (fast/cuda's StageEvents, warm-up dropped) go in as device_compute_s
 // (kernels + cuFFT), device_upload_s and device_download_s, medians over the measured runs.
-void add_device_times(ResultRow& r, const std::vector<cuda::StageTiming>& t, const Measurement& m) {
+void add_device_times(ResultRow& r, const std::vector<DeviceTiming>& t, const Measurement& m) {
     r.extra.emplace_back("end_to_end_s", m.time_s);
     const std::size_t skip = m.runs > 0 && t.size() > std::size_t(m.runs) ? t.size() - std::size_t(m.runs) : 0;
     std::vector<double> compute, up, down;
@@ -146,14 +145,12 @@ ResultRow run_job(const Job& j, const BenchOptions& opt, const validate::Machine
     try {
         PreparedRun p = prepare(j.spec);
         if (opt.log) opt.log(fmt::format("timing {}", label(j.spec)));
-        const bool device = j.spec.backend == "cuda";
-        std::vector<cuda::StageTiming> device_times;
+        const bool device = p.backend && p.backend->device_timing(j.spec.stage).has_value();
+        std::vector<DeviceTiming> device_times;
         const std::function<void()> run = !device ? p.run : std::function<void()>([&] {
-            cuda::StageTiming none;
-            none.error = "the run made no timed device call";
-            cuda::record_timing(j.spec.stage, none);
+            p.backend->reset_device_timing(j.spec.stage);
             p.run();
-            device_times.push_back(cuda::last_timing(j.spec.stage));
+            device_times.push_back(*p.backend->device_timing(j.spec.stage));
         });
         const Measurement m = measure(run, opt.repetitions, opt.max_warmup_s);
         r.verdict = Verdict::passed;

@@ -94,6 +94,7 @@ PreparedRun prepare(const StageSpec& s) {
         throw Error(ErrorKind::usage, fmt::format("{}: computes in float64 only", s.backend));
     StageOptions opt{s.precision, s.threads};
     PreparedRun r;
+    r.backend = backend;
     if (s.stage == "psf") {
         r.run = [backend, opt] { (void)backend->psf(PsfRequest{kPsfChannel, false, kDefaultAiapyVersion}, opt); };
         r.pixels = 4096.0 * 4096.0;

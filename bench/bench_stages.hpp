@@ -29,6 +29,7 @@ struct PreparedRun {
     std::function<void()> run;  // one complete run of the stage; buffers, plans and inputs are made before
     double pixels = 0;          // output pixels per run (for pixels/s)
     std::vector<std::string> notes;
+    std::shared_ptr<Backend> backend;  // the backend that runs (none for floors): its device timings
 };
 
 // Makes the backend and binds the inputs. Throws aiaccel::Error when the run cannot happen here:

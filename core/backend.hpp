@@ -50,6 +50,15 @@ void check_deconvolve_inputs(const Image<double>& image, const Image<double>& ps
 // Richardson-Lucy divides by zero or NaN and returns an all-NaN image. Error(bad_value) naming `file`.
 void check_psf_values(const Image<double>& psf, const std::string& file);
 
+// Device-event times of a backend's last call of one stage, milliseconds (device backends only):
+// host→device copies, device work, device→host copies. `valid` is false when nothing was timed or the
+// events could not be read (`error` says why).
+struct DeviceTiming {
+    double upload_ms = 0, compute_ms = 0, download_ms = 0;
+    bool valid = false;
+    std::string error = "no call timed yet";
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -60,6 +69,10 @@ public:
     virtual Image<double> deconvolve(const Image<double>& img, const Image<double>& psf, const DeconvolveRequest& req,
                                      const StageOptions& opt) = 0;
     virtual AiaImage register_image(const AiaImage& img, const RegisterRequest& req, const StageOptions& opt) = 0;
+    // A device backend's event times of its last call of `stage` ("psf", "deconvolve", "register");
+    // nothing for host backends. reset_device_timing marks them "not timed" before a measured call.
+    virtual std::optional<DeviceTiming> device_timing(std::string_view /*stage*/) const { return std::nullopt; }
+    virtual void reset_device_timing(std::string_view /*stage*/) {}
 };
 
 struct BackendEntry {

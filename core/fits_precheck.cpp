@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/rice_check.hpp"
 #include "core/fits_header.hpp"
 
 namespace aiaccel {
@@ -303,6 +304,36 @@ std::uint64_t be(const unsigned char* p, int n) {
     return v;
 }
 
+struct TileSlice {
+    std::uint64_t row, len, off;  // table row (0-based), bytes, offset in the heap
+};
+
+// Pixels in tile `row` (tiles run fastest along axis 1; edge tiles are cut at the image's edge).
+std::uint64_t tile_pixel_count(std::uint64_t row, const std::vector<long long>& axes, const std::vector<long long>& sides) {
+    std::uint64_t n = 1;
+    for (std::size_t i = 0; i < axes.size(); ++i) {
+        const auto per_axis = static_cast<std::uint64_t>((axes[i] + sides[i] - 1) / sides[i]);
+        const std::uint64_t k = row % per_axis;
+        row /= per_axis;
+        n *= static_cast<std::uint64_t>(std::min<long long>(sides[i], axes[i] - static_cast<long long>(k) * sides[i]));
+    }
+    return n;
+}
+
+// CFITSIO's Rice decoder does not bound its reads inside a tile: every RICE tile's bit stream is
+// walked first (core/rice_check), so a crafted stream is refused here instead of crashing the decoder.
+void check_rice_tiles(int fd, const Header& h, std::uint64_t heap_start, const std::vector<TileSlice>& tiles,
+                      const std::vector<long long>& axes, const std::vector<long long>& sides, int bytepix, int blocksize) {
+    std::vector<std::uint8_t> bytes;
+    for (const TileSlice& t : tiles) {
+        bytes.resize(t.len);
+        if (!read_at(fd, heap_start + t.off, reinterpret_cast<char*>(bytes.data()), bytes.size()))
+            h.fail(ErrorKind::unreadable, fmt::format("truncated (tile {}'s compressed data ends early)", t.row + 1));
+        if (auto why = check_rice_tile(bytes, tile_pixel_count(t.row, axes, sides), bytepix, blocksize))
+            h.fail(ErrorKind::unreadable, fmt::format("corrupt compressed data in tile {}: {}", t.row + 1, *why));
+    }
+}
+
 // Tile-compressed image (binary table with ZIMAGE = T): every parameter CFITSIO's decoders use.
 Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) {
     if (h.require_int("BITPIX") != 8 || h.require_int("NAXIS") != 2)
@@ -319,6 +350,7 @@ Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) 
     const long long znaxis = h.require_int("ZNAXIS");
     if (znaxis < 1 || znaxis > 6) h.fail(ErrorKind::unsupported, fmt::format("invalid ZNAXIS {} (1 to 6 supported)", znaxis));
     std::uint64_t tiles = 1, tile_pixels = 1;
+    std::vector<long long> tile_sides;
     for (long long i = 1; i <= znaxis; ++i) {
         const long long n = h.require_int(fmt::format("ZNAXIS{}", i));
         if (n < 1) h.fail(ErrorKind::bad_value, fmt::format("empty image (ZNAXIS{} = {})", i, n));
@@ -329,12 +361,14 @@ Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) 
         if (t < 1 || t > n) h.fail(ErrorKind::bad_value, fmt::format("invalid tile size ZTILE{} = {} (must be 1 to ZNAXIS{} = {})", i, t, i, n));
         tiles *= static_cast<std::uint64_t>((n + t - 1) / t);  // <= 16384^6: fits in 64 bits
         tile_pixels *= static_cast<std::uint64_t>(t);
+        tile_sides.push_back(t);
     }
     if (tiles != nrows) h.fail(ErrorKind::bad_value, fmt::format("the table has {} rows for {} tiles", nrows, tiles));
 
     // Compression algorithm and its parameters.
     const std::string cmp = h.str("ZCMPTYPE").value_or("");
     const bool rice = cmp == "RICE_1" || cmp == "RICE_ONE";
+    int rice_blocksize = 32, rice_bytepix = 4;  // CFITSIO's defaults when ZNAMEn/ZVALn do not say
     if (!rice && cmp != "GZIP_1" && cmp != "GZIP_2" && cmp != "NOCOMPRESS")
         h.fail(ErrorKind::unsupported, fmt::format("unsupported tile compression ZCMPTYPE = '{}' (supported: RICE_1, GZIP_1, GZIP_2, NOCOMPRESS)", cmp));
     for (int i = 1; i <= 999; ++i) {
@@ -345,9 +379,11 @@ Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) 
         if (*name == "BLOCKSIZE") {
             const long long v = h.integer(vk).value_or(32);
             if (v != 16 && v != 32) h.fail(ErrorKind::bad_value, fmt::format("invalid RICE BLOCKSIZE {} = {} (must be 16 or 32)", vk, v));
+            rice_blocksize = static_cast<int>(v);
         } else if (*name == "BYTEPIX") {
             const long long v = h.integer(vk).value_or(4);
             if (v != 1 && v != 2 && v != 4) h.fail(ErrorKind::bad_value, fmt::format("invalid RICE BYTEPIX {} = {} (must be 1, 2 or 4)", vk, v));
+            rice_bytepix = static_cast<int>(v);
         }
     }
     if (auto q = h.str("ZQUANTIZ"); q && *q != "NO_DITHER" && *q != "SUBTRACTIVE_DITHER_1" && *q != "SUBTRACTIVE_DITHER_2" && *q != "NONE")
@@ -387,6 +423,7 @@ Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) 
     if (!has_data) h.fail(ErrorKind::unreadable, "no COMPRESSED_DATA column");
 
     // Every tile descriptor (length, offset) must address bytes inside the heap.
+    std::vector<TileSlice> rice_tiles;
     constexpr std::uint64_t kChunkRows = 4096;
     std::vector<unsigned char> buf;
     for (std::uint64_t r0 = 0; r0 < nrows; r0 += kChunkRows) {
@@ -408,9 +445,11 @@ Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) 
                 if (len > heap / es || off > heap - len * es)
                     h.fail(ErrorKind::bad_value, fmt::format("tile {}: {} bytes at heap offset {} lie outside the {}-byte heap", r0 + r + 1,
                                                              len * std::min<std::uint64_t>(es, 16), off, heap));
+                if (rice && c.type == "COMPRESSED_DATA" && len > 0) rice_tiles.push_back({r0 + r, len, off});
             }
         }
     }
+    check_rice_tiles(fd, h, h.data_start + static_cast<std::uint64_t>(theap), rice_tiles, d.axes, tile_sides, rice_bytepix, rice_blocksize);
     return d;
 }
 

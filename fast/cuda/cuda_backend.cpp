@@ -3,6 +3,7 @@
 // affine_transform_cuda. StageOptions' thread count is meaningless on the device and ignored.
 #include "fast/cuda/cuda_backend.hpp"
 
+#include "fast/cuda/cuda_host.hpp"
 #include "fast/cuda/deconvolve_cuda.hpp"
 #include "fast/cuda/psf_cuda.hpp"
 #include "fast/cuda/register_cuda.hpp"
@@ -26,6 +27,15 @@ public:
     // Always float64 compute (the kernels' precision); the output keeps the input's dtype.
     AiaImage register_image(const AiaImage& in, const RegisterRequest& req, const StageOptions&) override {
         return register_image_with(in, req, affine_transform_cuda);
+    }
+    std::optional<DeviceTiming> device_timing(std::string_view stage) const override {
+        const StageTiming t = last_timing(std::string(stage));
+        return DeviceTiming{t.upload_ms, t.compute_ms, t.download_ms, t.valid, t.error};
+    }
+    void reset_device_timing(std::string_view stage) override {
+        StageTiming none;
+        none.error = "the run made no timed device call";
+        record_timing(std::string(stage), none);
     }
 };
 

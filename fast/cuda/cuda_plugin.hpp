@@ -13,7 +13,7 @@ namespace aiaccel::cuda {
 
 // Changed whenever this table or the types crossing it (Backend, Image, AiaImage, FitsHeader) change
 // layout: the registry refuses a module built with another value or another aiaccel version.
-inline constexpr int kPluginAbi = 1;
+inline constexpr int kPluginAbi = 2;  // 2: Backend::device_timing / reset_device_timing
 inline constexpr const char* kPluginEntry = "aiaccel_cuda_plugin_v1";
 inline constexpr const char* kPluginFile = "libaiaccel_cuda.so";
 
