@@ -28,6 +28,7 @@
 #include "fast/cpu/full_disk_cpu.hpp"
 #include "fast/cpu/parallel.hpp"
 #include "fast/cpu/spline_prefilter_cpu.hpp"
+#include "reference/calibrate_reference.hpp"
 #include "reference/psf_reference.hpp"
 #include "reference/reference_backend.hpp"
 #include "reference/register_reference.hpp"
@@ -260,6 +261,49 @@ bool contains_full_disk(const py::handle& data, const py::handle& header, const 
     return cpu::contains_full_disk_cpu(img).full_disk;
 }
 
+AiapyVersion version_of(const std::string& aiapy_version) {
+    auto version = parse_aiapy_version(aiapy_version);
+    if (!version) throw Error(ErrorKind::usage, fmt::format("aiapy_version {}: expected 0.10.2 or 0.12.1", aiapy_version));
+    return *version;
+}
+
+// aiapy update_pointing on the header (the data is not touched): the table is a local file (CSV of
+// the master pointing table). Returns (header dict, [warnings in aiapy's words]).
+py::tuple update_pointing(const py::handle& data, const py::handle& header, const std::string& pointing_table,
+                          const std::string& aiapy_version, const std::string& name) {
+    const AiapyVersion version = version_of(aiapy_version);
+    py::array_t<double, py::array::c_style> keep;
+    AiaImage img = make_aia(data, header, name, keep);
+    reference::PointingUpdate res;
+    {
+        py::gil_scoped_release nogil;
+        const reference::PointingTable table = reference::read_pointing_table(pointing_table);
+        res = reference::update_pointing(img, table, version);
+    }
+    py::list warnings;
+    for (const auto& w : res.warnings) warnings.append(py::str(w));
+    return py::make_tuple(to_dict(img.header), warnings);
+}
+
+// aiapy correct_degradation (map / degradation(channel, date)) with the SSW response table from a local
+// file. calibration_version is used with aiapy 0.12.1 semantics only. Returns (float64 data, header
+// dict, factor).
+py::tuple correct_degradation(const py::handle& data, const py::handle& header, const std::string& correction_table,
+                              const std::string& aiapy_version, int calibration_version, const std::string& name) {
+    const AiapyVersion version = version_of(aiapy_version);
+    py::array_t<double, py::array::c_style> keep;
+    AiaImage img = make_aia(data, header, name, keep);
+    double factor = 0;
+    {
+        py::gil_scoped_release nogil;
+        const reference::ResponseTable table = reference::read_response_table(correction_table);
+        img.data = Image<double>(img.data);  // an owned copy: the input array stays unchanged
+        factor = reference::correct_degradation(img, table, {.version = version, .calibration_version = calibration_version});
+    }
+    py::dict h = to_dict(img.header);
+    return py::make_tuple(to_numpy(std::move(img.data)), h, factor);
+}
+
 // sunpy's rotation-function contract: scipy.ndimage.affine_transform(image.T, matrix, offset=shift,
 // order, mode='constant', cval=missing).T, with the matrix and shift in image (x, y) order. Output
 // values are rounded to the input's dtype as scipy stores them. cpu: order 3 on the fast kernels
@@ -348,6 +392,13 @@ PYBIND11_MODULE(_core, m) {
     m.def("contains_full_disk", &contains_full_disk, py::arg("data"), py::arg("header"), py::kw_only(),
           py::arg("backend") = "cpu", py::arg("name") = "image",
           "sunpy.map.maputils.contains_full_disk for an AIA image.");
+    m.def("update_pointing", &update_pointing, py::arg("data"), py::arg("header"), py::kw_only(), py::arg("pointing_table"),
+          py::arg("aiapy_version") = "0.10.2", py::arg("name") = "image",
+          "aiapy.calibrate.update_pointing on a header from a master-pointing-table file; returns (header dict, warnings).");
+    m.def("correct_degradation", &correct_degradation, py::arg("data"), py::arg("header"), py::kw_only(),
+          py::arg("correction_table"), py::arg("aiapy_version") = "0.10.2", py::arg("calibration_version") = 10,
+          py::arg("name") = "image",
+          "aiapy.calibrate.correct_degradation from an SSW response-table file; returns (float64 data, header dict, factor).");
     m.def("affine_transform", &affine_transform, py::arg("image"), py::arg("matrix"), py::arg("shift"), py::kw_only(),
           py::arg("order") = 3, py::arg("missing") = 0.0, py::arg("backend") = "cpu", py::arg("threads") = 0,
           "sunpy's rotation-function contract (scipy.ndimage.affine_transform on image.T, mode 'constant').");
