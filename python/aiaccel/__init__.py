@@ -8,6 +8,7 @@ registers the sunpy rotation method "aiaccel" (Map.rotate(method="aiaccel")).
 from aiaccel import _arrays as arrays
 from aiaccel._core import __version__
 from aiaccel._maps import contains_full_disk, deconvolve, psf, register
+from aiaccel._prep import PrepError, prep
 
 try:
     from aiaccel._calibrate import correct_degradation, update_pointing
@@ -19,5 +20,5 @@ try:
 except ImportError:  # sunpy not installed: the array level still works
     pass
 
-__all__ = ["arrays", "contains_full_disk", "correct_degradation", "deconvolve", "psf", "register", "update_pointing",
+__all__ = ["arrays", "contains_full_disk", "correct_degradation", "deconvolve", "prep", "PrepError", "psf", "register", "update_pointing",
            "__version__"]
