@@ -8,6 +8,7 @@
 #include <pybind11/stl.h>
 
 #include <atomic>
+#include <chrono>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -28,6 +29,7 @@
 #include "fast/cpu/full_disk_cpu.hpp"
 #include "fast/cpu/parallel.hpp"
 #include "fast/cpu/spline_prefilter_cpu.hpp"
+#include "reference/calibrate_reference.hpp"
 #include "reference/psf_reference.hpp"
 #include "reference/reference_backend.hpp"
 #include "reference/register_reference.hpp"
@@ -41,6 +43,15 @@ namespace {
 // How many inputs had to be converted (dtype, byte order, layout); tests read it to prove the
 // native float64 path copies nothing.
 std::atomic<long long> g_input_copies{0};
+
+// Seconds the last stage call spent computing with the GIL released (the C++ work alone); the
+// benchmark subtracts it from the Python call's wall time to measure the binding's overhead.
+thread_local double g_last_compute_s = 0;
+
+struct ComputeTimer {
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    ~ComputeTimer() { g_last_compute_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+};
 
 // The backends this package is built with (no CUDA: the wheel is built with -Dcuda=disabled).
 std::unique_ptr<Backend> make_backend(const std::string& name, const std::string& precision, int threads,
@@ -201,6 +212,7 @@ py::array_t<double> psf(int channel, bool use_preflightcore, std::optional<std::
     Image<double> out;
     {
         py::gil_scoped_release nogil;
+        ComputeTimer timer;
         if (diffraction_orders) {
             // Only the reference computes other diffraction orders than aiapy's default −100…100.
             reference::PsfOptions po;
@@ -225,6 +237,7 @@ py::array_t<double> deconvolve(const py::handle& data, const py::handle& psf, in
     {
         const Image<double> di = borrow(d), pi = borrow(p);
         py::gil_scoped_release nogil;
+        ComputeTimer timer;
         check_deconvolve_inputs(di, pi, iterations);
         out = b->deconvolve(di, pi, {.iterations = iterations, .clip_negative = clip_negative}, so);
     }
@@ -242,6 +255,7 @@ py::tuple register_image(const py::handle& data, const py::handle& header, std::
     AiaImage out;
     {
         py::gil_scoped_release nogil;
+        ComputeTimer timer;
         out = b->register_image(img, {.missing = missing, .order = order, .full_frame = full_frame}, so);
     }
     py::dict h = to_dict(out.header);
@@ -258,6 +272,51 @@ bool contains_full_disk(const py::handle& data, const py::handle& header, const 
     py::gil_scoped_release nogil;
     if (backend == "reference") return reference::contains_full_disk(img).full_disk;
     return cpu::contains_full_disk_cpu(img).full_disk;
+}
+
+AiapyVersion version_of(const std::string& aiapy_version) {
+    auto version = parse_aiapy_version(aiapy_version);
+    if (!version) throw Error(ErrorKind::usage, fmt::format("aiapy_version {}: expected 0.10.2 or 0.12.1", aiapy_version));
+    return *version;
+}
+
+// aiapy update_pointing on the header (the data is not touched): the table is a local file (CSV of
+// the master pointing table). Returns (header dict, [warnings in aiapy's words]).
+py::tuple update_pointing(const py::handle& data, const py::handle& header, const std::string& pointing_table,
+                          const std::string& aiapy_version, const std::string& name) {
+    const AiapyVersion version = version_of(aiapy_version);
+    py::array_t<double, py::array::c_style> keep;
+    AiaImage img = make_aia(data, header, name, keep);
+    reference::PointingUpdate res;
+    {
+        py::gil_scoped_release nogil;
+        ComputeTimer timer;
+        const reference::PointingTable table = reference::read_pointing_table(pointing_table);
+        res = reference::update_pointing(img, table, version);
+    }
+    py::list warnings;
+    for (const auto& w : res.warnings) warnings.append(py::str(w));
+    return py::make_tuple(to_dict(img.header), warnings);
+}
+
+// aiapy correct_degradation (map / degradation(channel, date)) with the SSW response table from a local
+// file. calibration_version is used with aiapy 0.12.1 semantics only. Returns (float64 data, header
+// dict, factor).
+py::tuple correct_degradation(const py::handle& data, const py::handle& header, const std::string& correction_table,
+                              const std::string& aiapy_version, int calibration_version, const std::string& name) {
+    const AiapyVersion version = version_of(aiapy_version);
+    py::array_t<double, py::array::c_style> keep;
+    AiaImage img = make_aia(data, header, name, keep);
+    double factor = 0;
+    {
+        py::gil_scoped_release nogil;
+        ComputeTimer timer;
+        const reference::ResponseTable table = reference::read_response_table(correction_table);
+        img.data = Image<double>(img.data);  // an owned copy: the input array stays unchanged
+        factor = reference::correct_degradation(img, table, {.version = version, .calibration_version = calibration_version});
+    }
+    py::dict h = to_dict(img.header);
+    return py::make_tuple(to_numpy(std::move(img.data)), h, factor);
 }
 
 // sunpy's rotation-function contract: scipy.ndimage.affine_transform(image.T, matrix, offset=shift,
@@ -348,8 +407,17 @@ PYBIND11_MODULE(_core, m) {
     m.def("contains_full_disk", &contains_full_disk, py::arg("data"), py::arg("header"), py::kw_only(),
           py::arg("backend") = "cpu", py::arg("name") = "image",
           "sunpy.map.maputils.contains_full_disk for an AIA image.");
+    m.def("update_pointing", &update_pointing, py::arg("data"), py::arg("header"), py::kw_only(), py::arg("pointing_table"),
+          py::arg("aiapy_version") = "0.10.2", py::arg("name") = "image",
+          "aiapy.calibrate.update_pointing on a header from a master-pointing-table file; returns (header dict, warnings).");
+    m.def("correct_degradation", &correct_degradation, py::arg("data"), py::arg("header"), py::kw_only(),
+          py::arg("correction_table"), py::arg("aiapy_version") = "0.10.2", py::arg("calibration_version") = 10,
+          py::arg("name") = "image",
+          "aiapy.calibrate.correct_degradation from an SSW response-table file; returns (float64 data, header dict, factor).");
     m.def("affine_transform", &affine_transform, py::arg("image"), py::arg("matrix"), py::arg("shift"), py::kw_only(),
           py::arg("order") = 3, py::arg("missing") = 0.0, py::arg("backend") = "cpu", py::arg("threads") = 0,
           "sunpy's rotation-function contract (scipy.ndimage.affine_transform on image.T, mode 'constant').");
+    m.def("_last_compute_seconds", [] { return g_last_compute_s; },
+          "Seconds this thread's last stage call computed in C++ (GIL released).");
     m.def("_input_copies", [] { return g_input_copies.load(); }, "Inputs converted so far (tests).");
 }
