@@ -4,6 +4,8 @@
 #include "core/fits_precheck.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <zlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,10 +48,59 @@ public:
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
     int get() const { return fd_; }
+    void reset(int fd) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = fd;
+    }
 
 private:
     int fd_;
 };
+
+// A gzip-compressed FITS file (CFITSIO reads `.fits.gz` transparently) is checked on its decompressed
+// bytes: they go to an anonymous in-memory file, at most kMaxGunzipBytes, and the checks read that.
+constexpr std::uint64_t kMaxGunzipBytes = std::uint64_t{3} << 30;  // a 16384² float64 frame + headers fits
+
+bool is_gzip(int fd) {
+    unsigned char magic[2] = {0, 0};
+    return ::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+int gunzip_to_memory(int fd, const std::string& path) {
+    const int dup_fd = ::dup(fd);
+    gzFile gz = dup_fd >= 0 ? gzdopen(dup_fd, "rb") : nullptr;
+    if (!gz) {
+        if (dup_fd >= 0) ::close(dup_fd);
+        throw file_error(ErrorKind::unreadable, path, "cannot read the gzip-compressed file");
+    }
+    const int mem = ::memfd_create("aiaccel-gunzip", MFD_CLOEXEC);
+    if (mem < 0) {
+        gzclose(gz);
+        throw file_error(ErrorKind::unreadable, path, fmt::format("cannot decompress: {}", std::strerror(errno)));
+    }
+    std::vector<char> buf(std::size_t{1} << 20);
+    std::uint64_t total = 0;
+    std::string problem;
+    for (;;) {
+        const int n = gzread(gz, buf.data(), static_cast<unsigned>(buf.size()));
+        if (n < 0) { int code = 0; problem = fmt::format("corrupt gzip data ({})", gzerror(gz, &code)); break; }
+        if (n == 0) {
+            int code = 0;
+            gzerror(gz, &code);
+            if (code != Z_OK) problem = "truncated gzip data";
+            break;
+        }
+        total += static_cast<std::uint64_t>(n);
+        if (total > kMaxGunzipBytes) { problem = fmt::format("decompresses to more than {} GiB", kMaxGunzipBytes >> 30); break; }
+        if (::write(mem, buf.data(), static_cast<std::size_t>(n)) != n) { problem = fmt::format("cannot decompress: {}", std::strerror(errno)); break; }
+    }
+    gzclose(gz);
+    if (!problem.empty()) {
+        ::close(mem);
+        throw file_error(ErrorKind::unreadable, path, problem);
+    }
+    return mem;
+}
 
 // Reads exactly n bytes at off; false at end of file.
 bool read_at(int fd, std::uint64_t off, char* buf, std::size_t n) {
@@ -527,6 +578,10 @@ FitsLayout fits_precheck(const std::string& path, bool checksums) {
     if (fd.get() < 0) throw file_error(ErrorKind::unreadable, path, fmt::format("cannot open the file: {}", std::strerror(errno)));
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
         throw file_error(ErrorKind::unreadable, path, "is not a regular file (a FIFO, socket or device); FITS input must be a file");
+    if (is_gzip(fd.get())) {  // check what CFITSIO will read: the decompressed bytes
+        fd.reset(gunzip_to_memory(fd.get(), path));
+        if (::fstat(fd.get(), &st) != 0) throw file_error(ErrorKind::unreadable, path, "cannot decompress");
+    }
     const auto file_size = static_cast<std::uint64_t>(st.st_size);
 
     std::uint64_t at = 0;
