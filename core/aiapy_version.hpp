@@ -1,4 +1,4 @@
-// Which aiapy release a faithful port reproduces where the releases differ (ALGORITHMS.md §0.1).
+// Which aiapy release a faithful port reproduces where the releases differ (docs/algorithms.md §0.1).
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-// The one seam between the commands/harness and the implementations (DESIGN.md): a Backend runs the
+// The one seam between the commands/harness and the implementations (docs/architecture.md §2): a Backend runs the
 // three stages; the registry (validate/backend_registry.hpp) lists the backends and says whether each
 // is available here and, if not, why. No macro dispatch in callers.
 #pragma once

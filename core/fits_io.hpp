@@ -1,6 +1,6 @@
 // FITS reading and writing through CFITSIO, with astropy's semantics for what the pixels become.
 //
-// Reading (mirrors astropy.io.fits >= 6.1.2, which sunpy.map.Map uses; ALGORITHMS.md §6):
+// Reading (mirrors astropy.io.fits >= 6.1.2, which sunpy.map.Map uses; docs/algorithms.md §6):
 //  * The image is the primary HDU if it has data, else the first image extension (an AIA level-1
 //    file is an empty primary HDU + a RICE tile-compressed image in HDU 1).
 //  * Pixels are decoded raw (no CFITSIO scaling, no null checking) and converted as astropy does:

@@ -1,6 +1,6 @@
 // FITS reader: CFITSIO decodes (incl. RICE tiles), astropy's rules decide the dtype and values.
 // Mirrors astropy.io.fits ImageHDU/CompImageHDU data conversion (astropy >= 6.1.2) as used by
-// sunpy.map.Map; see fits_io.hpp for the rules and ALGORITHMS.md §6 for why.
+// sunpy.map.Map; see fits_io.hpp for the rules and docs/algorithms.md §6 for why.
 #include <fitsio.h>
 
 #include <cmath>

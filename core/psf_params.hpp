@@ -1,6 +1,6 @@
 // Instrument parameters of the AIA PSF per EUV channel — aiapy's filter_mesh_parameters (identical in
 // 0.10.2 and 0.12.1; Grigis et al. 2012, Table 2). Data, not numerics: shared by every backend
-// (DESIGN.md allows core/ channel constants). error_angle_arm and CDELT are not used by aiapy.
+// (docs/architecture.md §1 allows core/ channel constants). error_angle_arm and CDELT are not used by aiapy.
 #pragma once
 
 #include <array>

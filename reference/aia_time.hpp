@@ -1,7 +1,7 @@
 // UTC instants exactly as astropy.time (astropy 7.2) holds them, for the time logic of aiapy's
 // calibration code: parsing the strings aiapy sees (header T_OBS / DATE-OBS, table T_START / T_STOP),
 // ordering them (astropy Time comparison, done in UTC) and differencing them in days (astropy Time
-// subtraction, done in TAI, so leap seconds count — ALGORITHMS.md §7.12).
+// subtraction, done in TAI, so leap seconds count — docs/algorithms.md §7.12).
 //
 // Representation: astropy's two-double Julian date (jd1 integer-valued, |jd2| <= 0.5, normalised by
 // astropy.time.utils.day_frac). For UTC this is the "quasi-JD" of ERFA eraDtf2d: a day holding a leap

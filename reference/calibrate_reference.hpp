@@ -2,7 +2,7 @@
 // local file), degradation / correct_degradation (SSW response table), exposure normalisation.
 // Ports aiapy 0.10.2 (calibrate/meta.py, prep.py, util.py) and 0.12.1 (meta.py, prep.py, utils.py)
 // with the sunpy 7.0.5 map semantics they rely on (reference_date, date, map arithmetic).
-// ALGORITHMS.md §3.1, §3.5, §5, §7.11, §7.12. Tables are always local files; nothing is fetched.
+// docs/algorithms.md §3.1, §3.5, §5, §7.11, §7.12. Tables are always local files; nothing is fetched.
 #pragma once
 
 #include <cstddef>

@@ -4,7 +4,7 @@
 //   H = rfft2(roll(psf, n/2, both axes)); Hc = conj(H)
 //   u = img; repeat: ratio = img / irfft2(rfft2(u)·H); u = u · irfft2(rfft2(ratio)·Hc)
 // FFTs: FFTW r2c/c2r 2-D (FFTW_ESTIMATE: deterministic plans), scaled by 1/(rows·cols) after the
-// inverse as numpy's irfft2 does (a power of two for even sizes: exact). ALGORITHMS.md §2, §7.5.
+// inverse as numpy's irfft2 does (a power of two for even sizes: exact). docs/algorithms.md §2, §7.5.
 #include "reference/deconvolve_reference.hpp"
 
 #include <fftw3.h>

@@ -1,5 +1,5 @@
 // Reference Richardson–Lucy deconvolution: port of aiapy.psf.deconvolve (v0.10.2 = v0.12.1 numpy
-// path), float64 FFTs (FFTW, same axis order and normalisation as numpy.fft). ALGORITHMS.md §2.
+// path), float64 FFTs (FFTW, same axis order and normalisation as numpy.fft). docs/algorithms.md §2.
 #pragma once
 
 #include <functional>

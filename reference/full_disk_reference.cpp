@@ -4,7 +4,7 @@
 // [−0.5, n − 0.5]). The world coordinates come from the map's gnomonic (TAN) WCS the way wcslib
 // computes them (Calabretta & Greisen 2002, zenithal projection with LONPOLE 180°). The observer
 // distance is taken as sunpy's AIAMap takes it (HAE cartesian position first; its transformation to
-// Stonyhurst is a pure rotation, so the distance is its norm), R☉ from RSUN_REF. ALGORITHMS.md §4.
+// Stonyhurst is a pure rotation, so the distance is its norm), R☉ from RSUN_REF. docs/algorithms.md §4.
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
 // numpy's float64 summation, reproduced bit for bit: pairwise sum with 8 accumulators in blocks of
 // at most 128 (numpy/_core/src/umath/loops_utils.h.src, pairwise_sum), applied either to the whole
 // contiguous array (numpy >= 2.3, unbuffered reduction) or serially over 8192-element buffer chunks
-// (numpy < 2.3 buffered reductions). ALGORITHMS.md §7.3.
+// (numpy < 2.3 buffered reductions). docs/algorithms.md §7.3.
 #pragma once
 
 #include <cstddef>

@@ -2,12 +2,12 @@
 // `aiapy.psf.calculate_psf` / `_psf` / `_calculate_mesh_spikes` (numpy path), float64.
 //
 // One Gaussian at a time, in aiapy's loop order (orders outer, arms inner), with aiapy's exact
-// operation order per version (ALGORITHMS.md §1.2). The only liberty taken: each Gaussian is
+// operation order per version (docs/algorithms.md §1.2). The only liberty taken: each Gaussian is
 // evaluated on the square window outside which its exp() underflows to exactly +0.0 (exponent
 // < −746), because adding +0.0 leaves every pixel unchanged — the result is bitwise the full-frame
 // loop's (checked against a dense evaluation in tests/test_psf_reference.cpp). Sums use numpy's
 // pairwise tree over the full array. The composite uses FFTW (FFTW_ESTIMATE: deterministic plans)
-// in place of numpy's pocketfft: same transform, ~1e-16 relative differences (ALGORITHMS.md §7.5).
+// in place of numpy's pocketfft: same transform, ~1e-16 relative differences (docs/algorithms.md §7.5).
 #include "reference/psf_reference.hpp"
 
 #include <fftw3.h>

@@ -1,6 +1,6 @@
 // Reference PSF: line-by-line port of aiapy.psf.psf (v0.10.2) and aiapy.psf.calculate_psf
 // (v0.12.1) — entrance-filter mesh + focal-plane mesh diffraction patterns, combined by FFT.
-// float64, no SIMD, no threads. ALGORITHMS.md §1.
+// float64, no SIMD, no threads. docs/algorithms.md §1.
 #pragma once
 
 #include <optional>

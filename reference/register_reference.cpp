@@ -1,7 +1,7 @@
 // Reference registration (aiapy.calibrate.register, aiapy v0.10.2 = v0.12.1, prep.py) on top of a
 // port of sunpy GenericMap.rotate (sunpy 7.0.5, map/mapbase.py) and of sunpy.image.transform
 // affine_transform / _rotation_scipy with its NaN and clipping wrapper (add_rotation_function).
-// Written from reading those sources (ALGORITHMS.md §3.2, §3.3, §7.9–7.13); nothing is copied.
+// Written from reading those sources (docs/algorithms.md §3.2, §3.3, §7.9–7.13); nothing is copied.
 // The full-disk check lives in full_disk_reference.cpp.
 #include "reference/register_reference.hpp"
 

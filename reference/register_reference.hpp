@@ -1,7 +1,7 @@
 // Reference level-1.5 registration: port of aiapy.calibrate.register (v0.10.2 = v0.12.1) on top of
 // sunpy GenericMap.rotate (sunpy 7.0.5) and scipy.ndimage.affine_transform, mode 'constant'
 // (spline prefilter + interpolation as scipy computes them, reference/spline_reference.hpp), and
-// sunpy.map.maputils.contains_full_disk (sunpy 7.0.5). ALGORITHMS.md §3.2–3.4, §4, §7.8–7.13.
+// sunpy.map.maputils.contains_full_disk (sunpy 7.0.5). docs/algorithms.md §3.2–3.4, §4, §7.8–7.13.
 #pragma once
 
 #include <limits>

@@ -2,7 +2,7 @@
 // affine_transform for 2-D arrays with mode='constant' (scipy 1.15.3 and 1.16/1.17:
 // scipy/ndimage/_interpolation.py affine_transform, src/ni_splines.c apply_filter /
 // get_spline_interpolation_weights, src/ni_interpolation.c NI_GeometricTransform). Written from
-// reading those sources; ALGORITHMS.md §3.4. float64 throughout, one thread, no SIMD, so that every
+// reading those sources; docs/algorithms.md §3.4. float64 throughout, one thread, no SIMD, so that every
 // rounding happens where scipy's happens.
 #pragma once
 

@@ -1,6 +1,6 @@
 // Reference register (sunpy rotate + aiapy register) and contains_full_disk: exact answers,
 // properties, and goldens from the real aiapy (testdata/golden/aiapy-<version>/items/register__*.json,
-// full_disk.json; made by tools/oracle/golden_aiapy.py). Golden acceptance (ALGORITHMS.md §8):
+// full_disk.json; made by tools/oracle/golden_aiapy.py). Golden acceptance (docs/validation.md §4):
 // shape, dtype, NaN mask and header values (floats to 1e-12 relative) equal; ≥ 99.9 % of pixels
 // bitwise equal in the output dtype; max|Δ|/max ≤ 2e-7 outside a 2-pixel band at the edge of the
 // valid region; pixels that flip between `missing` and data counted, ≤ 100.

@@ -1,5 +1,5 @@
 // The one comparison module: every test and every report measures agreement with these metrics
-// (DESIGN.md). Never per-pixel relative error: dark pixels make it meaningless (ALGORITHMS.md §8).
+// (docs/validation.md §2). Never per-pixel relative error: dark pixels make it meaningless (docs/validation.md §2).
 #pragma once
 
 #include <cstddef>
@@ -33,7 +33,7 @@ struct CompareOptions {
 Metrics compare(const Image<double>& a, const Image<double>& ref, const CompareOptions& opt = {});
 Metrics compare_with_sums(const Image<double>& a, const Image<double>& ref);
 
-// Register outputs (ALGORITHMS.md §7.10, §8). A pixel is valid when it is neither NaN nor the fill
+// Register outputs (docs/algorithms.md §7.10, docs/validation.md §4). A pixel is valid when it is neither NaN nor the fill
 // value `missing`. Values are compared outside a `band`-px (Chebyshev) band around pixels invalid in
 // either array (our output's invalid pixels just outside a window count too); a flip is a pixel
 // valid in exactly one of the two. Here `compared` counts every pixel of `want` and `bitwise_equal`

@@ -1,5 +1,5 @@
 // The one result-row schema that tests, `aiaccel validate` and `aiaccel bench` emit and that
-// `aiaccel report` renders (DESIGN.md). One row per case × stage × backend × precision.
+// `aiaccel report` renders (docs/validation.md §5). One row per case × stage × backend × precision.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -1,4 +1,4 @@
-// The case runner of `aiaccel validate` (benchdnn's model, DESIGN.md): for each case × stage ×
+// The case runner of `aiaccel validate` (benchdnn's model, docs/validation.md §1): for each case × stage ×
 // backend × precision it runs the stage, compares the result (the reference with the aiapy goldens
 // of each version; a fast backend with the reference; every backend with the exact answer of a
 // synthetic case), judges it with the tolerance table, applies the baseline gate, and emits one

@@ -1,4 +1,4 @@
-// Synthetic validation cases with exact answers (DESIGN.md, test tier 1): the input a stage is run
+// Synthetic validation cases with exact answers (docs/validation.md §3, test tier 1): the input a stage is run
 // on and the output it must give, whatever the backend.
 //  * deconvolve "delta_psf": aiapy.psf.deconvolve with a delta PSF is the identity (output = input,
 //    a positive image, so clip_negative changes nothing);

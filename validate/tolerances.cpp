@@ -1,4 +1,4 @@
-// Tolerance table rows. Bounds come from the acceptance list and ALGORITHMS.md §8 (columns
+// Tolerance table rows. Bounds come from the acceptance list and docs/validation.md §4 (columns
 // "reference vs aiapy" and "fast vs reference"); each reason says what round-off the bound absorbs.
 // Never raise a bound to make a test pass: a fast path that cannot meet it stays disabled.
 #include "validate/tolerances.hpp"

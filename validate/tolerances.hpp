@@ -1,5 +1,5 @@
 // The one tolerance table: stage × comparison × backend × precision → bound, each with its reason
-// (DESIGN.md, ALGORITHMS.md §8), and the parameters of the baseline regression gate. Tests, `aiaccel
+// (docs/validation.md §4), and the parameters of the baseline regression gate. Tests, `aiaccel
 // validate` and reports read bounds from here; nobody writes them inline.
 #pragma once
 

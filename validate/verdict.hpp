@@ -1,4 +1,4 @@
-// The verdict of one comparison (benchdnn's model, DESIGN.md): measured values are checked against
+// The verdict of one comparison (benchdnn's model, docs/validation.md §1): measured values are checked against
 // every bound the tolerance table holds for that stage × comparison × backend × precision, giving
 // PASSED, FAILED (naming the first metric out of bounds) or MISTRUSTED (nothing was compared).
 // Also the stage-aware pair comparison that `aiaccel validate` applies to a backend's output and

@@ -1,6 +1,6 @@
 // Order-3 spline interpolation at affine coordinates, mode 'constant' (scipy.ndimage.affine_transform's
 // NI_GeometricTransform loop and get_spline_interpolation_weights, scipy 1.15–1.17), fast CPU path.
-// Written from ALGORITHMS.md §3.4, not from scipy's sources. Per output pixel: X, Y in float64 in
+// Written from docs/algorithms.md §3.4, not from scipy's sources. Per output pixel: X, Y in float64 in
 // scipy's summation order; outside [0, n−1] → cval; f = floor, t = X − f, u = 1 − t,
 //   w1 = (((t·t)·(t−2))·3 + 4)/6, w2 = (((u·u)·(u−2))·3 + 4)/6, w0 = ((u·u)·u)/6, w3 = ((1−w0)−w1)−w2,
 // taps f−1 … f+2 (all mirrored when one is outside), acc += (c[y_b][x_a]·wx_a)·wy_b with the x tap

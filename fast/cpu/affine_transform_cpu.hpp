@@ -1,6 +1,6 @@
 // Order-3 spline interpolation at affinely mapped coordinates, mode 'constant', fast CPU path: the
 // inner loop of scipy.ndimage.affine_transform (scipy 1.15–1.17 NI_GeometricTransform with
-// get_spline_interpolation_weights; ALGORITHMS.md §3.4) as sunpy's rotate calls it, on prefiltered
+// get_spline_interpolation_weights; docs/algorithms.md §3.4) as sunpy's rotate calls it, on prefiltered
 // coefficients (fast/cpu/spline_prefilter_cpu.hpp). SIMD over output pixels (Google Highway, run-time
 // dispatch), coordinates always in float64, coefficients and weights in T (double or float).
 #pragma once

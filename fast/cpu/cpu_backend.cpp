@@ -19,7 +19,7 @@ class CpuBackend final : public Backend {
 public:
     std::string_view name() const override { return "cpu"; }
     bool supports(Precision) const override { return true; }
-    // The PSF is always computed in float64 (ALGORITHMS.md §1.3: a float32 FFT PSF fails the sum
+    // The PSF is always computed in float64 (docs/algorithms.md §1.3: a float32 FFT PSF fails the sum
     // check); f32 callers get it in double storage and cast where they use it.
     Image<double> psf(const PsfRequest& req, const StageOptions& opt) override {
         return psf_cpu(req.channel, req.use_preflight_core, req.version, opt.threads);

@@ -1,4 +1,4 @@
-// Fast CPU Richardson–Lucy (aiapy.psf.deconvolve, ALGORITHMS.md §2) in float64 or float32.
+// Fast CPU Richardson–Lucy (aiapy.psf.deconvolve, docs/algorithms.md §2) in float64 or float32.
 #pragma once
 
 #include "core/image.hpp"

@@ -1,5 +1,5 @@
 // sunpy.map.maputils.contains_full_disk (sunpy 7.0.5) for the fast CPU backend, analytic: instead of
-// projecting all 4N edge pixels (ALGORITHMS.md §4), it uses that a straight image edge is a great
+// projecting all 4N edge pixels (docs/algorithms.md §4), it uses that a straight image edge is a great
 // circle under the gnomonic (TAN) projection, so the angular distance from the Sun centre along an
 // edge falls and then rises: a search over the pixel index finds each edge's closest pixel in
 // O(log N) projections, and the on-disk pixels (a contiguous run around it) by bisection.

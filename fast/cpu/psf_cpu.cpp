@@ -1,5 +1,5 @@
 // Fast CPU PSF — same mathematics as aiapy 0.10.2 `psf`/`_psf` and 0.12.1 `calculate_psf`/
-// `_calculate_mesh_spikes` (ALGORITHMS.md §1.2–1.4), not the same code path as reference/:
+// `_calculate_mesh_spikes` (docs/algorithms.md §1.2–1.4), not the same code path as reference/:
 //  * each Gaussian is evaluated only on the square window outside which exp() is exactly +0.0
 //    (exponent < −746), so skipping it changes no bit (tests/test_cpu_backend.cpp proves it
 //    against a dense evaluation);

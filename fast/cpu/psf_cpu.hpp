@@ -1,4 +1,4 @@
-// Fast CPU PSF (aiapy.psf.psf 0.10.2 / calculate_psf 0.12.1 semantics, ALGORITHMS.md §1): exactly
+// Fast CPU PSF (aiapy.psf.psf 0.10.2 / calculate_psf 0.12.1 semantics, docs/algorithms.md §1): exactly
 // windowed Gaussians, threads over row bands, and the composite as one circular convolution by
 // real-to-complex FFTW transforms. Always float64 (a float32 FFT PSF fails the sum check, §1.3).
 #pragma once
@@ -12,7 +12,7 @@
 
 namespace aiaccel::cpu {
 
-// One channel's mesh parameters (aiapy filter_mesh_parameters; transcribed from ALGORITHMS.md §1.1
+// One channel's mesh parameters (aiapy filter_mesh_parameters; transcribed from docs/algorithms.md §1.1
 // independently of reference/, so a typo in either shows up as a test failure).
 struct MeshParams {
     std::array<double, 4> entrance_angles_deg;

@@ -1,5 +1,5 @@
 // Fast CPU register: the pixels of aiapy.calibrate.register → sunpy GenericMap.rotate →
-// scipy.ndimage.affine_transform (ALGORITHMS.md §3.2–3.3) — padding, NaN substitute and dilated mask
+// scipy.ndimage.affine_transform (docs/algorithms.md §3.2–3.3) — padding, NaN substitute and dilated mask
 // (§7.13), prefilter and interpolation (spline_prefilter_cpu.cpp, affine_transform_cpu.cpp), clip and
 // aiapy's crop — on the plan of fast/cpu/register_plan (geometry, refusals, header) that the CUDA
 // backend shares. Built without FMA contraction.

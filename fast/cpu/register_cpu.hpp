@@ -1,6 +1,6 @@
 // Fast CPU registration to level 1.5: aiapy.calibrate.register (v0.10.2 = v0.12.1) on sunpy's
 // GenericMap.rotate (sunpy 7.0.5, method 'scipy', recenter, clip) and scipy.ndimage.affine_transform
-// order 3, mode 'constant' (scipy ≥ 1.16 coordinate summation), ALGORITHMS.md §3.2–3.4, §4, §7.8–7.13.
+// order 3, mode 'constant' (scipy ≥ 1.16 coordinate summation), docs/algorithms.md §3.2–3.4, §4, §7.8–7.13.
 // The same geometry, NaN handling (median substitute, 5×5-dilated NaN mask rotated with order 1),
 // clipping, aiapy crop and header updates as reference/register_reference, re-implemented here; the
 // numerics run in fast/cpu/spline_prefilter_cpu (B-spline prefilter) and fast/cpu/affine_transform_cpu

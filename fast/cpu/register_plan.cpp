@@ -1,6 +1,6 @@
 // The host side of register shared by the fast backends (fast/cpu/register_plan.hpp): the full-disk
 // refusal, scale, sunpy's frame and map, numpy's 2×2 algebra, aiapy's crop and the header.
-// Written from ALGORITHMS.md §3.2–3.3, §4, §7.8–7.13. Built without FMA contraction.
+// Written from docs/algorithms.md §3.2–3.3, §4, §7.8–7.13. Built without FMA contraction.
 #include "fast/cpu/register_plan.hpp"
 
 #include <algorithm>

@@ -2,9 +2,9 @@
 // 7.0.5, method 'scipy', recenter, clip) that the fast backends share: the full-disk refusal, the
 // target scale, the map's rotation matrix and numpy's 2×2 algebra (§7.9), sunpy's padded frame and
 // its output→input map, the fill value and the data's range, sunpy's unpadding and aiapy's crop, and
-// the header keywords of the registered map (ALGORITHMS.md §3.2–3.3, §4, §7.8–7.13). The pixel work is
+// the header keywords of the registered map (docs/algorithms.md §3.2–3.3, §4, §7.8–7.13). The pixel work is
 // each backend's: fast/cpu/register_cpu.cpp (Highway) and fast/cuda/register_cuda_host.cpp (kernels).
-// Written from ALGORITHMS.md; reference/register_reference.cpp computes the same metadata
+// Written from docs/algorithms.md; reference/register_reference.cpp computes the same metadata
 // independently. Built without FMA contraction except where numpy's BLAS fuses (std::fma).
 #pragma once
 

@@ -1,6 +1,6 @@
 // Order-3 B-spline prefilter (scipy.ndimage.spline_filter, mode 'mirror' initialisation, as
 // affine_transform calls it for mode 'constant'; scipy 1.15–1.17 ni_splines.c apply_filter), fast
-// CPU path. Written from ALGORITHMS.md §3.4, not from scipy's sources. One SIMD lane per line:
+// CPU path. Written from docs/algorithms.md §3.4, not from scipy's sources. One SIMD lane per line:
 //   gain:       c[i] ← c[i]·g,  g = (1 − z)(1 − 1/z)
 //   causal:     c[0] ← (c[0] + zⁿ⁻¹c[n−1] + Σ zⁱ(c[i] + zⁿ⁻¹c[n−1−i])) / (1 − z²⁽ⁿ⁻¹⁾);  c[i] += z·c[i−1]
 //   anticausal: c[n−1] ← (z·c[n−2] + c[n−1])·z / (z² − 1);  c[i] ← z·(c[i+1] − c[i])

@@ -1,6 +1,6 @@
 // Order-3 B-spline prefilter of a 2-D array, fast CPU path: the filter scipy.ndimage.spline_filter
 // applies before affine_transform (scipy 1.15–1.17 ni_splines.c: gain, mirror-boundary causal and
-// anti-causal recursions with the pole √3 − 2; ALGORITHMS.md §3.4), along every row (x) and then
+// anti-causal recursions with the pole √3 − 2; docs/algorithms.md §3.4), along every row (x) and then
 // every column (y) of the image. The recursions run on several lines at once, one line per SIMD lane
 // (Google Highway, dispatched at run time), so the arithmetic of each line is the scalar filter's,
 // operation for operation; the column pass walks memory row by row.

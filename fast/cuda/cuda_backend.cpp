@@ -16,7 +16,7 @@ class CudaBackend final : public Backend {
 public:
     std::string_view name() const override { return "cuda"; }
     bool supports(Precision) const override { return true; }
-    // Always float64 (ALGORITHMS.md §1.3: a float32 FFT PSF fails the sum check).
+    // Always float64 (docs/algorithms.md §1.3: a float32 FFT PSF fails the sum check).
     Image<double> psf(const PsfRequest& req, const StageOptions&) override {
         return psf_cuda(req.channel, req.use_preflight_core, req.version);
     }

@@ -1,4 +1,4 @@
-// Host-side logic of the CUDA backend that is not a kernel (DESIGN.md: CUTLASS style — testable on a
+// Host-side logic of the CUDA backend that is not a kernel (docs/architecture.md §6: CUTLASS style — testable on a
 // machine without a GPU, tests/test_cuda_host.cpp): device-memory budgets of each stage, the check
 // that a working set fits in the free device memory, launch geometry, cuFFT plan-cache keys and the
 // content key of a PSF whose transform is kept resident. Compiled by g++ in every build.

@@ -1,5 +1,5 @@
 // CUDA device probe (compiled for sm_90 + PTX). Any runtime error — no driver, driver too old,
-// no device — is reported as "no device", never as a crash (DESIGN.md toolchain notes).
+// no device — is reported as "no device", never as a crash (docs/architecture.md §6).
 #include <cuda_runtime.h>
 
 #include <string>

@@ -1,4 +1,4 @@
-// CUDA Richardson–Lucy (aiapy.psf.deconvolve, ALGORITHMS.md §2), float64 or float32, with the same
+// CUDA Richardson–Lucy (aiapy.psf.deconvolve, docs/algorithms.md §2), float64 or float32, with the same
 // arithmetic order as fast/cpu/deconvolve_cpu (so its accuracy is the CPU row's): cuFFT D2Z/Z2D or
 // R2C/C2R plans made once per size, precision and stream; H = rfft2(roll(psf))/(rows·cols) taken in
 // float64, rounded once to T and kept resident on the device (an LRU of PSF transforms keyed by the

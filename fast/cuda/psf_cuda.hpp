@@ -1,4 +1,4 @@
-// CUDA PSF (aiapy.psf.psf 0.10.2 / calculate_psf 0.12.1 semantics, ALGORITHMS.md §1), float64: the
+// CUDA PSF (aiapy.psf.psf 0.10.2 / calculate_psf 0.12.1 semantics, docs/algorithms.md §1), float64: the
 // diffraction spikes summed straight into device memory (per-tile spot lists, psf_cuda_host.hpp, so
 // each pixel adds the same Gaussians in the same order as fast/cpu/psf_cpu), the normalisation, and
 // the composite as one circular convolution by cuFFT D2Z/Z2D as psf_cpu does.

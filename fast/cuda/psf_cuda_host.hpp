@@ -1,4 +1,4 @@
-// Host half of the CUDA PSF (aiapy.psf.psf 0.10.2 / calculate_psf 0.12.1, ALGORITHMS.md §1): the
+// Host half of the CUDA PSF (aiapy.psf.psf 0.10.2 / calculate_psf 0.12.1, docs/algorithms.md §1): the
 // diffraction spots in aiapy's order (orders outer, arms inner), the exact window of each Gaussian
 // (outside it exp() is +0.0: fast/cpu/psf_cpu.hpp), per-tile lists of the spots whose windows touch a
 // tile (so each GPU thread adds, for its pixel, the same spots in the same order as the CPU loop) and

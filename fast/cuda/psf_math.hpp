@@ -1,4 +1,4 @@
-// The per-pixel arithmetic of the CUDA PSF kernels, shared by host and device (DESIGN.md: CUTLASS
+// The per-pixel arithmetic of the CUDA PSF kernels, shared by host and device (docs/architecture.md §6: CUTLASS
 // style): psf_cuda.cu's kernels call these, and tests/test_cuda_host.cpp runs them on the host over
 // the same tile lists and finds the result bit for bit equal to fast/cpu's psf_component_cpu (whose
 // per-pixel order they follow). On the device only exp() differs (within 1 ulp of glibc's).

@@ -1,5 +1,5 @@
 // CUDA registration kernels (scipy.ndimage.affine_transform, mode 'constant', order 0..5 with the
-// B-spline prefilter, as sunpy 7.0.5's rotate calls it from aiapy.calibrate.register; ALGORITHMS.md
+// B-spline prefilter, as sunpy 7.0.5's rotate calls it from aiapy.calibrate.register; docs/algorithms.md
 // §3.2–3.4), float64 throughout with float64 coordinates, plus sunpy's NaN handling and clipping and
 // an optional exposure normalisation, fused into the last pass. The geometry (rotation matrix,
 // padding, shift, crop, header) is the caller's: this file takes an explicit affine map.

@@ -1,4 +1,4 @@
-// The arithmetic of the CUDA registration kernels, shared by host and device (DESIGN.md: CUTLASS
+// The arithmetic of the CUDA registration kernels, shared by host and device (docs/architecture.md §6: CUTLASS
 // style): compiled into register_cuda.cu's kernels by nvcc and into tests/test_cuda_host.cpp by g++,
 // where a host loop over these functions is checked bit for bit against reference/'s port of scipy
 // (ndimage affine_transform, mode 'constant', orders 0..5, prefilter with the mirror initialisation)

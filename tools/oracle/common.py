@@ -5,7 +5,7 @@ Locates the repository and the shared AIA data, records the software/CPU environ
 (`write_json`) and hashes files/arrays (`sha256_file`, `sha256_array_le`).
 
 The oracle must run without cupy/jax (aiapy would silently use them) and with the numpy CPU
-dispatch pinned (see shared/docs/ALGORITHMS.md §7.1); `ensure_cpu_env()` re-executes the calling
+dispatch pinned (see docs/algorithms.md §7.1); `ensure_cpu_env()` re-executes the calling
 script with those settings when they are missing.
 """
 
@@ -28,7 +28,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 GOLDEN_DIR = REPO_ROOT / "testdata" / "golden"
 
 # numpy >= 2.4 groups its x86 dispatch targets as X86_V2 (baseline), X86_V3, X86_V4, AVX512_ICL,
-# AVX512_SPR. The AVX512F/AVX512_SKX/... names of ALGORITHMS.md §7.1 (numpy 1.x) are still accepted
+# AVX512_SPR. The AVX512F/AVX512_SKX/... names of docs/algorithms.md §7.1 (numpy 1.x) are still accepted
 # by the parser but no longer switch anything off except AVX512_ICL (checked on numpy 2.4.6): the
 # float64 exp stays on the AVX-512 kernel. Disabling the three AVX-512 targets below makes numpy's
 # float64 exp fall back to glibc exp (checked bitwise on 200k values).

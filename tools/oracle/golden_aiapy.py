@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Produce aiapy goldens for the aiaccel reference port (shared/docs/ALGORITHMS.md §8 recipe).
+"""Produce aiapy goldens for the aiaccel reference port (docs/validation.md §6 recipe).
 
 Run it with the python of one oracle venv (tools/oracle/setup makes them), or pass --aiapy-venv:
 
@@ -274,7 +274,7 @@ def item_psf(ctx, item):
 
 
 def item_psf_native_simd(ctx, item):
-    """ALGORITHMS.md §8: the same PSF computed WITHOUT NPY_DISABLE_CPU_FEATURES (numpy's own
+    """docs/validation.md §6: the same PSF computed WITHOUT NPY_DISABLE_CPU_FEATURES (numpy's own
     AVX-512 exp), compared with the pinned golden. Runs this script in a child process because
     numpy reads the variable at import. Only numbers are stored, no arrays."""
     import json
@@ -300,7 +300,7 @@ def item_psf_native_simd(ctx, item):
         "kind": "psf_native_simd",
         "call": child["call"],
         "purpose": ("same PSF without NPY_DISABLE_CPU_FEATURES (native SIMD exp), to size the "
-                    "effect of ALGORITHMS.md §7.1 on this machine; goldens use the pinned run"),
+                    "effect of docs/algorithms.md §7.1 on this machine; goldens use the pinned run"),
         "wall_time_s": child["wall_time_s"],
         "child_timing": child.get("timing"),
         "child_numpy_cpu": child["numpy_cpu"],
@@ -441,7 +441,7 @@ def item_deconvolve(ctx, item):
                      "input_dtype": "float32 (derived data cast)"},
             "wall_time_s": dt, "wall_time_float64_s": dt64, "warnings": warns,
             "output_dtype": str(a.dtype),
-            "purpose": ("ALGORITHMS.md §7.6: documents the float32-input difference of numpy>=2 "
+            "purpose": ("docs/algorithms.md §7.6: documents the float32-input difference of numpy>=2 "
                         "(first rfft2 in complex64); not a golden to reproduce"),
             "diff_vs_float64_input": {
                 "max_abs_over_max": common.fnum(np.abs(diff).max() / np.abs(b).max()),
