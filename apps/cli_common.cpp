@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
 #include "core/psf_cache.hpp"
+#include "core/strings.hpp"
 #include "psf_code_version.hpp"
 #include "validate/backend_registry.hpp"
 
@@ -74,6 +76,11 @@ void check_output_path(const fs::path& out, const std::vector<std::string>& inpu
     const std::string file = out.filename().string();
     if (file.empty() || file == "." || file == "..")
         throw file_error(ErrorKind::usage, name, "names a folder, not an output file (give a file name, e.g. out.fits)");
+    // The output goes through a temporary ".NAME.tmp-PID-XXXXXXXX" beside it: both names must fit NAME_MAX.
+    constexpr std::size_t kTempExtra = 32;
+    if (file.size() + kTempExtra > NAME_MAX)
+        throw file_error(ErrorKind::usage, name,
+                         fmt::format("the output file name is {} bytes long; at most {} are accepted here", file.size(), NAME_MAX - kTempExtra));
     struct stat st {};
     if (::stat(name.c_str(), &st) == 0) {
         if (S_ISDIR(st.st_mode)) throw file_error(ErrorKind::usage, name, "is a folder, not an output file (give a file name inside it)");

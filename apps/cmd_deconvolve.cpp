@@ -6,6 +6,7 @@
 #include "apps/commands.hpp"
 #include "core/aia_image.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "reference/deconvolve_reference.hpp"
 #include "reference/psf_reference.hpp"
 
@@ -74,7 +75,7 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
         WriteOptions wo;
         wo.dtype = PixelType::f64;
         stage(a->out, "writing it", [&] { write_fits(a->out, out, h, wo); });
-        fmt::print(stderr, "deconvolve: wrote {} in {:.1f} s\n", a->out, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        fmt::print(stderr, "deconvolve: wrote {} in {:.1f} s\n", escape_control(a->out), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         exit_code = 0;
     });
 }

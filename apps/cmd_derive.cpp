@@ -7,6 +7,7 @@
 #include "apps/commands.hpp"
 #include "core/derived_input.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace aiaccel::cli {
 
@@ -24,7 +25,7 @@ void add_derive(CLI::App& app, int& exit_code) {
         check_output_path(*out, {*in});
         AiaImage d = stage(*in, "deriving the 4096x4096 input from it", [&] { return derive_full_res_2x(load_aia(*in)); });
         stage(*out, "writing it", [&] { write_aia(*out, d); });
-        fmt::print(stderr, "derive: wrote {} (4096x4096, {}, DERIVED — not a real observation)\n", *out, to_string(d.dtype));
+        fmt::print(stderr, "derive: wrote {} (4096x4096, {}, DERIVED — not a real observation)\n", escape_control(*out), to_string(d.dtype));
         exit_code = 0;
     });
 }

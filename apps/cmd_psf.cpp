@@ -6,6 +6,7 @@
 #include "apps/commands.hpp"
 #include "core/channels.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 #include "core/fits_io.hpp"
 #include "reference/psf_reference.hpp"
 
@@ -48,7 +49,7 @@ void add_psf(CLI::App& app, int& exit_code) {
             return backend->psf({.channel = a->channel, .use_preflight_core = opt.use_preflight_core, .version = opt.version}, so);
         });
         stage(a->out, "writing it", [&] { write_fits(a->out, p, psf_header(a->channel, opt, a->backend)); });
-        fmt::print(stderr, "psf: wrote {} in {:.1f} s\n", a->out, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        fmt::print(stderr, "psf: wrote {} in {:.1f} s\n", escape_control(a->out), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         exit_code = 0;
     });
 }

@@ -7,6 +7,7 @@
 #include "apps/commands.hpp"
 #include "core/aia_image.hpp"
 #include "core/error.hpp"
+#include "core/strings.hpp"
 
 namespace aiaccel::cli {
 
@@ -62,7 +63,7 @@ void add_register(CLI::App& app, int& exit_code) {
         out.header.add_history(fmt::format("aiaccel register: aiapy.calibrate.register semantics, order {}{}, backend {} {}", a->order,
                                            a->full_frame ? ", full frame" : "", a->backend, to_string(so.precision)));
         stage(a->out, "writing it", [&] { write_aia(a->out, out); });
-        fmt::print(stderr, "register: wrote {} ({}x{}) in {:.2f} s (register itself {:.3f} s, backend {} {})\n", a->out, out.data.cols(),
+        fmt::print(stderr, "register: wrote {} ({}x{}) in {:.2f} s (register itself {:.3f} s, backend {} {})\n", escape_control(a->out), out.data.cols(),
                    out.data.rows(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), compute_s, a->backend,
                    to_string(so.precision));
         exit_code = 0;

@@ -91,7 +91,13 @@ double AiaHeader::rotation_deg() const {
 }
 
 double AiaHeader::rsun_obs() const {
-    if (auto v = optional("RSUN_OBS")) return *v;
+    if (auto v = optional("RSUN_OBS")) {
+        // The Sun's radius sizes the full-disk check and the output's R_SUN: a non-finite or
+        // non-positive value is a corrupt header, not a number to carry on with.
+        if (!std::isfinite(*v) || *v <= 0)
+            throw file_error(ErrorKind::bad_value, path_, fmt::format("keyword RSUN_OBS = {} is not a positive finite radius (arcsec)", *v));
+        return *v;
+    }
     // sunpy falls back to the solar radius seen from DSUN_OBS (RSUN_REF = 695700 km).
     if (auto d = dsun_obs()) return std::atan(6.957e8 / *d) * (180.0 / std::numbers::pi) * 3600.0;
     throw file_error(ErrorKind::missing_keyword, path_, "missing keywords RSUN_OBS and DSUN_OBS");

@@ -10,6 +10,10 @@ AiaImage load_aia(const std::string& path, const ReadOptions& opt) {
     FitsImage f = read_fits(path, opt);
     AiaImage img{path, f.dtype, std::move(f.header), std::move(f.data)};
     (void)img.aia().channel();  // throws not_aia / missing_keyword with the file name
+    // A DATE-OBS that is there must be a date: outputs are named and labelled after it.
+    if (img.header.has("DATE-OBS")) (void)img.aia().date_obs();
+    // Likewise RSUN_OBS: it sizes the full-disk check and the output's R_SUN.
+    if (img.header.has("RSUN_OBS")) (void)img.aia().rsun_obs();
     return img;
 }
 

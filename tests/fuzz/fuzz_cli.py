@@ -174,6 +174,11 @@ class Driver:
                 continue
             if is_prep and outdir and os.path.dirname(p_) == outdir and '--overwrite' in argv:
                 continue
+            # prep's own records of the folder: every run (a --resume too) rewrites its manifest and
+            # failures list, and the folder lock file goes when the run that made it ends.
+            if is_prep and outdir and os.path.dirname(p_) == os.path.abspath(outdir) and (
+                    os.path.basename(p_).startswith(('manifest', 'failures', '.aiaccel-prep.lock'))):
+                continue
             if p_ not in after:
                 case.defect('existing path removed: %s' % os.path.relpath(p_, watch), cmd)
             elif after[p_] != h and h != 'dir':
@@ -847,6 +852,8 @@ class Driver:
 
     def main(self):
         only = set(self.a.only.split(',')) if self.a.only else None
+        if only and only - set(self.CLASSES):  # a misspelt class must not pass as "0 defects"
+            sys.exit('fuzz_cli: unknown class(es) %s; classes: %s' % (','.join(sorted(only - set(self.CLASSES))), ','.join(self.CLASSES)))
         t0 = time.time()
         for name in self.CLASSES:
             if only and name not in only:
