@@ -21,12 +21,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), {}};
-}
-
-void spit(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary) << s; }
+using test::slurp;
+using test::spit;
 
 // 32-bit ones' complement sum of big-endian words (FITS checksum arithmetic).
 std::uint32_t ones_sum(const std::string& s, std::size_t from, std::size_t len, std::uint64_t sum = 0) {

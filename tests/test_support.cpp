@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -36,13 +37,6 @@ std::vector<std::string> ScratchDir::entries() const {
     std::vector<std::string> v;
     for (auto& e : fs::directory_iterator(path_)) v.push_back(e.path().filename().string());
     return v;
-}
-
-static std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 CommandResult run_aiaccel(const std::vector<std::string>& args) {
@@ -93,5 +87,12 @@ void write_raw_fits(const fs::path& path, int bitpix, const std::vector<long>& n
         throw std::runtime_error("write_raw_fits failed: " + std::string(t));
     }
 }
+
+std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void spit(const std::filesystem::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
 
 }  // namespace aiaccel::test

@@ -38,4 +38,8 @@ void write_raw_fits(const std::filesystem::path& path, int bitpix, const std::ve
                     const std::vector<double>& values, const std::vector<std::string>& cards,
                     bool rice = false);
 
+// A file's bytes, and a file made of bytes (crafted-input tests).
+std::string slurp(const std::filesystem::path& p);
+void spit(const std::filesystem::path& p, const std::string& bytes);
+
 }  // namespace aiaccel::test
