@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "apps/commands.hpp"
 #include "apps/prep_inputs.hpp"
 #include "apps/prep_pipeline.hpp"
+#include "apps/prep_signals.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
@@ -241,6 +243,9 @@ void add_prep(CLI::App& app, int& exit_code) {
 
         const OutputLock lock(a->outdir, shard.text(), command);
         if (test_stop_at("lock")) ::raise(SIGSTOP);
+        bs.lock_fds = lock.fds();
+        for (int i = 0; lock.waited() && i < 100 && temporaries_of_live_processes(a->outdir); ++i)  // the worker closed its files
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));                              // but is not yet a zombie
         if (lock.whole_folder()) {  // nobody else writes here: every dead process's temporaries can go
             if (const std::size_t k = remove_temporaries(a->outdir, 0))
                 fmt::print(stderr, "prep: removed {} temporary file(s) left by interrupted runs\n", k);

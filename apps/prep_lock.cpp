@@ -7,12 +7,16 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "apps/prep_pipeline.hpp"
+#include "apps/prep_signals.hpp"
 #include "apps/prep_worker.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -38,9 +42,34 @@ bool held(const fs::path& lock_file) {
     return busy;
 }
 
-}  // namespace
+// The stamp "pid P on host H since …" of a lock file: true if it names a process of this host that
+// has ended (its run was killed; a worker it left may still hold the lock on its way out).
+bool stamp_of_ended_run(const fs::path& lock_file) {
+    long pid = 0;
+    char host[256] = {0}, mine[256] = {0};
+    ::gethostname(mine, sizeof mine - 1);
+    return std::sscanf(describe_holder(lock_file).c_str(), "pid %ld on host %255s", &pid, host) == 2 && std::strcmp(host, mine) == 0 &&
+           process_gone(pid);
+}
 
-namespace {
+// Whether every holder of `lock_file` (for the folder lock: the shards holding their shard files, or
+// else the whole-folder run) is a run that has ended.
+bool holders_ended(const fs::path& outdir, const fs::path& lock_file, bool folder) {
+    if (folder) {
+        bool any = false;
+        std::error_code ec;
+        for (const auto& de : fs::directory_iterator(outdir, ec)) {
+            const std::string name = de.path().filename().string();
+            if (name.starts_with(".aiaccel-prep.shard-") && name.ends_with(".lock") && held(de.path())) {
+                if (!stamp_of_ended_run(de.path())) return false;
+                any = true;
+            }
+        }
+        if (any) return true;
+    }
+    return stamp_of_ended_run(lock_file);
+}
+
 
 // flock on `p`, retried while the file we locked is no longer the one at `p` (a finishing run unlinks
 // its lock file: whoever locked the unlinked inode must lock the new file instead).
@@ -57,6 +86,25 @@ int lock_file(const fs::path& p, int how, const std::string& outdir) {
         ::close(fd);
     }
     throw file_error(ErrorKind::write_failed, outdir, "cannot take the lock file (it keeps being replaced)");
+}
+
+// lock_file, but a lock held only by the worker processes of runs that have ended (kill -9 of the
+// supervisor: the worker gets SIGTERM and is exiting) is waited for, up to 30 s. -1: held by a run.
+int lock_file_waiting(const fs::path& outdir, const fs::path& p, int how, bool folder, bool& waited) {
+    const auto t0 = std::chrono::steady_clock::now();
+    bool said = false;
+    for (;;) {
+        const int fd = lock_file(p, how, outdir.string());
+        if (fd >= 0) return fd;
+        const auto waiting = std::chrono::steady_clock::now() - t0;
+        if (!holders_ended(outdir, p, folder) || waiting > std::chrono::seconds(30)) return -1;
+        waited = true;
+        if (!said && waiting > std::chrono::seconds(1)) {
+            fmt::print(stderr, "prep: {}: waiting for the worker process of an ended run to exit\n", escape_control(outdir.string()));
+            said = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 }
 
 }  // namespace
@@ -76,7 +124,7 @@ OutputLock::OutputLock(const fs::path& outdir, const std::string& shard, const s
     };
     // The whole folder: exclusive. A shard: the folder shared (with the other shards of its batch, not
     // with a whole-folder run) and its own shard file exclusive (the same shard twice is refused).
-    folder_fd_ = lock_file(folder_lock_, whole_folder_ ? LOCK_EX : LOCK_SH, outdir.string());
+    folder_fd_ = lock_file_waiting(outdir, folder_lock_, whole_folder_ ? LOCK_EX : LOCK_SH, true, waited_);
     if (folder_fd_ < 0) {
         std::string who;
         std::error_code ec;
@@ -95,7 +143,7 @@ OutputLock::OutputLock(const fs::path& outdir, const std::string& shard, const s
     std::string tag = shard;
     std::replace(tag.begin(), tag.end(), '/', '-');
     shard_lock_ = outdir / fmt::format(".aiaccel-prep.shard-{}.lock", tag);
-    shard_fd_ = lock_file(shard_lock_, LOCK_EX, outdir.string());
+    shard_fd_ = lock_file_waiting(outdir, shard_lock_, LOCK_EX, false, waited_);
     if (shard_fd_ < 0) {
         const std::string who = describe_holder(shard_lock_);
         ::close(folder_fd_);
@@ -103,6 +151,13 @@ OutputLock::OutputLock(const fs::path& outdir, const std::string& shard, const s
         throw busy(who);
     }
     stamp(shard_fd_);
+}
+
+std::vector<int> OutputLock::fds() const {
+    std::vector<int> v;
+    for (int fd : {folder_fd_, shard_fd_})
+        if (fd >= 0) v.push_back(fd);
+    return v;
 }
 
 // A run that ends normally removes its lock file (a shard only its shard file: another shard may be

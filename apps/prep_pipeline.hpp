@@ -27,6 +27,7 @@ struct BatchSettings {
     std::map<std::string, std::vector<std::filesystem::path>> stale;  // stale_temporaries(outdir)
     std::set<std::string> claimed_before;  // outputs of inputs an earlier worker process already handled
     std::set<std::size_t> retried;         // inputs in flight when a worker crashed: their output may be its
+    std::vector<int> lock_fds;  // OutputLock::fds(): inherited by worker processes, so the folder stays locked until the last ends
 };
 
 // One input of this shard: its position in the full sorted list and its path.
@@ -84,10 +85,15 @@ public:
     OutputLock(const OutputLock&) = delete;
     OutputLock& operator=(const OutputLock&) = delete;
     bool whole_folder() const { return whole_folder_; }
+    // The locked descriptors. Worker processes inherit them: a worker that outlives its supervisor
+    // (kill -9; PR_SET_PDEATHSIG then ends it) keeps the folder locked until it has gone.
+    std::vector<int> fds() const;
+    // Whether taking the lock waited for such a worker: its temporary files may outlive the lock briefly.
+    bool waited() const { return waited_; }
 
 private:
     int folder_fd_ = -1, shard_fd_ = -1;
-    bool whole_folder_ = true;
+    bool whole_folder_ = true, waited_ = false;
     std::filesystem::path folder_lock_, shard_lock_;
 };
 

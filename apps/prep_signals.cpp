@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <fmt/format.h>
+#include <fstream>
 
 #include "apps/prep_pipeline.hpp"
 
@@ -80,9 +81,25 @@ long temporary_pid(const std::string& name, std::string* target = nullptr) {
     return pid;
 }
 
-bool pid_dead(long pid) { return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH; }
-
 }  // namespace
+
+// Gone: no such process, or a zombie (it has closed its files and only waits to be reaped).
+bool process_gone(long pid) {
+    if (pid <= 0) return false;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0) return errno == ESRCH;
+    std::ifstream in(fmt::format("/proc/{}/stat", pid));
+    std::string stat;
+    std::getline(in, stat);
+    const auto paren = stat.rfind(')');  // "PID (COMM) STATE …": COMM may hold spaces and parentheses
+    return paren != std::string::npos && paren + 2 < stat.size() && (stat[paren + 2] == 'Z' || stat[paren + 2] == 'X');
+}
+
+bool temporaries_of_live_processes(const fs::path& outdir) {
+    std::error_code ec;
+    for (const auto& de : fs::directory_iterator(outdir, ec))
+        if (const long pid = temporary_pid(de.path().filename().string()); pid > 0 && !process_gone(pid)) return true;
+    return false;
+}
 
 std::map<std::string, std::vector<fs::path>> stale_temporaries(const fs::path& outdir) {
     std::map<std::string, std::vector<fs::path>> found;
@@ -90,7 +107,7 @@ std::map<std::string, std::vector<fs::path>> stale_temporaries(const fs::path& o
     for (const auto& de : fs::directory_iterator(outdir, ec)) {
         std::string target;
         const long pid = temporary_pid(de.path().filename().string(), &target);
-        if (pid > 0 && pid_dead(pid)) found[target].push_back(de.path());
+        if (pid > 0 && process_gone(pid)) found[target].push_back(de.path());
     }
     return found;
 }
@@ -100,7 +117,7 @@ std::size_t remove_temporaries(const fs::path& outdir, long only_pid) {
     std::error_code ec;
     for (const auto& de : fs::directory_iterator(outdir, ec)) {
         const long pid = temporary_pid(de.path().filename().string());
-        if (pid <= 0 || (only_pid > 0 ? pid != only_pid : !pid_dead(pid))) continue;
+        if (pid <= 0 || (only_pid > 0 ? pid != only_pid : !process_gone(pid))) continue;
         std::error_code rec;
         if (de.is_regular_file(rec) && fs::remove(de.path(), rec)) ++removed;
     }

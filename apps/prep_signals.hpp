@@ -4,11 +4,18 @@
 
 #include <signal.h>
 
+#include <filesystem>
 #include <string>
 
 namespace aiaccel::cli::prep {
 
 std::string signal_name(int sig);  // "SIGSEGV", …, else "signal N"
+
+// True if process `pid` of this host has ended: no such process, or a zombie (its files are closed).
+bool process_gone(long pid);
+
+// True if OUTDIR holds a temporary file (.NAME.tmp-PID…) of a process that has not ended.
+bool temporaries_of_live_processes(const std::filesystem::path& outdir);
 
 // While alive: SIGINT/SIGTERM/SIGHUP (those not ignored on purpose: nohup, a background job's SIGINT)
 // are blocked and readable on fd(); SIGPIPE is ignored. The destructor restores both.

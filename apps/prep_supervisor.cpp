@@ -275,6 +275,7 @@ pid_t Supervisor::start_worker(Pipe& in, Pipe& out, Pipe& crash, int round) {
     if (pid < 0) throw Error(ErrorKind::internal, fmt::format("prep: cannot start a worker process: {}", std::strerror(errno)));
     if (pid == 0) {  // the worker: async-signal-safe calls only until exec
         ::fcntl(in.r, F_SETFD, 0), ::fcntl(out.w, F_SETFD, 0), ::fcntl(crash.w, F_SETFD, 0);
+        for (int fd : bs_.lock_fds) ::fcntl(fd, F_SETFD, 0);
         signals_.restore_in_child();
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (::getppid() != parent) ::_exit(1);

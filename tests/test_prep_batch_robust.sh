@@ -98,6 +98,24 @@ for sig in TERM INT; do
   [ -s "$d/manifest.json" ] || fail "SIG$sig: no manifest"
   grep -q "interrupted by signal" "$d.log" || fail "SIG$sig: no message: $(cat "$d.log")"
 done
+# kill -9 of the run: its worker (SIGTERM by PR_SET_PDEATHSIG, here held stopped) keeps the folder
+# locked until it has gone; --resume waits for it, then removes its temporaries (the CI race of stop 18)
+d="$T/k9"
+AIACCEL_TEST_STOP=worker "$exe" "${P[@]}" -o "$d" 2>"$d.log" & a=$!; bgs+=("$a")
+w=$(worker_of "$a"); bgs+=("$w")
+wait_stopped "$w"
+touch "$d/.aia_lev1_171a_x.fits.tmp-$w-0badcafe"
+kill -9 "$a"; wait "$a" 2>/dev/null || true
+"$exe" "${P[@]}" -o "$d" --resume 2>"$d.r.log" & r=$!; bgs+=("$r")
+sleep 1.5
+kill -0 "$r" 2>/dev/null || { cat "$d.r.log"; fail "kill -9: --resume did not wait for the ended run's worker"; }
+kill -CONT "$w"
+rc=0; wait "$r" || rc=$?
+[ "$rc" -eq 1 ] || { cat "$d.r.log"; fail "kill -9: --resume exit $rc, expected 1"; }
+grep -q "waiting for the worker process of an ended run to exit" "$d.r.log" || fail "kill -9: no waiting note: $(cat "$d.r.log")"
+[ "$(ls -A "$d" | grep -c '\.tmp-' || true)" -eq 0 ] || fail "kill -9: temporaries left after --resume: $(ls -A "$d")"
+[ "$(json "$d/manifest.json" "m['counts']['ok']")" -eq 6 ] || fail "kill -9 + --resume: $(json "$d/manifest.json" "m['counts']")"
+echo "3b. kill -9: --resume waits for the orphaned worker (folder lock inherited), then removes its temporaries; 6 ok"
 # stale temporaries: a dead PID's are removed; a live PID's and names of another pattern stay
 dead=$(sh -c 'echo $$'); sleep 0.1
 mkdir -p "$T/st"
