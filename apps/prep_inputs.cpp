@@ -13,6 +13,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/fits_header.hpp"
 #include "core/fits_precheck.hpp"
 #include "core/sha256.hpp"
 
@@ -86,29 +87,7 @@ std::string card_key(std::string_view card) {
 }
 
 // The value field of a "KEY     = value / comment" card, unquoted for strings.
-std::string card_value(std::string_view card) {
-    if (card.size() < 10 || card.substr(8, 2) != "= ") return {};
-    std::string_view v = card.substr(10);
-    const auto b = v.find_first_not_of(' ');
-    if (b == std::string_view::npos) return {};
-    v = v.substr(b);
-    if (v.front() == '\'') {
-        std::string s;
-        for (std::size_t i = 1; i < v.size(); ++i) {
-            if (v[i] == '\'') {
-                if (i + 1 < v.size() && v[i + 1] == '\'') { s += '\''; ++i; continue; }
-                break;
-            }
-            s += v[i];
-        }
-        while (!s.empty() && s.back() == ' ') s.pop_back();
-        return s;
-    }
-    const auto slash = v.find('/');
-    std::string s(v.substr(0, slash));
-    while (!s.empty() && s.back() == ' ') s.pop_back();
-    return s;
-}
+std::string card_text(std::string_view card) { return card_value(std::string(card)).value_or(""); }
 
 struct Hdu {
     std::vector<std::string> cards;  // every card up to END (excluded)
@@ -154,14 +133,14 @@ void scan_fits(const std::string& path, Stop stop, CardFn visit_header_card, Dat
                 visit_header_card(card, key);
                 if (key == "END") { end = true; break; }
                 hdu.cards.emplace_back(card);
-                if (key == "BITPIX") hdu.bitpix = to_ll(card_value(card));
-                else if (key == "NAXIS") hdu.naxis = to_ll(card_value(card));
-                else if (key.starts_with("NAXIS")) hdu.naxes.push_back(to_ll(card_value(card)));
-                else if (key == "PCOUNT") hdu.pcount = to_ll(card_value(card));
-                else if (key == "GCOUNT") hdu.gcount = to_ll(card_value(card));
-                else if (key == "XTENSION") hdu.xtension = card_value(card);
-                else if (key == "ZIMAGE") hdu.zimage = card_value(card) == "T";
-                else if (key == "DATASUM") hdu.datasum = card_value(card);
+                if (key == "BITPIX") hdu.bitpix = to_ll(card_text(card));
+                else if (key == "NAXIS") hdu.naxis = to_ll(card_text(card));
+                else if (key.starts_with("NAXIS")) hdu.naxes.push_back(to_ll(card_text(card)));
+                else if (key == "PCOUNT") hdu.pcount = to_ll(card_text(card));
+                else if (key == "GCOUNT") hdu.gcount = to_ll(card_text(card));
+                else if (key == "XTENSION") hdu.xtension = card_text(card);
+                else if (key == "ZIMAGE") hdu.zimage = card_text(card) == "T";
+                else if (key == "DATASUM") hdu.datasum = card_text(card);
             }
             // remaining cards of the END block are blank and visited by nobody
         }

@@ -29,27 +29,32 @@ std::string card_key(const std::string& raw) {
     return k;
 }
 
-// Value field text of a "KEY     = value / comment" card; nullopt for commentary cards.
-std::optional<std::string> value_field(const std::string& raw) {
+}  // namespace
+
+std::string unquote_fits_string(std::string_view v) {
+    std::string out;
+    for (std::size_t j = 1; j < v.size(); ++j) {
+        if (v[j] == '\'') {
+            if (j + 1 < v.size() && v[j + 1] == '\'') { out += '\''; ++j; continue; }
+            break;
+        }
+        out += v[j];
+    }
+    return rtrim(out);
+}
+
+std::optional<std::string> card_value(const std::string& raw) {
     if (card_key(raw).size() <= 8 && (raw.size() < 10 || raw.compare(8, 2, "= ") != 0)) return std::nullopt;
     std::size_t start = raw.size() >= 10 && raw.compare(8, 2, "= ") == 0 ? 10 : raw.find('=') + 1;
     std::string v = raw.substr(start);
     std::size_t i = v.find_first_not_of(' ');
     if (i == std::string::npos) return std::string();
-    if (v[i] == '\'') {  // quoted string, '' escapes a quote
-        std::string out;
-        for (std::size_t j = i + 1; j < v.size(); ++j) {
-            if (v[j] == '\'') {
-                if (j + 1 < v.size() && v[j + 1] == '\'') { out += '\''; ++j; continue; }
-                break;
-            }
-            out += v[j];
-        }
-        return rtrim(out);
-    }
+    if (v[i] == '\'') return unquote_fits_string(std::string_view(v).substr(i));
     std::size_t slash = v.find('/', i);
     return rtrim(v.substr(i, slash == std::string::npos ? std::string::npos : slash - i));
 }
+
+namespace {
 
 std::string upper(std::string_view k) {
     std::string s(k);
@@ -114,7 +119,7 @@ void FitsHeader::add_raw(std::string raw) {
 
 const FitsCard* FitsHeader::find(std::string_view key) const {
     std::string k = upper(key);
-    for (const auto& c : cards_) if (c.key == k && value_field(c.raw)) return &c;
+    for (const auto& c : cards_) if (c.key == k && card_value(c.raw)) return &c;
     return nullptr;
 }
 
@@ -123,7 +128,7 @@ bool FitsHeader::has(std::string_view key) const { return find(key) != nullptr; 
 std::optional<std::string> FitsHeader::get_text(std::string_view key) const {
     const FitsCard* c = find(key);
     if (!c) return std::nullopt;
-    return value_field(c->raw);
+    return card_value(c->raw);
 }
 
 std::optional<std::string> FitsHeader::get_string(std::string_view key) const { return get_text(key); }
@@ -156,7 +161,7 @@ std::string FitsHeader::format_real(double v) {
 void FitsHeader::set_value_text(std::string_view key, const std::string& v, bool is_string, std::string_view comment) {
     std::string k = upper(key);
     for (auto& c : cards_) {
-        if (c.key == k && value_field(c.raw)) {
+        if (c.key == k && card_value(c.raw)) {
             std::string com = comment.empty() ? comment_of(c.raw) : std::string(comment);
             c.raw = make_card(k, v, is_string, com);
             return;

@@ -47,6 +47,12 @@ private:
     std::vector<FitsCard> cards_;
 };
 
+// The value of a "KEY     = value / comment" card as text: a string unquoted ('' → ', trailing blanks
+// dropped), anything else as written without its comment; nullopt for commentary cards.
+std::optional<std::string> card_value(const std::string& raw);
+// A FITS string value starting at its opening quote → its text ('' → ', trailing blanks dropped).
+std::string unquote_fits_string(std::string_view quoted);
+
 // Keywords the writer generates itself; never stored in FitsHeader.
 bool is_structural_keyword(std::string_view key);
 

@@ -163,15 +163,7 @@ struct Header {
         if (it == values.end()) return std::nullopt;
         const std::string& v = it->second;
         if (v.size() < 2 || v.front() != '\'') return trim(v);
-        std::string out;
-        for (std::size_t j = 1; j < v.size(); ++j) {
-            if (v[j] == '\'') {
-                if (j + 1 < v.size() && v[j + 1] == '\'') { out += '\''; ++j; continue; }
-                break;
-            }
-            out += v[j];
-        }
-        return trim(out);
+        return trim(unquote_fits_string(v));
     }
     bool logical(const std::string& k) const { auto v = str(k); return v && *v == "T"; }
 };
