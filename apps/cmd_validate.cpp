@@ -128,7 +128,8 @@ void add_validate(CLI::App& app, int& exit_code) {
         "NAME[:STAGE]='COMMAND {input} {output} ...': validate an external program like a backend (repeatable).\n"
         "Placeholders: {input} {output} {psf} {iterations} {channel} {order} {missing} {precision} {preflight}\n"
         "(validate/candidate_backend.hpp). Exit 1-127 = it refuses the input; a crash, timeout or missing output\n"
-        "is FAILED with the reason. Without --backends only the candidates run; without --stages only their stages")
+        "is FAILED with the reason. Without --backends only the candidates run (--backends may list built-in and\n"
+        "candidate names); without --stages only their stages")
         ->take_all()->allow_extra_args(false);
     cmd->add_option("--candidate-bound", a->candidate_bounds,
         "STAGE=VALUE: judge the candidates' STAGE rows by max|Δ|/max <= VALUE (plus shape, NaN mask and refusals)\n"
@@ -201,7 +202,6 @@ void add_validate(CLI::App& app, int& exit_code) {
         opt.log = [](const std::string& line) { fmt::print(stderr, "validate: {}\n", line); };
         opt.registry = registry;
         if (candidates) {
-            opt.repro_prefix += candidates->repro_options();
             opt.after_row = [c = candidates.get()](validate::ResultRow& row, Backend& be) { c->after_row(row, be); };
             opt.bounds = [c = candidates.get()](const validate::ResultRow& row, validate::Against against) { return c->bounds(row, against); };
         }

@@ -24,6 +24,8 @@ rows = json.load(open(sys.argv[1]))["rows"]
 m = [r for r in rows if r["backend"] == sys.argv[2] and r["case"] == sys.argv[3]]
 if len(m) != 1:
     print(f"<{len(m)} rows>")
+elif sys.argv[4] == "bound":
+    print(m[0]["tolerance"]["bound"])
 elif sys.argv[4] == "notes":
     print(" | ".join(m[0].get("notes", [])))
 else:
@@ -47,12 +49,15 @@ for c in register-aia_171_level1 register-lowres_1600 register-aia_171_cutout sy
 done
 check "cut-out: refused as the reference" has "$(row good register-aia_171_cutout notes)" "refused, as the reference"
 check "row timed with the command's own memory" python3 -c "import json,sys; r=[r for r in json.load(open('$out/rows.json'))['rows'] if r['case']=='register-aia_171_level1'][0]; sys.exit(not (r['time_s']>0 and r['peak_rss_mib']>0))"
-check "repro line brings the candidate back" has "$(python3 -c "import json; print(json.load(open('$out/rows.json'))['rows'][0]['repro'])")" "--candidate 'good:register="
+repro="$(python3 -c "import json; print(json.load(open('$out/rows.json'))['rows'][0]['repro'])")"
+check "repro line brings the candidate back" has "$repro" "validate --candidate 'good:register="
+check "repro line names the row's backend" has "$repro" "--backends good"
 
 # 2. Planted wrong candidates next to the correct one and the built-in cpu backend, in one run.
 out="$work/planted"
 plant_cmd() { echo "$exe register {input} -o reg.fits && python3 $plant $1 reg.fits {output}"; }
-"$exe" validate --out "$out" --precision f64 --backends cpu --cases register-aia_171_level1 --candidate-timeout 3 \
+"$exe" validate --out "$out" --precision f64 --backends cpu,good,shifted,scaled,nanfill,garbage,crash,hang,refuses,nothing \
+  --cases register-aia_171_level1 --candidate-timeout 3 \
   --candidate "good=$good" \
   --candidate "shifted=$(plant_cmd shift)" \
   --candidate "scaled=$(plant_cmd scale)" \
@@ -79,6 +84,8 @@ check "crash: killed by signal" has "$(row crash register-aia_171_level1 notes)"
 check "hang: timed out" has "$(row hang register-aia_171_level1 notes)" "candidate failed: timed out after 3 s"
 check "refuses: a refusal the reference does not make" has "$(row refuses register-aia_171_level1 notes)" "refused: candidate refuses exited with status 3: no thanks"
 check "nothing: no output" has "$(row nothing register-aia_171_level1 notes)" "candidate failed: exited with status 0 but wrote nothing"
+check "planted: the repro line names only its own candidate" is "$(python3 -c "import json; print([r['repro'].count('--candidate ') for r in json.load(open('$out/rows.json'))['rows'] if r['backend'] == 'shifted'][0])")" 1
+check "planted: the cpu row's repro line has no candidate" is "$(python3 -c "import json; print([r['repro'].count('--candidate') for r in json.load(open('$out/rows.json'))['rows'] if r['backend'] == 'cpu'][0])")" 0
 check "hang: no process left behind" is "$(ps -eo args | grep -c '^sleep 987')" 0
 
 # 3. JUnit XML: parses, one testcase per row, failures counted.
@@ -106,14 +113,18 @@ check "bound: scaled PASSED under register=0.05" is "$(row scaled register-aia_1
 check "bound: exit 0" is "$rc" 0
 check "bound: the row names the user's bound" is "$(row scaled register-aia_171_level1 bound)" 0.05
 
-# 5. Deconvolve candidates: aiaccel's own deconvolve on the exact synthetic cases.
+# 5. Deconvolve candidates on the exact synthetic cases, where Richardson-Lucy is the identity (a delta
+# PSF; a constant image): copying the input is the right answer there, and a scaled copy is not.
 out="$work/deconv"
 "$exe" validate --out "$out" --precision f64 --cases synthetic-delta-psf,synthetic-constant-deconvolve \
-  --candidate "rl=$exe deconvolve {input} --psf {psf} --iterations {iterations} -o {output}" > "$work/deconv.log" 2>&1
+  --candidate "rl=cp {input} {output}; : {psf} {iterations}" \
+  --candidate "rl-scaled=python3 $plant scale {input} {output}; : {psf} {iterations}" > "$work/deconv.log" 2>&1
 rc=$?
 cat "$work/deconv.log"
-check "deconvolve candidate: exit 0" is "$rc" 0
+check "deconvolve candidates: exit 1" is "$rc" 1
 check "deconvolve candidate PASSED (delta PSF)" is "$(row rl synthetic-delta-psf verdict)" PASSED
+check "deconvolve candidate PASSED (constant)" is "$(row rl synthetic-constant-deconvolve verdict)" PASSED
+check "scaled deconvolve candidate FAILED" is "$(row rl-scaled synthetic-delta-psf verdict)" FAILED
 
 # 6. Usage errors: exit 2, one line naming the problem.
 "$exe" validate --candidate "bad name=x {input} {output}" > "$work/u1" 2>&1; check "bad name: exit 2" is "$?" 2

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
@@ -99,6 +100,30 @@ public:
 private:
     fs::path path_;
 };
+
+// The largest peak resident memory (VmHWM, MiB) among the live processes of process group `pgid`. Read
+// from /proc because wait4's ru_maxrss of the spawned shell also counts this process's memory (exec
+// records the peak of the address space it replaces, which a vfork-style spawn shares with us).
+double group_peak_mib(pid_t pgid) {
+    double peak = 0;
+    std::error_code ec;
+    for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream st(it->path() / "stat");
+        std::string line;
+        if (!std::getline(st, line)) continue;
+        const auto rp = line.rfind(')');
+        if (rp == std::string::npos) continue;
+        char state = 0;
+        long ppid = 0, pgrp = 0;
+        if (std::sscanf(line.c_str() + rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3 || pgrp != pgid) continue;
+        std::ifstream status(it->path() / "status");
+        for (std::string l; std::getline(status, l);)
+            if (l.rfind("VmHWM:", 0) == 0) peak = std::max(peak, std::strtod(l.c_str() + 6, nullptr) / 1024.0);
+    }
+    return peak;
+}
 
 class CandidateBackend;
 const CandidateSet* g_set = nullptr;
@@ -205,6 +230,7 @@ CommandResult run_command(const std::string& command, const fs::path& dir, doubl
     auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     auto sleep_step = std::chrono::microseconds(500);
     for (;;) {
+        r.peak_rss_mib = std::max(r.peak_rss_mib, group_peak_mib(pid));
         const pid_t w = ::wait4(pid, &status, WNOHANG, &ru);
         if (w == pid) break;
         if (w < 0 && errno != EINTR) throw Error(ErrorKind::internal, fmt::format("waiting for a candidate: {}", std::strerror(errno)));
@@ -223,7 +249,7 @@ CommandResult run_command(const std::string& command, const fs::path& dir, doubl
             break;
         }
         std::this_thread::sleep_for(sleep_step);
-        sleep_step = std::min(sleep_step * 2, std::chrono::microseconds(20000));
+        sleep_step = std::min(sleep_step * 2, std::chrono::microseconds(10000));
     }
     r.wall_s = elapsed();
     ::kill(-pid, SIGKILL);  // whatever the command left running in its group
@@ -235,7 +261,6 @@ CommandResult run_command(const std::string& command, const fs::path& dir, doubl
             r.exit_status = WEXITSTATUS(status);
         }
     }
-    r.peak_rss_mib = double(ru.ru_maxrss) / 1024.0;
     r.log_tail = last_lines(log, 3, 400);
     return r;
 }
@@ -441,10 +466,9 @@ std::vector<BackendEntry> CandidateSet::registry(std::span<const BackendEntry> b
     return v;
 }
 
-std::string CandidateSet::repro_options() const {
-    std::string s;
-    for (const auto& c : specs_) s += " --candidate " + shell_quote(c.name + ":" + c.stage + "=" + c.command);
-    for (const auto& [stage, v] : opt_.bounds) s += fmt::format(" --candidate-bound {}={:g}", stage, v);
+std::string CandidateSet::repro_options(const CandidateSpec& c) const {
+    std::string s = " --candidate " + shell_quote(c.name + ":" + c.stage + "=" + c.command);
+    if (const auto b = opt_.bounds.find(c.stage); b != opt_.bounds.end()) s += fmt::format(" --candidate-bound {}={:g}", b->first, b->second);
     if (opt_.timeout_s != CandidateOptions{}.timeout_s) s += fmt::format(" --candidate-timeout {:g}", opt_.timeout_s);
     return s;
 }
@@ -459,6 +483,8 @@ void CandidateSet::after_row(ResultRow& row, Backend& be) const {
     const CandidateSpec* spec = find(row.backend);
     auto* cb = dynamic_cast<CandidateBackend*>(&be);
     if (!spec || !cb) return;
+    // The repro line brings back this candidate (and its bound and timeout) only.
+    if (const auto pos = row.repro.find(" validate"); pos != std::string::npos) row.repro.insert(pos + 9, repro_options(*spec));
     const LastCall& last = cb->last();
     if (!last.failure.empty()) {
         // The runner named it an internal error: it is the candidate's.

@@ -62,7 +62,7 @@ struct CommandResult {
     bool signalled = false;
     int exit_status = 0;   // exit status, or the signal number when `signalled`
     double wall_s = 0;
-    double peak_rss_mib = 0;  // the command's (and its waited-for children's) peak resident memory
+    double peak_rss_mib = 0;  // the largest VmHWM among the command's processes (polled every ≤ 10 ms)
     std::string log_tail;     // last lines of its stdout+stderr
 };
 // Runs `/bin/sh -c command` in `dir` in a new process group with stdin /dev/null and stdout+stderr to
@@ -90,11 +90,11 @@ public:
     std::vector<std::string> stages() const;  // the stages the candidates implement, once each
     // `builtin` followed by one entry per candidate (the runner's registry).
     std::vector<BackendEntry> registry(std::span<const BackendEntry> builtin) const;
-    // The options that bring the candidates back, for repro lines: " --candidate 'NAME:STAGE=CMD' ...".
-    std::string repro_options() const;
+    // The options that bring one candidate back, for its rows' repro lines: " --candidate 'NAME:STAGE=CMD' ...".
+    std::string repro_options(const CandidateSpec& spec) const;
 
-    // Runner hooks. after_row: a candidate row gets the command's own time and peak memory and a note
-    // on how it ran; a failure of the command is named as such. bounds: the user's bound for a
+    // Runner hooks. after_row: a candidate row gets the command's own time and peak memory, a note on
+    // how it ran and a repro line with its --candidate option; a failure of the command is named as such. bounds: the user's bound for a
     // candidate row (structural checks + max|Δ|/max ≤ VALUE), nullopt to use the tolerance table.
     void after_row(ResultRow& row, Backend& be) const;
     std::optional<std::vector<const Tolerance*>> bounds(const ResultRow& row, Against against) const;
