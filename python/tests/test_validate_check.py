@@ -33,20 +33,19 @@ def test_right_fn_passes(tmp_path):
 
 
 def test_wrong_fn_fails_with_reason():
-    result = aiaccel.validate.check(shifted_register, stage="register", cases=CASES)
-    assert not result.passed and result.returncode == 1
-    failed = {r["case"]: r for r in result.failed}
-    assert "register-aia_171_level1" in failed
-    assert any("max_abs_over_max" in n for n in failed["register-aia_171_level1"]["notes"])
-    assert "--candidate" in failed["register-aia_171_level1"]["repro"]
-    with pytest.raises(AssertionError, match="register-aia_171_level1"):
-        assert_matches_reference(shifted_register, stage="register", cases=CASES)
+    with pytest.raises(AssertionError, match="register-aia_171_level1") as e:
+        assert_matches_reference(shifted_register, stage="register", cases=["register-aia_171_level1"])
+    assert "max_abs_over_max" in str(e.value) and "--candidate 'shifted_register:register=" in str(e.value)
+    # a bound the user names: a 1-px shift is far outside 1e-3 of max too
+    result = aiaccel.validate.check(shifted_register, stage="register", cases=["register-aia_171_level1"], bound=1e-3)
+    assert result.returncode == 1 and result.failed[0]["tolerance"]["bound"] == 1e-3
 
 
-def test_named_bound_and_unimportable_fn():
-    assert_matches_reference(right_register, stage="register", cases=["register-aia_171_level1"], bound=1e-6)
+def test_unimportable_fn_is_refused_before_running():
     try:
         import cloudpickle  # noqa: F401
     except ImportError:
         with pytest.raises(TypeError, match="cannot be imported"):
             aiaccel.validate.check(lambda d, h, **k: d, stage="register", cases=["register-aia_171_level1"])
+    with pytest.raises(ValueError, match="stage"):
+        aiaccel.validate.check(right_register, stage="prep")
