@@ -200,11 +200,13 @@ std::string expand_command(std::string_view command, const std::map<std::string,
 
 CommandResult run_command(const std::string& command, const fs::path& dir, double timeout_s) {
     CommandResult r;
-    const std::string log = (dir / "log").string();
+    const std::string log = fs::absolute(dir / "log").string();  // opened after the chdir
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&attr);
+    const std::string dir_s = dir.string();
+    posix_spawn_file_actions_addchdir_np(&fa, dir_s.c_str());
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
@@ -216,8 +218,7 @@ CommandResult run_command(const std::string& command, const fs::path& dir, doubl
     posix_spawnattr_setsigdefault(&attr, &all);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    const std::string cd_and_run = "cd " + shell_quote(dir.string()) + " && " + command;
-    const char* argv[] = {"/bin/sh", "-c", cd_and_run.c_str(), nullptr};
+    const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
     pid_t pid = 0;
     const auto t0 = std::chrono::steady_clock::now();
     const int rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, const_cast<char* const*>(argv), environ);
