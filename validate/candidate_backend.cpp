@@ -353,7 +353,12 @@ private:
         WriteOptions wo;
         wo.dtype = dtype;
         wo.add_history = false;
-        write_fits(path, img, h, wo);
+        try {
+            write_fits(path, img, h, wo);
+        } catch (const std::exception& e) {  // ours, not the candidate's: never a refusal
+            last_.failure = fmt::format("could not write the command's input: {}", e.what());
+            throw CandidateFailure(last_.failure);
+        }
     }
     // Runs the command; returns the output path, or throws: Error(bad_value) for a refusal (exit 1-127),
     // CandidateFailure for a crash, a timeout or no output.
@@ -414,7 +419,7 @@ constexpr auto entry_fns(std::index_sequence<I...>) {
 
 }  // namespace
 
-// The set is a friend in spirit: make_nth reads its specs and options through these accessors.
+// make_nth finds its spec and the options through the one live set.
 namespace {
 const CandidateOptions* g_opt = nullptr;
 template <std::size_t I>
