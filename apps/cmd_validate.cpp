@@ -17,6 +17,8 @@
 #include "core/error.hpp"
 #include "core/strings.hpp"
 #include "validate/backend_registry.hpp"
+#include "validate/candidate_backend.hpp"
+#include "validate/junit.hpp"
 #include "validate/report.hpp"
 #include "validate/runner.hpp"
 
@@ -26,7 +28,9 @@ namespace {
 
 struct Args {
     std::vector<std::string> backends{"all"}, stages, precisions{"f64", "f32"}, cases{"quick"};
-    std::string data, out = "validate-out", baseline, cache;
+    std::string data, out = "validate-out", baseline, cache, junit;
+    std::vector<std::string> candidates, candidate_bounds;
+    double candidate_timeout = validate::CandidateOptions{}.timeout_s;
     bool no_cache = false, list = false, images = false, quiet = false;
 };
 
@@ -120,6 +124,19 @@ void add_validate(CLI::App& app, int& exit_code) {
                                       "to OUT/images/, so `aiaccel report` shows pictures for passing rows too");
     cmd->add_flag("--quiet", a->quiet, "Print only the rows that FAILED or are MISTRUSTED (with their repro lines) and the summary;\n"
                                     "every row is still in OUT/rows.json (CI uses this to keep its log short)");
+    cmd->add_option("--candidate", a->candidates,
+        "NAME[:STAGE]='COMMAND {input} {output} ...': validate an external program like a backend (repeatable).\n"
+        "Placeholders: {input} {output} {psf} {iterations} {channel} {order} {missing} {precision} {preflight}\n"
+        "(validate/candidate_backend.hpp). Exit 1-127 = it refuses the input; a crash, timeout or missing output\n"
+        "is FAILED with the reason. Without --backends only the candidates run (--backends may list built-in and\n"
+        "candidate names); without --stages only their stages")
+        ->take_all()->allow_extra_args(false);
+    cmd->add_option("--candidate-bound", a->candidate_bounds,
+        "STAGE=VALUE: judge the candidates' STAGE rows by max|Δ|/max <= VALUE (plus shape, NaN mask and refusals)\n"
+        "instead of the tolerance table (repeatable)");
+    cmd->add_option("--candidate-timeout", a->candidate_timeout, "Seconds one candidate command may run before it is killed (FAILED)")
+        ->default_str("600");
+    cmd->add_option("--junit", a->junit, "Also write the rows as JUnit XML to this file (one testcase per row)");
     cmd->add_flag("--list", a->list, "List the cases (name, stage, quick or full only, description) and exit");
     cmd->callback([a, cmd, &exit_code] {
         const auto t0 = std::chrono::steady_clock::now();
@@ -129,11 +146,29 @@ void add_validate(CLI::App& app, int& exit_code) {
         const fs::path data_dir = a->data.empty() ? default_data_dir(root) : fs::path(a->data);
         if (!a->data.empty() && !fs::is_directory(data_dir)) throw file_error(ErrorKind::usage, a->data, "--data: no such folder");
 
-        std::vector<std::string> names;
+        // External candidates (validate/candidate_backend.hpp): one more backend each.
+        std::unique_ptr<validate::CandidateSet> candidates;
+        if (!a->candidates.empty() || !a->candidate_bounds.empty()) {
+            if (a->candidates.empty()) throw Error(ErrorKind::usage, "--candidate-bound: there is no --candidate to bound");
+            std::vector<validate::CandidateSpec> specs;
+            for (const auto& c : a->candidates) specs.push_back(validate::parse_candidate(c));
+            validate::CandidateOptions copt;
+            copt.timeout_s = a->candidate_timeout;
+            for (const auto& b : a->candidate_bounds) copt.bounds.insert(validate::parse_candidate_bound(b));
+            candidates = std::make_unique<validate::CandidateSet>(std::move(specs), std::move(copt));
+        }
+        const std::vector<BackendEntry> registry =
+            candidates ? candidates->registry(validate::all_backends()) : std::vector<BackendEntry>(validate::all_backends().begin(), validate::all_backends().end());
+        std::vector<std::string> names, all_names;
         for (const auto& b : validate::all_backends()) names.emplace_back(b.name);
-        std::vector<std::string> backends = a->backends == std::vector<std::string>{"all"} ? names : checked(a->backends, names, "--backends");
+        all_names = names;
+        if (candidates)
+            for (const auto& n : candidates->names()) all_names.push_back(n);
+        std::vector<std::string> backends = a->backends == std::vector<std::string>{"all"} ? all_names : checked(a->backends, all_names, "--backends");
+        if (candidates && cmd->count("--backends") == 0) backends = candidates->names();
         std::vector<std::string> stages = a->stages.empty() ? std::vector<std::string>(std::begin(validate::kStages), std::end(validate::kStages))
                                                             : checked(a->stages, {std::begin(validate::kStages), std::end(validate::kStages)}, "--stages");
+        if (candidates && a->stages.empty()) stages = candidates->stages();
         std::vector<std::string> precisions = checked(a->precisions, {"f64", "f32"}, "--precision");
 
         const validate::CaseList list = validate::load_case_list(cases_file, root, data_dir);
@@ -165,10 +200,17 @@ void add_validate(CLI::App& app, int& exit_code) {
                            (a->baseline.empty() ? "" : " --baseline " + quote(a->baseline));
         opt.baseline = baseline ? &*baseline : nullptr;
         opt.log = [](const std::string& line) { fmt::print(stderr, "validate: {}\n", line); };
+        opt.registry = registry;
+        if (candidates) {
+            opt.after_row = [c = candidates.get()](validate::ResultRow& row, Backend& be) { c->after_row(row, be); };
+            opt.bounds = [c = candidates.get()](const validate::ResultRow& row, validate::Against against) { return c->bounds(row, against); };
+        }
 
         fmt::print("aiaccel validate: {} cases ({}) · stages {} · backends {} · precision {}\n", cases.size(), fmt::join(a->cases, " "),
                    fmt::join(stages, ","), fmt::join(backends, ","), fmt::join(precisions, ","));
-        for (const auto& b : backends) fmt::print("  {}\n", validate::find_backend(b).probe().reason);
+        for (const auto& b : backends)
+            for (const auto& e : registry)
+                if (e.name == b) fmt::print("  {}\n", e.probe().reason);
         fmt::print("  goldens: {} · real files: {}, {} · cache: {}{}\n\n", (testdata / "golden").string(), (testdata / "aia").string(),
                    data_dir.string(), cache_dir.empty() ? "off" : cache_dir.string(), baseline ? " · baseline: " + a->baseline : "");
         fmt::print("{:<8} {:<10} {:<9} {:<4} {:<34} {:<12} {}\n", "VERDICT", "STAGE", "BACKEND", "PREC", "CASE", "VS", "RESULT");
@@ -190,6 +232,8 @@ void add_validate(CLI::App& app, int& exit_code) {
                               {"rows", nlohmann::json::array()}};
         for (const auto& r : rows) doc["rows"].push_back(validate::to_json(r));
         validate::report::write_file_atomic(out / "rows.json", doc.dump(1) + "\n");
+        if (!a->junit.empty())
+            validate::report::write_file_atomic(a->junit, validate::junit_xml(rows, "aiaccel validate", doc["wall_s"].get<double>()));
 
         std::map<validate::Verdict, int> n;
         std::map<std::string, int> skips;

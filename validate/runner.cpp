@@ -286,9 +286,11 @@ void Runner::fast_rows(const Case& c, const std::string& backend, const std::str
         ctx.emit(std::move(skel));
         return;
     }
-    ctx.emit(guarded(skel, [&] {
+    ResultRow row = guarded(skel, [&] {
         return c.is_synthetic() ? exact_row(c, *be, backend, precision) : versus_reference_row(c, *be, backend, precision);
-    }));
+    });
+    if (opt_.after_row) opt_.after_row(row, *be);
+    ctx.emit(std::move(row));
 }
 
 ResultRow Runner::versus_reference_row(const Case& c, Backend& be, const std::string& backend, const std::string& precision) {
@@ -366,7 +368,8 @@ void Runner::finish(ResultRow& row, const Measurement& m, Against against, const
             if (rk == k) rv = v, replaced = true;
         if (!replaced) row.extra.emplace_back(k, v);
     }
-    const Judgement j = judge(m, row.stage, against, row.backend, row.precision);
+    const auto custom = opt_.bounds ? opt_.bounds(row, against) : std::nullopt;
+    const Judgement j = custom ? judge(m, *custom) : judge(m, row.stage, against, row.backend, row.precision);
     row.verdict = j.verdict;
     if (const Check* c = j.shown()) {
         row.bound_metric = std::string(c->tolerance->metric);

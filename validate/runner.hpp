@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <set>
 #include <string>
@@ -24,6 +25,7 @@
 #include "validate/reference_runs.hpp"
 #include "validate/result_row.hpp"
 #include "validate/synthetic_cases.hpp"
+#include "validate/tolerances.hpp"
 
 namespace aiaccel::validate {
 
@@ -41,6 +43,11 @@ struct RunOptions {
     std::span<const BackendEntry> registry;  // empty: validate::all_backends()
     const Baseline* baseline = nullptr;      // the regression gate, when given
     std::function<void(const std::string&)> log;  // progress lines (long computations)
+    // Optional hooks (external candidates, validate/candidate_backend.hpp): after_row sees each decided
+    // backend row with the backend that made it; bounds, when it returns a list, judges a row by it
+    // instead of the tolerance table.
+    std::function<void(ResultRow&, Backend&)> after_row;
+    std::function<std::optional<std::vector<const Tolerance*>>(const ResultRow&, Against)> bounds;
 };
 
 // One line for a live table: the shown check ("max|Δ|/max 1.08e-17 ≤ 1e-12"), or the skip reason.
