@@ -12,12 +12,22 @@ import sys
 import xml.etree.ElementTree as ET
 
 
-def outcomes(path):
-    """{test id: 'passed' | 'skipped' | 'failed' | 'error'} from a JUnit XML file."""
+def short(nodeid):
+    """A test id from aiapy's package on: aiapy/psf/tests/test_psf.py::test_smoke_psf."""
+    i = nodeid.find("aiapy/")
+    return nodeid[i:] if i >= 0 else nodeid
+
+
+def outcomes(path, reasons=None):
+    """{test id: 'passed' | 'skipped' | 'failed' | 'error'} from a JUnit XML file; counts skip messages
+    into `reasons`."""
     out = {}
     for case in ET.parse(path).getroot().iter("testcase"):
         tid = f"{case.get('classname')}::{case.get('name')}"
         kinds = {child.tag for child in case}
+        if reasons is not None and "skipped" in kinds:
+            msg = case.find("skipped").get("message", "")
+            reasons[msg] = reasons.get(msg, 0) + 1
         if "error" in kinds:
             out[tid] = "error" if out.get(tid, "passed") == "passed" else out[tid]
         elif "failure" in kinds:
@@ -31,7 +41,8 @@ def outcomes(path):
 
 def main():
     version, runs = sys.argv[1], pathlib.Path(sys.argv[2])
-    stock, subst = outcomes(runs / "stock.xml"), outcomes(runs / "aiaccel.xml")
+    reasons = {}
+    stock, subst = outcomes(runs / "stock.xml", reasons), outcomes(runs / "aiaccel.xml")
     calls = json.loads((runs / "calls.json").read_text()) if (runs / "calls.json").is_file() else {}
 
     def counts(o):
@@ -39,9 +50,12 @@ def main():
 
     print(f"aiapy {version}: stock      {counts(stock)}")
     print(f"aiapy {version}: substituted {counts(subst)}")
+    print(f"aiapy {version}: stock skips by reason:")
+    for msg, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        print(f"  {n:3d}  {msg[:120]}")
     print(f"aiapy {version}: test functions that called aiaccel ({len(calls)}):")
-    for nodeid in sorted(calls):
-        print(f"  {nodeid}: {', '.join(calls[nodeid])}")
+    for nodeid in sorted(calls, key=short):
+        print(f"  {short(nodeid)}: {', '.join(calls[nodeid])}")
     lost = sorted(t for t, v in stock.items() if v == "passed" and subst.get(t) != "passed")
     for t in lost:
         print(f"aiapy {version}: REGRESSION {t}: stock passed, substituted {subst.get(t, 'missing')}")

@@ -2,7 +2,8 @@
 
     python -m pytest -p aiaccel.testing.aiapy_plugin --pyargs aiapy -m "not remote_data"
 
-(-m "not remote_data": without network; pytest-remotedata is not in .venv.)
+(-m "not remote_data": without network; pytest-remotedata is not in .venv. tools/aiapy-suite runs it
+with pytest-remotedata instead, for aiapy 0.10.2 and 0.12.1, stock and substituted.)
 
 Before collection it replaces aiapy.psf.psf (and calculate_psf, which deconvolve uses when psf=None),
 aiapy.psf.deconvolve and aiapy.calibrate.register, in the packages and in the modules that define them,
