@@ -24,10 +24,14 @@ _STRUCTURAL = ("simple", "xtension", "bitpix", "naxis", "pcount", "gcount", "ext
 
 
 def _user_warning():
+    """aiapy's AIApyUserWarning: aiapy.utils from 0.11 on, aiapy.util before."""
     try:
-        from aiapy.util import AIApyUserWarning
-    except ImportError:  # aiapy is optional: the warning class then is a plain UserWarning
-        return UserWarning
+        from aiapy.utils import AIApyUserWarning
+    except ImportError:
+        try:
+            from aiapy.util import AIApyUserWarning
+        except ImportError:  # aiapy is optional: the warning class then is a plain UserWarning
+            return UserWarning
     return AIApyUserWarning
 
 
@@ -57,23 +61,34 @@ def psf(channel, *, use_preflightcore=False, diffraction_orders=None, use_gpu=Tr
                      aiapy_version=aiapy_version, backend=backend, precision=precision, threads=threads)
 
 
+def calculate_psf(channel, *, use_preflightcore=False, diffraction_orders=None, backend=DEFAULT_BACKEND,
+                  precision="f64", threads=0, aiapy_version="0.12.1"):
+    """aiapy 0.12.1's name and signature for psf (aiapy.psf.calculate_psf; no use_gpu): the PSF as
+    aiapy 0.12.1 computes it unless aiapy_version says otherwise."""
+    return psf(channel, use_preflightcore=use_preflightcore, diffraction_orders=diffraction_orders, backend=backend,
+               precision=precision, threads=threads, aiapy_version=aiapy_version)
+
+
 @functools.lru_cache(maxsize=4)
-def _default_psf(channel, backend, precision):
-    out = psf(channel, backend=backend, precision=precision)
+def _default_psf(channel, backend, precision, aiapy_version):
+    out = psf(channel, backend=backend, precision=precision, aiapy_version=aiapy_version)
     out.flags.writeable = False  # shared between calls
     return out
 
 
 def deconvolve(smap, *, psf=None, iterations=25, clip_negative=True, use_gpu=True, backend=DEFAULT_BACKEND,
-               precision="f64", threads=0):
-    """Richardson-Lucy deconvolution of a Map, as aiapy.psf.deconvolve; returns a new Map (float64)."""
+               precision="f64", threads=0, aiapy_version="0.10.2"):
+    """Richardson-Lucy deconvolution of a Map, as aiapy.psf.deconvolve; returns a new Map (float64).
+
+    aiapy_version ("0.10.2" or "0.12.1") selects the PSF computed when psf is None (the iteration is the
+    same in both)."""
     del use_gpu
     data = smap.data
     if not clip_negative and np.any(data < 0):
         warnings.warn("Image contains negative intensity values. Consider setting clip_negative to True",
                       _user_warning(), stacklevel=2)
     if psf is None:
-        psf = _default_psf(_channel_value(smap.wavelength), backend, precision)
+        psf = _default_psf(_channel_value(smap.wavelength), backend, precision, aiapy_version)
     out = _core.deconvolve(data, psf, iterations=int(iterations), clip_negative=bool(clip_negative), backend=backend,
                            precision=precision, threads=threads)
     return smap._new_instance(out, copy.deepcopy(smap.meta), plot_settings=copy.deepcopy(smap.plot_settings),
@@ -141,13 +156,18 @@ def register(smap, *, missing=None, order=3, method=None, backend=DEFAULT_BACKEN
         return aiapy_register(smap, missing=missing, order=order, method=method or "aiaccel")
     if not isinstance(smap, AIAMap):
         raise TypeError("Input must be an AIAMap or HMIMap.")
-    if not contains_full_disk(smap, backend="cpu" if backend not in ("reference", "cpu") else backend):
+    level_warning = smap.processing_level is None or smap.processing_level > 1
+    # One C++ call checks the full disk (None: aiapy's ValueError), converts the pixels and registers,
+    # with the GIL released; no second pass over the pixels for the check. aiapy warns about the level
+    # between the full-disk check and the computation: here once the call has returned.
+    result = _core.register(smap.data, smap.meta, missing=None if missing is None else float(missing),
+                            order=int(order), backend=backend, precision=precision, threads=threads,
+                            name=_name(smap), check_full_disk=True)
+    if result is None:
         raise ValueError("Input must be a full disk image.")
-    if smap.processing_level is None or smap.processing_level > 1:
+    if level_warning:
         warnings.warn("Image registration should only be applied to level 1 data", _user_warning(), stacklevel=2)
-    data, header, dtype = _core.register(smap.data, smap.meta, missing=None if missing is None else float(missing),
-                                         order=int(order), backend=backend, precision=precision, threads=threads,
-                                         name=_name(smap))
+    data, header, dtype = result
     meta = _updated_meta(smap.meta, header)
     # Keys sunpy's rotate and aiapy always write as numpy results, changed or not (cdelt: written
     # when the scale changes, which for AIA pixels it always does).

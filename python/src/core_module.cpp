@@ -8,6 +8,8 @@
 #include <pybind11/stl.h>
 
 #include <atomic>
+#include <bit>
+#include <cstring>
 #include <chrono>
 #include <cctype>
 #include <cmath>
@@ -53,9 +55,20 @@ struct ComputeTimer {
     ~ComputeTimer() { g_last_compute_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
 };
 
+// Seconds the last stage call spent converting pixels (input dtype/byte order/layout to float64,
+// float64 output to float32), GIL released: the binding's own work, reported apart from the stage.
+thread_local double g_last_convert_s = 0;
+
+struct ConvertTimer {
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    explicit ConvertTimer(bool add = false) { if (!add) g_last_convert_s = 0; }
+    ~ConvertTimer() { g_last_convert_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
+};
+
 // The backends this package is built with (no CUDA: the wheel is built with -Dcuda=disabled).
 std::unique_ptr<Backend> make_backend(const std::string& name, const std::string& precision, int threads,
                                       StageOptions& so) {
+    g_last_convert_s = 0;  // a new stage call
     auto p = parse_precision(precision);
     if (!p) throw Error(ErrorKind::usage, fmt::format("precision {}: expected f64 or f32", precision));
     if (threads < 0) throw Error(ErrorKind::usage, "threads must be >= 0 (0: all hardware threads)");
@@ -72,24 +85,116 @@ std::unique_ptr<Backend> make_backend(const std::string& name, const std::string
     return b;
 }
 
-// A 2-D array as native C-contiguous float64 (numpy converts anything else, counted as a copy).
-py::array_t<double, py::array::c_style> as_f64(const py::handle& obj, const char* what) {
+// A 2-D numeric input array. Native C-contiguous float64 is used in place (no copy); other dtypes,
+// byte orders (FITS data is big-endian) and layouts are converted to float64 by to_image() in C++,
+// which runs with the GIL released; only dtypes it does not know (float16, long double) are
+// converted by numpy here. Every conversion counts as a copy (g_input_copies).
+struct Input {
+    py::array arr;  // keeps the memory alive
+    std::size_t rows = 0, cols = 0;
+    const char* base = nullptr;
+    py::ssize_t stride0 = 0, stride1 = 0;  // bytes
+    char kind = 'f';                       // numpy kind: f, i, u, b
+    int itemsize = 8;
+    bool swap = false;                     // non-native byte order
+    bool in_place = false;                 // native, C-contiguous float64: borrowed as is
+    PixelType ptype = PixelType::f64;      // the dtype astropy/sunpy would hold (register's output)
+};
+
+PixelType pixel_type(const py::dtype& dt);
+
+Input as_input(const py::handle& obj, const char* what) {
     py::array arr = py::array::ensure(obj);
     if (!arr) throw Error(ErrorKind::bad_value, fmt::format("{}: expected a numeric 2-D array", what));
     if (arr.ndim() != 2) throw Error(ErrorKind::bad_value, fmt::format("{}: expected a 2-D array, got {}-D", what, arr.ndim()));
-    const char kind = arr.dtype().kind();
+    py::dtype dt = arr.dtype();
+    const char kind = dt.kind();
     if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
         throw Error(ErrorKind::bad_value, fmt::format("{}: expected a numeric array, got dtype {}", what,
-                                                      py::str(arr.dtype()).cast<std::string>()));
-    auto native = py::array_t<double, py::array::c_style>::ensure(arr);
-    if (!native) throw Error(ErrorKind::bad_value, fmt::format("{}: cannot convert to float64", what));
-    if (native.ptr() != arr.ptr()) ++g_input_copies;
-    return native;
+                                                      py::str(dt).cast<std::string>()));
+    const int size = static_cast<int>(dt.itemsize());
+    const bool known = kind == 'f' ? (size == 4 || size == 8) : (size == 1 || size == 2 || size == 4 || size == 8);
+    if (!known) {
+        auto native = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(arr);
+        if (!native) throw Error(ErrorKind::bad_value, fmt::format("{}: cannot convert to float64", what));
+        ++g_input_copies;
+        arr = native;
+    }
+    Input in;
+    in.ptype = pixel_type(dt);
+    in.rows = static_cast<std::size_t>(arr.shape(0));
+    in.cols = static_cast<std::size_t>(arr.shape(1));
+    in.base = static_cast<const char*>(arr.data());
+    in.stride0 = arr.strides(0);
+    in.stride1 = arr.strides(1);
+    in.kind = arr.dtype().kind();
+    in.itemsize = static_cast<int>(arr.dtype().itemsize());
+    const char order = arr.dtype().attr("byteorder").cast<std::string>()[0];
+    in.swap = in.itemsize > 1 && order == (std::endian::native == std::endian::little ? '>' : '<');
+    const bool contiguous = in.stride1 == static_cast<py::ssize_t>(sizeof(double))
+                            && (in.rows <= 1 || in.stride0 == static_cast<py::ssize_t>(in.cols * sizeof(double)));
+    in.in_place = in.kind == 'f' && in.itemsize == 8 && !in.swap && contiguous
+                  && reinterpret_cast<std::uintptr_t>(in.base) % alignof(double) == 0;
+    in.arr = std::move(arr);
+    return in;
+}
+
+template <class U>
+U load(const char* p, bool swap) {
+    U v;
+    std::memcpy(&v, p, sizeof(U));
+    if (swap) {
+        if constexpr (sizeof(U) == 2) v = std::bit_cast<U>(__builtin_bswap16(std::bit_cast<std::uint16_t>(v)));
+        else if constexpr (sizeof(U) == 4) v = std::bit_cast<U>(__builtin_bswap32(std::bit_cast<std::uint32_t>(v)));
+        else if constexpr (sizeof(U) == 8) v = std::bit_cast<U>(__builtin_bswap64(std::bit_cast<std::uint64_t>(v)));
+    }
+    return v;
+}
+
+template <class U, bool Swap>
+void convert_row_contiguous(const char* src, double* dst, std::size_t n) {
+    for (std::size_t x = 0; x < n; ++x) dst[x] = static_cast<double>(load<U>(src + x * sizeof(U), Swap));
+}
+
+template <class U>
+void convert_rows(const Input& in, Image<double>& out, std::size_t y0, std::size_t y1) {
+    const bool contiguous = in.stride1 == static_cast<py::ssize_t>(sizeof(U));
+    for (std::size_t y = y0; y < y1; ++y) {
+        const char* src = in.base + static_cast<py::ssize_t>(y) * in.stride0;
+        double* dst = out.row(y);
+        if (contiguous && in.swap) convert_row_contiguous<U, true>(src, dst, in.cols);  // the FITS case: vectorised
+        else if (contiguous) convert_row_contiguous<U, false>(src, dst, in.cols);
+        else
+            for (std::size_t x = 0; x < in.cols; ++x, src += in.stride1) dst[x] = static_cast<double>(load<U>(src, in.swap));
+    }
+}
+
+// The input as float64 pixels (GIL released): a borrowed view when in place, else a converted copy
+// (byte swap, dtype and layout in one pass, rows split over `threads`).
+Image<double> to_image(const Input& in, int threads) {
+    if (in.in_place) return Image<double>::borrow(reinterpret_cast<double*>(const_cast<char*>(in.base)), in.rows, in.cols);
+    ++g_input_copies;
+    Image<double> out(in.rows, in.cols);
+    auto rows = [&](std::size_t y0, std::size_t y1, std::size_t) {
+        switch (in.kind == 'f' ? 100 + in.itemsize : in.kind == 'u' || in.kind == 'b' ? 200 + in.itemsize : in.itemsize) {
+            case 104: convert_rows<float>(in, out, y0, y1); break;
+            case 108: convert_rows<double>(in, out, y0, y1); break;
+            case 1: convert_rows<std::int8_t>(in, out, y0, y1); break;
+            case 2: convert_rows<std::int16_t>(in, out, y0, y1); break;
+            case 4: convert_rows<std::int32_t>(in, out, y0, y1); break;
+            case 8: convert_rows<std::int64_t>(in, out, y0, y1); break;
+            case 201: convert_rows<std::uint8_t>(in, out, y0, y1); break;
+            case 202: convert_rows<std::uint16_t>(in, out, y0, y1); break;
+            case 204: convert_rows<std::uint32_t>(in, out, y0, y1); break;
+            default: convert_rows<std::uint64_t>(in, out, y0, y1); break;
+        }
+    };
+    cpu::parallel_for(in.rows, cpu::resolve_threads(threads), rows);
+    return out;
 }
 
 // The dtype astropy/sunpy would hold for this array (register rounds its output to it, as scipy).
-PixelType pixel_type(const py::handle& obj) {
-    py::dtype dt = py::array::ensure(obj).dtype();
+PixelType pixel_type(const py::dtype& dt) {
     const char kind = dt.kind();
     const auto size = dt.itemsize();
     if (kind == 'f' && size == 4) return PixelType::f32;
@@ -97,12 +202,6 @@ PixelType pixel_type(const py::handle& obj) {
     if (kind == 'i' && size == 4) return PixelType::i32;
     if (kind == 'u' && size == 1) return PixelType::u8;
     return PixelType::f64;
-}
-
-// A view of the array's memory as an Image (read-only use: stage inputs only).
-Image<double> borrow(const py::array_t<double, py::array::c_style>& a) {
-    return Image<double>::borrow(const_cast<double*>(a.data()), static_cast<std::size_t>(a.shape(0)),
-                                 static_cast<std::size_t>(a.shape(1)));
 }
 
 // Hands an Image to numpy without a copy: the array owns the Image through a capsule.
@@ -195,10 +294,10 @@ py::dict to_dict(const FitsHeader& h) {
     return d;
 }
 
-AiaImage make_aia(const py::handle& data, const py::handle& header, const std::string& name,
-                  py::array_t<double, py::array::c_style>& keep) {
-    keep = as_f64(data, name.c_str());
-    AiaImage img{name, pixel_type(data), to_fits_header(header), borrow(keep)};
+// An AiaImage with the header converted and checked (GIL held). Its data has the input's shape but
+// no pixels (enough for contains_full_disk); they are filled by to_image(in) with the GIL released.
+AiaImage make_aia(const Input& in, const py::handle& header, const std::string& name) {
+    AiaImage img{name, in.ptype, to_fits_header(header), Image<double>::borrow(nullptr, in.rows, in.cols)};
     (void)img.aia().channel();  // not_aia / missing_keyword naming the image
     return img;
 }
@@ -231,12 +330,17 @@ py::array_t<double> deconvolve(const py::handle& data, const py::handle& psf, in
                                const std::string& backend, const std::string& precision, int threads) {
     StageOptions so;
     auto b = make_backend(backend, precision, threads, so);
-    auto d = as_f64(data, "data");
-    auto p = as_f64(psf, "psf");
+    const Input d = as_input(data, "data");
+    const Input p = as_input(psf, "psf");
     Image<double> out;
     {
-        const Image<double> di = borrow(d), pi = borrow(p);
         py::gil_scoped_release nogil;
+        Image<double> di, pi;
+        {
+            ConvertTimer convert;
+            di = to_image(d, threads);
+            pi = to_image(p, threads);
+        }
         ComputeTimer timer;
         check_deconvolve_inputs(di, pi, iterations);
         out = b->deconvolve(di, pi, {.iterations = iterations, .clip_negative = clip_negative}, so);
@@ -244,22 +348,57 @@ py::array_t<double> deconvolve(const py::handle& data, const py::handle& psf, in
     return to_numpy(std::move(out));
 }
 
-py::tuple register_image(const py::handle& data, const py::handle& header, std::optional<double> missing, int order,
-                         bool full_frame, const std::string& backend, const std::string& precision, int threads,
-                         const std::string& name) {
+// Returns (data, header dict, dtype name), data already in the dtype sunpy would hold when that is
+// float32 or float64 (converted here, GIL released), else float64 for the caller to convert. With
+// check_full_disk, an image without the full disk returns None (aiapy's ValueError is the caller's)
+// before anything is computed; the stage's own check then finds it full disk (one projection per
+// edge search, no pixel work).
+py::object register_image(const py::handle& data, const py::handle& header, std::optional<double> missing, int order,
+                          bool full_frame, const std::string& backend, const std::string& precision, int threads,
+                          const std::string& name, bool check_full_disk) {
     StageOptions so;
     auto b = make_backend(backend, precision, threads, so);
     if (order < 0 || order > 5) throw Error(ErrorKind::usage, fmt::format("order {}: expected a spline order 0-5", order));
-    py::array_t<double, py::array::c_style> keep;
-    AiaImage img = make_aia(data, header, name, keep);
+    const Input in = as_input(data, name.c_str());
+    AiaImage img = make_aia(in, header, name);
     AiaImage out;
+    py::array result;
     {
         py::gil_scoped_release nogil;
+        if (check_full_disk) {
+            const bool full = backend == "reference" ? reference::contains_full_disk(img).full_disk
+                                                     : cpu::contains_full_disk_cpu(img).full_disk;
+            if (!full) {
+                py::gil_scoped_acquire gil;
+                return py::none();
+            }
+        }
+        {
+            ConvertTimer convert;
+            img.data = to_image(in, threads);
+        }
         ComputeTimer timer;
         out = b->register_image(img, {.missing = missing, .order = order, .full_frame = full_frame}, so);
     }
+    if (out.dtype == PixelType::f32) {
+        py::array_t<float> f({static_cast<py::ssize_t>(out.data.rows()), static_cast<py::ssize_t>(out.data.cols())});
+        float* dst = f.mutable_data();
+        {
+            py::gil_scoped_release nogil;
+            ConvertTimer convert(true);
+            const double* src = out.data.data();
+            const std::size_t n = out.data.size();
+            cpu::parallel_for(n, cpu::resolve_threads(threads), [&](std::size_t i0, std::size_t i1, std::size_t) {
+                for (std::size_t i = i0; i < i1; ++i) dst[i] = static_cast<float>(src[i]);
+            });
+            out.data = Image<double>();
+        }
+        result = std::move(f);
+    } else {
+        result = to_numpy(std::move(out.data));
+    }
     py::dict h = to_dict(out.header);
-    return py::make_tuple(to_numpy(std::move(out.data)), h, std::string(to_string(out.dtype)));
+    return py::make_tuple(result, h, std::string(to_string(out.dtype)));
 }
 
 bool contains_full_disk(const py::handle& data, const py::handle& header, const std::string& backend, const std::string& name) {
@@ -267,8 +406,9 @@ bool contains_full_disk(const py::handle& data, const py::handle& header, const 
         StageOptions so;
         (void)make_backend(backend, "f64", 0, so);  // the same errors as the stages
     }
-    py::array_t<double, py::array::c_style> keep;
-    AiaImage img = make_aia(data, header, name, keep);
+    // Only the header and the shape matter: the pixels are not converted.
+    const Input in = as_input(data, name.c_str());
+    const AiaImage img = make_aia(in, header, name);
     py::gil_scoped_release nogil;
     if (backend == "reference") return reference::contains_full_disk(img).full_disk;
     return cpu::contains_full_disk_cpu(img).full_disk;
@@ -285,11 +425,12 @@ AiapyVersion version_of(const std::string& aiapy_version) {
 py::tuple update_pointing(const py::handle& data, const py::handle& header, const std::string& pointing_table,
                           const std::string& aiapy_version, const std::string& name) {
     const AiapyVersion version = version_of(aiapy_version);
-    py::array_t<double, py::array::c_style> keep;
-    AiaImage img = make_aia(data, header, name, keep);
+    const Input in = as_input(data, name.c_str());
+    AiaImage img = make_aia(in, header, name);
     reference::PointingUpdate res;
     {
         py::gil_scoped_release nogil;
+        img.data = to_image(in, 0);
         ComputeTimer timer;
         const reference::PointingTable table = reference::read_pointing_table(pointing_table);
         res = reference::update_pointing(img, table, version);
@@ -305,14 +446,15 @@ py::tuple update_pointing(const py::handle& data, const py::handle& header, cons
 py::tuple correct_degradation(const py::handle& data, const py::handle& header, const std::string& correction_table,
                               const std::string& aiapy_version, int calibration_version, const std::string& name) {
     const AiapyVersion version = version_of(aiapy_version);
-    py::array_t<double, py::array::c_style> keep;
-    AiaImage img = make_aia(data, header, name, keep);
+    const Input in = as_input(data, name.c_str());
+    AiaImage img = make_aia(in, header, name);
     double factor = 0;
     {
         py::gil_scoped_release nogil;
+        img.data = to_image(in, 0);
+        if (in.in_place) img.data = Image<double>(img.data);  // an owned copy: the input array stays unchanged
         ComputeTimer timer;
         const reference::ResponseTable table = reference::read_response_table(correction_table);
-        img.data = Image<double>(img.data);  // an owned copy: the input array stays unchanged
         factor = reference::correct_degradation(img, table, {.version = version, .calibration_version = calibration_version});
     }
     py::dict h = to_dict(img.header);
@@ -331,14 +473,14 @@ py::array_t<double> affine_transform(const py::handle& image, const py::handle& 
     auto m = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(matrix);
     auto s = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(shift);
     if (!m || m.size() != 4 || !s || s.size() != 2) throw Error(ErrorKind::usage, "matrix must be 2x2 and shift 2 values");
-    const PixelType dtype = pixel_type(image);
-    auto a = as_f64(image, "image");
-    const Image<double> in = borrow(a);
+    const Input a = as_input(image, "image");
+    const PixelType dtype = a.ptype;
     const double* mp = m.data();
     const double* sp = s.data();
     Image<double> out;
     {
         py::gil_scoped_release nogil;
+        const Image<double> in = to_image(a, threads);
         if (backend == "cpu" && order == 3) {
             Image<double> coeff(in);
             bool all_finite = true;
@@ -402,8 +544,10 @@ PYBIND11_MODULE(_core, m) {
           "Richardson-Lucy deconvolution (aiapy.psf.deconvolve) of a 2-D array; returns float64.");
     m.def("register", &register_image, py::arg("data"), py::arg("header"), py::kw_only(), py::arg("missing") = py::none(),
           py::arg("order") = 3, py::arg("full_frame") = false, py::arg("backend") = "cpu", py::arg("precision") = "f64",
-          py::arg("threads") = 0, py::arg("name") = "image",
-          "Level-1.5 registration (aiapy.calibrate.register); returns (float64 data, header dict, dtype name).");
+          py::arg("threads") = 0, py::arg("name") = "image", py::arg("check_full_disk") = false,
+          "Level-1.5 registration (aiapy.calibrate.register); returns (data, header dict, dtype name), or None when\n"
+          "check_full_disk is set and the image lacks the full disk. data is float32/float64 as the input's dtype\n"
+          "(sunpy's), float64 for other dtypes.");
     m.def("contains_full_disk", &contains_full_disk, py::arg("data"), py::arg("header"), py::kw_only(),
           py::arg("backend") = "cpu", py::arg("name") = "image",
           "sunpy.map.maputils.contains_full_disk for an AIA image.");
@@ -419,5 +563,7 @@ PYBIND11_MODULE(_core, m) {
           "sunpy's rotation-function contract (scipy.ndimage.affine_transform on image.T, mode 'constant').");
     m.def("_last_compute_seconds", [] { return g_last_compute_s; },
           "Seconds this thread's last stage call computed in C++ (GIL released).");
+    m.def("_last_convert_seconds", [] { return g_last_convert_s; },
+          "Seconds this thread's last stage call spent converting pixels in C++ (GIL released).");
     m.def("_input_copies", [] { return g_input_copies.load(); }, "Inputs converted so far (tests).");
 }

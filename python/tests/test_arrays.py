@@ -57,6 +57,37 @@ def test_native_float64_is_not_copied(image):
     assert _core._input_copies() == n + 1
 
 
+@pytest.mark.parametrize("dtype", ["f8", "f4", "f2", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "?"])
+@pytest.mark.parametrize("order", ["=", ">", "<"])
+def test_every_dtype_byte_order_and_stride_is_converted_exactly(dtype, order):
+    """0 iterations, no clipping: the stage returns its float64 input, i.e. the C++ conversion (byte
+    swap, dtype, strides; float16 through numpy) equals numpy's astype(float64)."""
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 100, size=(6, 12)) if dtype in ("u1", "u2", "u4", "u8", "?") else rng.integers(-100, 100, size=(6, 12))
+    if dtype.startswith("f"):
+        base = base + 0.25
+    x = base.astype(np.dtype(dtype).newbyteorder(order) if dtype != "?" else "?")
+    assert x.dtype.byteorder in ("=", "|") or order != "="
+    for name, v in {"C": x, "F": np.asfortranarray(x), "reversed": x[::-1, ::-2], "transposed": x.T}.items():
+        got = A.deconvolve(v, psf_for(v.shape), iterations=0, clip_negative=False)
+        assert got.dtype == np.float64, (dtype, order, name)
+        assert np.array_equal(got, v.astype(np.float64)), (dtype, order, name)
+
+
+def test_register_keeps_float32_and_checks_the_full_disk_in_one_call():
+    m = load("aia_171_level1.fits")
+    f32 = m.data.astype(">f4")
+    data, _, dtype = A.register(f32, dict(m.meta), backend="cpu")
+    assert dtype == "float32" and data.dtype == np.float32 and data.flags.c_contiguous
+    ref, _, _ = A.register(f32.astype(np.float64), dict(m.meta), backend="cpu")
+    assert np.array_equal(data, ref.astype(np.float32), equal_nan=True)
+    assert A.register(m.data, dict(m.meta), check_full_disk=True) is not None
+    sub = dict(m.meta, crpix1=m.meta["crpix1"] + 60)  # the disk centre moves out of the image
+    assert not A.contains_full_disk(m.data, sub)
+    for backend in ("cpu", "reference"):
+        assert A.register(m.data, sub, check_full_disk=True, backend=backend) is None
+
+
 def test_register_array_level_returns_header_dict():
     m = load("aia_171_level1.fits")
     data, header, dtype = A.register(m.data, dict(m.meta), backend="cpu")
