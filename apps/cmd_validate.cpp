@@ -19,6 +19,7 @@
 #include "validate/backend_registry.hpp"
 #include "validate/report.hpp"
 #include "validate/runner.hpp"
+#include "validate/stage_driver.hpp"
 
 namespace aiaccel::cli {
 namespace fs = std::filesystem;
@@ -75,8 +76,7 @@ std::string invoked_as(const CLI::App* cmd) {
 
 std::string case_summary(const validate::Case& c) {
     if (!c.description.empty()) return c.description;
-    if (c.stage == "prep") return fmt::format("aiapy {} on {} vs aiapy {}", fmt::join(c.functions, ", "), c.input, fmt::join(c.goldens, ", "));
-    return fmt::format("vs aiapy {} goldens {}", c.golden, fmt::join(c.goldens, ", "));
+    return validate::stage_driver(c.stage).summary(c);
 }
 
 void print_row(const validate::ResultRow& r) {
@@ -132,8 +132,7 @@ void add_validate(CLI::App& app, int& exit_code) {
         std::vector<std::string> names;
         for (const auto& b : validate::all_backends()) names.emplace_back(b.name);
         std::vector<std::string> backends = a->backends == std::vector<std::string>{"all"} ? names : checked(a->backends, names, "--backends");
-        std::vector<std::string> stages = a->stages.empty() ? std::vector<std::string>(std::begin(validate::kStages), std::end(validate::kStages))
-                                                            : checked(a->stages, {std::begin(validate::kStages), std::end(validate::kStages)}, "--stages");
+        std::vector<std::string> stages = a->stages.empty() ? validate::stage_names() : checked(a->stages, validate::stage_names(), "--stages");
         std::vector<std::string> precisions = checked(a->precisions, {"f64", "f32"}, "--precision");
 
         const validate::CaseList list = validate::load_case_list(cases_file, root, data_dir);
