@@ -25,13 +25,6 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
     cmd->add_option("--backend", backend, help)->default_val("reference");
 }
 
-void require_reference_backend(const std::string& backend) {
-    validate::find_backend(backend);  // unknown names: usage error listing the known ones
-    if (backend != "reference") (void)validate::make_available_backend(backend);
-    if (backend != "reference")
-        throw Error(ErrorKind::usage, fmt::format("--backend {}: this command runs only the reference backend so far", backend));
-}
-
 void add_stage_options(CLI::App* cmd, StageArgs& s) {
     cmd->add_option("--precision", s.precision, "Compute precision: f64 or f32 (f32: cpu backend; the PSF itself is always float64)")
         ->default_val("f64");
@@ -55,7 +48,7 @@ std::unique_ptr<Backend> make_stage_backend(const std::string& backend, const St
     auto p = parse_precision(s.precision);
     if (!p) throw Error(ErrorKind::usage, fmt::format("--precision {}: expected f64 or f32", s.precision));
     auto b = validate::make_available_backend(backend);
-    if (!b->supports(*p))
+    if (!validate::find_backend(backend).caps.accepts(*p))
         throw Error(ErrorKind::usage, fmt::format("--backend {} does not compute in {} (--precision)", backend, s.precision));
     opt.precision = *p;
     opt.threads = s.threads;

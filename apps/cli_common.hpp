@@ -15,9 +15,8 @@
 
 namespace aiaccel::cli {
 
-// --backend option; only "reference" exists until the fast backends land.
+// --backend option: the registry's backends, each with its availability here.
 void add_backend_option(CLI::App* cmd, std::string& backend);
-void require_reference_backend(const std::string& backend);
 
 // --precision f64|f32 and --threads N for the commands that run through the Backend seam.
 struct StageArgs { std::string precision = "f64"; int threads = 0; };

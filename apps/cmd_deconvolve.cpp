@@ -1,5 +1,6 @@
 // `aiaccel deconvolve IN.fits [--psf F] [--iterations N] -o OUT.fits`: aiapy.psf.deconvolve.
 #include <chrono>
+#include <optional>
 #include <fmt/format.h>
 
 #include "apps/cli_common.hpp"
@@ -7,8 +8,7 @@
 #include "core/aia_image.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
-#include "reference/deconvolve_reference.hpp"
-#include "reference/psf_reference.hpp"
+#include "validate/backend_registry.hpp"
 
 namespace aiaccel::cli {
 
@@ -51,23 +51,19 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
                                  "deconvolve needs a full-frame image (or pass --psf of the same shape)", img.data.cols(), img.data.rows()));
             psf = stage(a->in, "computing its PSF", [&] { return cached_psf(*backend, {.channel = ch}, so, "deconvolve"); });
         }
-        reference::DeconvolveOptions opt;
-        opt.iterations = a->iterations;
-        opt.clip_negative = !a->no_clip;
-        Progress progress("deconvolve " + a->in, a->iterations);
-        opt.on_iteration = [&](int done, int) { progress.step(done); };
+        // A backend whose capabilities say `progress` reports each iteration; the others run silently.
+        std::optional<Progress> progress;
+        if (validate::find_backend(a->backend).caps.deconvolve.progress) progress.emplace("deconvolve " + a->in, a->iterations);
+        DeconvolveRequest req{.iterations = a->iterations, .clip_negative = !a->no_clip};
+        if (progress) req.on_iteration = [&](int done, int) { progress->step(done); };
         Image<double> out;
         try {
-            // The reference reports progress per iteration; the fast backends run through the seam.
             out = stage(a->in, fmt::format("deconvolving it ({}x{} px, backend {} {})", img.data.cols(), img.data.rows(), a->backend,
-                                           to_string(so.precision)), [&] {
-                return a->backend == "reference" ? reference::deconvolve(img.data, psf, opt)
-                                                 : backend->deconvolve(img.data, psf, {.iterations = opt.iterations, .clip_negative = opt.clip_negative}, so);
-            });
+                                           to_string(so.precision)), [&] { return backend->deconvolve(img.data, psf, req, so); });
         } catch (const Error& e) {
             throw file_error(e.kind(), a->in, e.what());
         }
-        progress.done();
+        if (progress) progress->done();
         FitsHeader h = img.header;
         h.add_history(fmt::format("aiaccel deconvolve: Richardson-Lucy, {} iterations, clip_negative={}, PSF {}, backend {} {}",
                                   a->iterations, !a->no_clip, a->psf.empty() ? "computed (aiapy 0.10.2 formulas)" : a->psf, a->backend,

@@ -203,7 +203,7 @@ void add_prep(CLI::App& app, int& exit_code) {
                 fmt::print(stderr, "prep: backend {} {}, {} job(s), aiapy {} semantics\n", backend_name, a->stage.precision, jobs, a->version);
             const BatchHooks hooks = worker_hooks(link, backend_name);
             if (test_stop_at("worker")) ::raise(SIGSTOP);
-            Chain chain(cs, std::move(backend), so);
+            Chain chain(cs, std::move(backend), validate::find_backend(backend_name).caps, so);
             Manifest m;
             exit_code = run_batch(chain, work, bs, m, hooks) ? 1 : 0;
             return;

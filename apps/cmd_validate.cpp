@@ -21,6 +21,7 @@
 #include "validate/junit.hpp"
 #include "validate/report.hpp"
 #include "validate/runner.hpp"
+#include "validate/stage_driver.hpp"
 
 namespace aiaccel::cli {
 namespace fs = std::filesystem;
@@ -79,8 +80,7 @@ std::string invoked_as(const CLI::App* cmd) {
 
 std::string case_summary(const validate::Case& c) {
     if (!c.description.empty()) return c.description;
-    if (c.stage == "prep") return fmt::format("aiapy {} on {} vs aiapy {}", fmt::join(c.functions, ", "), c.input, fmt::join(c.goldens, ", "));
-    return fmt::format("vs aiapy {} goldens {}", c.golden, fmt::join(c.goldens, ", "));
+    return validate::stage_driver(c.stage).summary(c);
 }
 
 void print_row(const validate::ResultRow& r) {
@@ -166,8 +166,8 @@ void add_validate(CLI::App& app, int& exit_code) {
             for (const auto& n : candidates->names()) all_names.push_back(n);
         std::vector<std::string> backends = a->backends == std::vector<std::string>{"all"} ? all_names : checked(a->backends, all_names, "--backends");
         if (candidates && cmd->count("--backends") == 0) backends = candidates->names();
-        std::vector<std::string> stages = a->stages.empty() ? std::vector<std::string>(std::begin(validate::kStages), std::end(validate::kStages))
-                                                            : checked(a->stages, {std::begin(validate::kStages), std::end(validate::kStages)}, "--stages");
+        std::vector<std::string> stages = a->stages.empty() ? validate::stage_names()
+                                                            : checked(a->stages, validate::stage_names(), "--stages");
         if (candidates && a->stages.empty()) stages = candidates->stages();
         std::vector<std::string> precisions = checked(a->precisions, {"f64", "f32"}, "--precision");
 

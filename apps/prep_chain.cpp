@@ -58,9 +58,20 @@ void check_input_header(const AiaHeader& h, const ChainSettings& s) {
         throw file_error(ErrorKind::bad_value, h.path(), fmt::format("channel {} Å has no PSF: level 1.6 needs an EUV image", ch.wavelength));
 }
 
-Chain::Chain(ChainSettings s, std::unique_ptr<Backend> backend, StageOptions opt)
-    : s_(std::move(s)), backend_(std::move(backend)), reference_(reference::make_backend()), opt_(opt),
-      exclusive_(backend_->name() != "reference") {}
+Chain::Chain(ChainSettings s, std::unique_ptr<Backend> backend, const Capabilities& caps, StageOptions opt)
+    : s_(std::move(s)), backend_(std::move(backend)), reference_(reference::make_backend()), opt_(opt), exclusive_(!caps.thread_safe) {
+    // Each stage the backend cannot run at this precision (aiapy's register order 3) runs on the
+    // reference instead: chosen here, said once.
+    const auto choose = [&](const char* step, Stage stage) {
+        if (!s_.steps.count(step)) return true;
+        const std::string why = caps.refusal(backend_->name(), stage, opt_.precision);
+        if (!why.empty())
+            fmt::print(stderr, "prep: backend {} cannot run {} ({}); {} runs on the reference backend\n", backend_->name(), step, why, step);
+        return why.empty();
+    };
+    deconvolve_on_backend_ = choose("deconvolve", Stage::deconvolve);
+    register_on_backend_ = choose("register", Stage::register_image);
+}
 
 const Image<double>& Chain::psf_for(int channel) {
     std::shared_future<Image<double>> f;
@@ -93,39 +104,27 @@ const Image<double>& Chain::psf_for(int channel) {
 
 Image<double> Chain::deconvolve(const Image<double>& data, const Image<double>& psf, std::string& used) {
     const DeconvolveRequest req{.iterations = s_.iterations, .clip_negative = true};
-    if (!deconvolve_fallback_) {
-        try {
-            std::unique_lock lock(backend_mutex_, std::defer_lock);
-            if (exclusive_) lock.lock();
-            auto out = backend_->deconvolve(data, psf, req, opt_);
-            append_joined(used, " ", fmt::format("deconvolve={}", backend_->name()));
-            return out;
-        } catch (const Error& e) {
-            if (e.kind() != ErrorKind::not_implemented) throw;
-            if (!deconvolve_fallback_.exchange(true))
-                fmt::print(stderr, "prep: backend {} has no deconvolve ({}); deconvolve runs on the reference backend\n", backend_->name(), e.what());
-        }
+    if (!deconvolve_on_backend_) {
+        append_joined(used, " ", "deconvolve=reference");
+        return reference_->deconvolve(data, psf, req, {});
     }
-    append_joined(used, " ", "deconvolve=reference");
-    return reference_->deconvolve(data, psf, req, {});
+    std::unique_lock lock(backend_mutex_, std::defer_lock);
+    if (exclusive_) lock.lock();
+    auto out = backend_->deconvolve(data, psf, req, opt_);
+    append_joined(used, " ", fmt::format("deconvolve={}", backend_->name()));
+    return out;
 }
 
 AiaImage Chain::register_image(const AiaImage& img, std::string& used) {
-    if (!register_fallback_) {
-        try {
-            std::unique_lock lock(backend_mutex_, std::defer_lock);
-            if (exclusive_) lock.lock();
-            auto out = backend_->register_image(img, {}, opt_);
-            append_joined(used, " ", fmt::format("register={}", backend_->name()));
-            return out;
-        } catch (const Error& e) {
-            if (e.kind() != ErrorKind::not_implemented) throw;
-            if (!register_fallback_.exchange(true))
-                fmt::print(stderr, "prep: backend {} has no register yet ({}); register runs on the reference backend\n", backend_->name(), e.what());
-        }
+    if (!register_on_backend_) {
+        append_joined(used, " ", "register=reference");
+        return reference_->register_image(img, {}, {});
     }
-    append_joined(used, " ", "register=reference");
-    return reference_->register_image(img, {}, {});
+    std::unique_lock lock(backend_mutex_, std::defer_lock);
+    if (exclusive_) lock.lock();
+    auto out = backend_->register_image(img, {}, opt_);
+    append_joined(used, " ", fmt::format("register={}", backend_->name()));
+    return out;
 }
 
 std::string Chain::run(AiaImage& img, std::vector<std::string>* warnings) {

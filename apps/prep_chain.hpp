@@ -4,7 +4,6 @@
 // the header/data corrections are the reference ports (cheap, exact). One PSF per channel per process.
 #pragma once
 
-#include <atomic>
 #include <future>
 #include <map>
 #include <memory>
@@ -48,14 +47,15 @@ void check_input_header(const AiaHeader& h, const ChainSettings& s);
 
 class Chain {
 public:
-    // `backend` runs deconvolve and register; a stage it does not implement (Error not_implemented)
-    // runs on the reference backend instead, announced once on stderr and named in each manifest entry.
-    Chain(ChainSettings s, std::unique_ptr<Backend> backend, StageOptions opt);
+    // `backend` runs deconvolve and register; a stage its capabilities `caps` say it cannot run at
+    // this precision runs on the reference backend instead, announced once on stderr (here) and named
+    // in each manifest entry.
+    Chain(ChainSettings s, std::unique_ptr<Backend> backend, const Capabilities& caps, StageOptions opt);
     // Runs the selected steps on `img` in place; returns "deconvolve=cpu register=reference".
     // `warnings` receives what aiapy would warn about (update_pointing's plate scale, NaN table values);
     // each distinct one is also printed once per process on stderr.
-    // Thread-safe: calls into a multi-threaded backend (anything but the reference) are serialised,
-    // reference calls run concurrently (one image per worker).
+    // Thread-safe: calls into a backend whose capabilities are not thread_safe (a multi-threaded one)
+    // are serialised; the reference's calls run concurrently (one image per worker).
     std::string run(AiaImage& img, std::vector<std::string>* warnings = nullptr);
     const ChainSettings& settings() const { return s_; }
     std::string_view backend_name() const { return backend_->name(); }
@@ -69,10 +69,10 @@ private:
     std::unique_ptr<Backend> backend_, reference_;
     StageOptions opt_;
     bool exclusive_;                 // serialise calls into backend_
+    bool deconvolve_on_backend_ = true, register_on_backend_ = true;  // else: on reference_
     std::mutex backend_mutex_, psf_mutex_, warned_mutex_;
     std::set<std::string> warned_;
     std::map<int, std::shared_future<Image<double>>> psfs_;
-    std::atomic<bool> deconvolve_fallback_{false}, register_fallback_{false};
 };
 
 }  // namespace aiaccel::cli::prep

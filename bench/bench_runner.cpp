@@ -12,6 +12,7 @@
 #include "core/derived_input.hpp"
 #include "core/fits_io.hpp"
 #include "validate/backend_registry.hpp"
+#include "validate/stage_driver.hpp"
 
 namespace aiaccel::bench {
 namespace fs = std::filesystem;
@@ -61,15 +62,16 @@ struct Job {
 // only; cuda: one host thread setting), precision, thread count and case; floors after their stage.
 std::vector<Job> jobs(const BenchOptions& opt) {
     std::vector<Job> out;
-    for (const char* stage : {"psf", "deconvolve", "register"}) {
+    for (const validate::StageDriver* driver : validate::stage_drivers()) {
+        const std::string stage(driver->name());
+        if (!driver->backend_stage() || driver->bench().cases.empty()) continue;  // not timed (prep)
         if (has(opt.stages, stage))
             for (const auto& b : opt.backends) {
-                const auto& entry = validate::find_backend(b);
-                const auto backend = entry.probe().available ? entry.make() : nullptr;  // an absent backend gives SKIPPED rows
+                const auto& caps = validate::find_backend(b).caps.of(*driver->backend_stage());  // an absent backend gives SKIPPED rows
                 for (const auto& p : opt.precisions) {
                     const Precision prec = *parse_precision(p);
-                    if (backend && !backend->supports(prec)) continue;  // the reference: float64 only
-                    const std::vector<int> threads = b == "cpu" ? opt.threads : std::vector<int>{1};
+                    if (!caps.accepts(prec)) continue;  // the reference: float64 only
+                    const std::vector<int> threads = validate::find_backend(b).caps.host_threads ? opt.threads : std::vector<int>{1};
                     for (int t : threads)
                         for (const auto& c : stage_cases(stage)) out.push_back({{stage, b, c, prec, t}, false});
                 }
@@ -102,8 +104,9 @@ ResultRow base_row(const Job& j, const BenchOptions& opt, const validate::Machin
     } else if (j.spec.case_name == kRealCase) {
         r.notes.push_back(fmt::format("input {}: the real 2048x2048 file {}", kRealCase, inputs().real_path.filename().string()));
     }
-    r.notes.push_back(j.spec.backend == "reference" ? "1 thread (the reference is single-threaded)"
-                                                   : fmt::format("{} thread{}", j.spec.threads, j.spec.threads == 1 ? "" : "s"));
+    const Capabilities* caps = j.floor ? nullptr : &validate::find_backend(j.spec.backend).caps;  // floors are no backend
+    r.notes.push_back(caps && !caps->host_threads && caps->device == "host" ? fmt::format("1 thread ({} is single-threaded)", j.spec.backend)
+                                                                             : fmt::format("{} thread{}", j.spec.threads, j.spec.threads == 1 ? "" : "s"));
     return r;
 }
 
@@ -161,7 +164,7 @@ ResultRow run_job(const Job& j, const BenchOptions& opt, const validate::Machine
         r.extra.emplace_back("min_s", m.min_s);
         r.extra.emplace_back("max_s", m.max_s);
         r.extra.emplace_back("warmup_s", m.warmup_s);
-        if (j.spec.stage == "deconvolve") r.extra.emplace_back("iterations", kIterations);
+        if (validate::stage_driver(j.spec.stage).bench().iterations) r.extra.emplace_back("iterations", kIterations);
         r.notes.insert(r.notes.end(), p.notes.begin(), p.notes.end());
         r.notes.push_back(timing_note(m, opt.repetitions, device ? "cuFFT planning, device allocations, the resident PSF transform"
                                                                 : "FFTW planning, first-touch pages"));

@@ -5,12 +5,14 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <memory>
+#include <optional>
 
 #include "bench/bench_inputs.hpp"
 #include "core/error.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
 #include "fast/cpu/parallel.hpp"
 #include "validate/backend_registry.hpp"
+#include "validate/stage_driver.hpp"
 
 namespace aiaccel::bench {
 namespace {
@@ -70,17 +72,9 @@ std::string label(const StageSpec& s) {
     return fmt::format("{}/{}/{}/{}/threads:{}", s.stage, s.backend, to_string(s.precision), s.case_name, s.threads);
 }
 
-std::string floor_backend(const std::string& stage) {
-    if (stage == "deconvolve") return kFftwFloor;
-    if (stage == "register") return kMemcpyFloor;
-    return "";
-}
+std::string floor_backend(const std::string& stage) { return validate::stage_driver(stage).bench().floor; }
 
-std::vector<std::string> stage_cases(const std::string& stage) {
-    if (stage == "psf") return {kPsfCase};
-    if (stage == "register") return {kDerivedCase, kRealCase};
-    return {kDerivedCase};
-}
+std::vector<std::string> stage_cases(const std::string& stage) { return validate::stage_driver(stage).bench().cases; }
 
 PreparedRun prepare(const StageSpec& s) {
     const bool f64 = s.precision == Precision::f64;
@@ -89,29 +83,35 @@ PreparedRun prepare(const StageSpec& s) {
     if (s.backend == kMemcpyFloor) return f64 ? memcpy_floor<double>(input_image(s.case_name).data, s.threads)
                                               : memcpy_floor<float>(input_image(s.case_name).data, s.threads);
 
+    const std::optional<Stage> stage = validate::stage_driver(s.stage).backend_stage();
+    if (!stage) throw Error(ErrorKind::usage, fmt::format("bench: stage {} runs on no backend", s.stage));
     std::shared_ptr<Backend> backend = validate::make_available_backend(s.backend);
-    if (!backend->supports(s.precision))
-        throw Error(ErrorKind::usage, fmt::format("{}: computes in float64 only", s.backend));
+    if (std::string why = validate::find_backend(s.backend).caps.refusal(s.backend, *stage, s.precision); !why.empty())
+        throw Error(ErrorKind::usage, why);
     StageOptions opt{s.precision, s.threads};
     PreparedRun r;
     r.backend = backend;
-    if (s.stage == "psf") {
+    switch (*stage) {
+    case Stage::psf:
         r.run = [backend, opt] { (void)backend->psf(PsfRequest{kPsfChannel, false, kDefaultAiapyVersion}, opt); };
         r.pixels = 4096.0 * 4096.0;
         r.notes.push_back(fmt::format("PSF of channel {} (4096x4096, aiapy {} semantics)", kPsfChannel, to_string(kDefaultAiapyVersion)));
-    } else if (s.stage == "deconvolve") {
+        break;
+    case Stage::deconvolve: {
         const auto& img = input_image(s.case_name);
         const auto& psf = inputs().psf171;
         r.run = [backend, opt, &img, &psf] { (void)backend->deconvolve(img.data, psf, DeconvolveRequest{kIterations, true}, opt); };
         r.pixels = double(img.data.size());
         r.notes.push_back(fmt::format("{} Richardson-Lucy iterations, PSF passed in (171 A)", kIterations));
-    } else if (s.stage == "register") {
+        break;
+    }
+    case Stage::register_image: {
         const auto& img = input_image(s.case_name);
         r.run = [backend, opt, &img] { (void)backend->register_image(img, RegisterRequest{}, opt); };
         r.pixels = double(img.data.size());
         r.notes.push_back("register to level 1.5 (order 3, missing = nanmin)");
-    } else {
-        throw Error(ErrorKind::usage, fmt::format("bench: unknown stage {} (expected psf, deconvolve or register)", s.stage));
+        break;
+    }
     }
     return r;
 }

@@ -32,9 +32,9 @@ struct PreparedRun {
     std::shared_ptr<Backend> backend;  // the backend that runs (none for floors): its device timings
 };
 
-// Makes the backend and binds the inputs. Throws aiaccel::Error when the run cannot happen here:
-// usage (a backend not available here: the probe's reason; a precision it does not compute),
-// not_implemented (a stage the backend does not provide yet); `run` itself may throw the same.
+// Makes the backend and binds the inputs. Throws aiaccel::Error(usage) when the run cannot happen
+// here: a backend not available here (the probe's reason), or a stage or precision its capabilities
+// (core/backend.hpp) say it does not run.
 PreparedRun prepare(const StageSpec& s);
 
 // The floors belonging to a stage: deconvolve -> fftw-floor, register -> memcpy-floor; "" otherwise.

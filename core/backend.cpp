@@ -37,4 +37,17 @@ void check_psf_values(const Image<double>& psf, const std::string& file) {
                                                                  sum, sum == 0.0 ? "all zero" : "not positive"));
 }
 
+std::string Capabilities::refusal(std::string_view backend, Stage stage, Precision p, int order) const {
+    const StageCaps& c = of(stage);
+    if (!c.provided) return fmt::format("{}: no {} implementation", backend, to_string(stage));
+    if (!c.accepts(p)) return fmt::format("{}: no {} implementation", backend, to_string(p));
+    if (stage == Stage::register_image && !c.accepts_order(order)) {
+        std::string orders;
+        for (int k = 0; k < 32; ++k)
+            if (c.accepts_order(k)) orders += fmt::format("{}{}", orders.empty() ? "" : ", ", k);
+        return fmt::format("{}: register implements spline order {}, not {}", backend, orders, order);
+    }
+    return {};
+}
+
 }  // namespace aiaccel

@@ -3,6 +3,7 @@
 // is available here and, if not, why. No macro dispatch in callers.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,8 @@ struct PsfRequest {
 struct DeconvolveRequest {
     int iterations = 25;
     bool clip_negative = true;
+    // Called after each iteration (done, total) by a backend whose capabilities say `progress`.
+    std::function<void(int, int)> on_iteration = {};
 };
 struct RegisterRequest {
     std::optional<double> missing;  // default nanmin, as aiapy
@@ -75,11 +78,42 @@ public:
     virtual void reset_device_timing(std::string_view /*stage*/) {}
 };
 
+// What one backend does for one stage, declared up front (BackendEntry::caps) so callers choose
+// before running: validate skips with the reason, prep picks its fallback once, the CLI refuses early.
+struct StageCaps {
+    bool provided = true;               // the backend implements the stage at all
+    bool f64 = true, f32 = true;        // precisions it accepts
+    bool f32_computes_in_f64 = false;   // an f32 request is computed in float64 (and is not an error)
+    unsigned spline_orders = ~0u;       // register: bit k set = spline order k accepted
+    bool progress = false;              // deconvolve: calls DeconvolveRequest::on_iteration
+    bool preflight_core = true;         // psf: the pre-flight core PSF (use_preflight_core)
+
+    bool accepts(Precision p) const { return provided && (p == Precision::f64 ? f64 : f32); }
+    bool accepts_order(int order) const { return order >= 0 && order < 32 && (spline_orders >> order & 1u); }
+};
+
+enum class Stage { psf, deconvolve, register_image };
+inline std::string_view to_string(Stage s) { return s == Stage::psf ? "psf" : s == Stage::deconvolve ? "deconvolve" : "register"; }
+
+struct Capabilities {
+    StageCaps psf, deconvolve, register_image;
+    bool thread_safe = false;            // concurrent calls from several threads are safe (else: serialise them)
+    bool host_threads = false;           // StageOptions::threads sets how many host threads it computes on
+    std::string_view device = "host";    // where it computes: "host" or "gpu"
+
+    const StageCaps& of(Stage s) const { return s == Stage::psf ? psf : s == Stage::deconvolve ? deconvolve : register_image; }
+    // Accepted by at least one stage (what a command-line --precision may name).
+    bool accepts(Precision p) const { return psf.accepts(p) || deconvolve.accepts(p) || register_image.accepts(p); }
+    // Why `backend` cannot run `stage` at precision `p` (and spline `order`, register only), or "" when it can.
+    std::string refusal(std::string_view backend, Stage stage, Precision p, int order = 3) const;
+};
+
 struct BackendEntry {
     std::string_view name;
     std::string_view description;
     Availability (*probe)();
     std::unique_ptr<Backend> (*make)();
+    Capabilities caps = {};  // default: every stage, precision and order; not thread-safe; host
 };
 
 }  // namespace aiaccel

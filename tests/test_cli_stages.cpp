@@ -44,6 +44,15 @@ TEST(CliRegister, RefusesACutoutAndWritesNothing) {
     EXPECT_TRUE(dir.entries().empty());
 }
 
+// An order the backend declares it does not run is refused before anything is read (exit 2).
+TEST(CliRegister, AnOrderTheBackendDoesNotRunIsAUsageError) {
+    test::ScratchDir dir;
+    auto r = test::run_aiaccel({"register", test::real_file(kSmall).string(), "--backend", "cpu", "--order", "1", "-o", (dir / "out.fits").string()});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("cpu: register implements spline order 3, not 1"), std::string::npos) << r.err;
+    EXPECT_TRUE(dir.entries().empty());
+}
+
 TEST(CliPrep, Level15ChainWithDegradationAndExposure) {
     test::ScratchDir dir;
     auto r = test::run_aiaccel({"prep", test::real_file(kSmall).string(), "-o", dir.path().string(), "--correction-table",

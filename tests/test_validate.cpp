@@ -21,6 +21,8 @@
 #include "validate/golden_checks.hpp"
 #include "validate/report_model.hpp"
 #include "validate/runner.hpp"
+#include "validate/stage_driver.hpp"
+#include "validate/backend_registry.hpp"
 #include "validate/verdict.hpp"
 
 using namespace aiaccel;
@@ -213,7 +215,7 @@ TEST(CaseList, QuickIsASubsetAndUnknownNamesAreUsageErrors) {
     const auto full = select_cases(list, {"full"});
     EXPECT_GT(quick.size(), 5u);
     EXPECT_GT(full.size(), quick.size());
-    for (const char* stage : kStages)
+    for (const std::string& stage : stage_names())
         EXPECT_TRUE(std::any_of(quick.begin(), quick.end(), [&](const Case* c) { return c->stage == stage; })) << stage;
     // The extra real file becomes cases of its own (fast backends vs the reference), in full only.
     EXPECT_TRUE(std::any_of(full.begin(), full.end(), [](const Case* c) { return c->name == "file-my_extra_file-register"; }));
@@ -302,6 +304,76 @@ TEST(Runner, PlantedBackendFailsWithReproAndDumpsAbsentOneIsSkipped) {
     EXPECT_EQ(planted_failed, 1);
     EXPECT_EQ(absent_skipped, 2);
     EXPECT_GE(passed, 3);  // reference vs aiapy (0.10.2, 0.12.1 when present), delta PSF (reference and planted)
+}
+
+// ---- declared capabilities and stage drivers ----------------------------------------------------------
+
+TEST(Capabilities, RegistryDeclaresWhatEachBackendRuns) {
+    const Capabilities& ref = find_backend("reference").caps;
+    EXPECT_TRUE(ref.thread_safe);
+    EXPECT_TRUE(ref.deconvolve.progress);
+    EXPECT_FALSE(ref.accepts(Precision::f32));
+    EXPECT_EQ(ref.refusal("reference", Stage::deconvolve, Precision::f32), "reference: no f32 implementation");
+    const Capabilities& cpu = find_backend("cpu").caps;
+    EXPECT_FALSE(cpu.thread_safe);
+    EXPECT_EQ(cpu.refusal("cpu", Stage::register_image, Precision::f32), "");
+    EXPECT_EQ(cpu.refusal("cpu", Stage::register_image, Precision::f64, 1), "cpu: register implements spline order 3, not 1");
+    EXPECT_EQ(find_backend("cuda").caps.device, "gpu");
+    EXPECT_TRUE(find_backend("cuda").caps.register_image.f32_computes_in_f64);
+}
+
+TEST(Runner, AStageABackendDeclaresItCannotRunIsSkippedWithThatReason) {
+    const Capabilities kNoF32Register = [] {
+        Capabilities c;
+        c.register_image.f32 = false;
+        return c;
+    }();
+    const BackendEntry entries[] = {
+        {"reference", "the reference", &reference::probe, &reference::make_backend},
+        {"planted", "one pixel off, no f32 register", &planted_probe, &make_planted, kNoF32Register},
+    };
+    const fs::path root = test::testdata().parent_path();
+    const CaseList list = load_case_list(root / "validate" / "cases.json", root, {});
+    test::ScratchDir out;
+    RunOptions opt;
+    opt.backends = {"planted"};
+    opt.precisions = {"f32"};
+    opt.out_dir = out.path();
+    opt.registry = entries;
+    Runner runner(test::golden_store(), ReferenceCache(), opt);
+    const auto rows = runner.run(select_cases(list, {"synthetic-identity-register"}));
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].verdict, Verdict::skipped);
+    EXPECT_EQ(rows[0].skip_reason, "planted: no f32 implementation");
+}
+
+TEST(StageDrivers, OnePerStageInPipelineOrderAndTheCaseListChecksTheirFields) {
+    EXPECT_EQ(stage_names(), (std::vector<std::string>{"psf", "deconvolve", "register", "prep"}));
+    EXPECT_FALSE(stage_driver("prep").backend_stage().has_value());
+    EXPECT_EQ(*stage_driver("register").backend_stage(), Stage::register_image);
+    EXPECT_EQ(find_stage_driver("calibrate"), nullptr);
+    try {
+        (void)stage_driver("calibrate");
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), ErrorKind::usage);
+        EXPECT_NE(std::string(e.what()).find("known: psf, deconvolve, register, prep"), std::string::npos) << e.what();
+    }
+    test::ScratchDir dir;
+    const auto load = [&](const std::string& body) {
+        std::ofstream(dir / "cases.json") << body;
+        return load_case_list(dir / "cases.json", dir.path(), {});
+    };
+    EXPECT_EQ(load(R"({"cases": [{"name": "p", "stage": "psf", "channel": 171}]})").cases.size(), 1u);
+    for (const char* bad : {R"({"cases": [{"name": "p", "stage": "psf"}]})", R"({"cases": [{"name": "d", "stage": "deconvolve", "input": "derived"}]})",
+                            R"({"cases": [{"name": "x", "stage": "calibrate"}]})"}) {
+        try {
+            (void)load(bad);
+            ADD_FAILURE() << bad;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.kind(), ErrorKind::bad_value) << bad;
+        }
+    }
 }
 
 // ---- the command line -------------------------------------------------------------------------------

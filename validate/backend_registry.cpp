@@ -96,10 +96,36 @@ std::unique_ptr<Backend> cuda_make() {
     return m.api->make();
 }
 
+// What each backend does, per stage (core/backend.hpp Capabilities): callers decide from these before
+// running, never by a backend's name or by catching an error.
+constexpr unsigned kOrders0to5 = 0x3fu;  // scipy's spline orders 0..5
+constexpr Capabilities kReferenceCaps{
+    .psf = {.f32 = false},
+    .deconvolve = {.f32 = false, .progress = true},
+    .register_image = {.f32 = false, .spline_orders = kOrders0to5},
+    .thread_safe = true,  // single-threaded ports with no shared state: one image per worker thread
+    .device = "host",
+};
+constexpr Capabilities kCpuCaps{
+    .psf = {.f32_computes_in_f64 = true},  // docs/algorithms.md §1.3: a float32 FFT PSF fails the sum check
+    .deconvolve = {},
+    .register_image = {.spline_orders = 1u << 3},  // aiapy's default order only
+    .thread_safe = false,  // each call uses every thread: callers serialise them
+    .host_threads = true,
+    .device = "host",
+};
+constexpr Capabilities kCudaCaps{
+    .psf = {.f32_computes_in_f64 = true},
+    .deconvolve = {},
+    .register_image = {.f32_computes_in_f64 = true, .spline_orders = kOrders0to5},  // the kernels compute in float64
+    .thread_safe = false,
+    .device = "gpu",
+};
+
 const std::array<BackendEntry, 3> kBackends = {{
-    {"reference", "faithful float64 port of aiapy (the ground truth)", &reference::probe, &reference::make_backend},
-    {"cpu", "FFTW threads + vectorised loops + threads, float32 and float64", &cpu::probe, &cpu::make_backend},
-    {"cuda", "cuFFT + fused kernels on an NVIDIA GPU, float64 and float32 (register in float64)", &cuda_probe, &cuda_make},
+    {"reference", "faithful float64 port of aiapy (the ground truth)", &reference::probe, &reference::make_backend, kReferenceCaps},
+    {"cpu", "FFTW threads + vectorised loops + threads, float32 and float64", &cpu::probe, &cpu::make_backend, kCpuCaps},
+    {"cuda", "cuFFT + fused kernels on an NVIDIA GPU, float64 and float32 (register in float64)", &cuda_probe, &cuda_make, kCudaCaps},
 }};
 
 }  // namespace

@@ -468,7 +468,14 @@ std::vector<std::string> CandidateSet::stages() const {
 std::vector<BackendEntry> CandidateSet::registry(std::span<const BackendEntry> builtin) const {
     static constexpr auto fns = entry_fns(std::make_index_sequence<kMaxCandidates>{});
     std::vector<BackendEntry> v(builtin.begin(), builtin.end());
-    for (std::size_t i = 0; i < specs_.size(); ++i) v.push_back({specs_[i].name, "external candidate", fns[i].first, fns[i].second});
+    for (std::size_t i = 0; i < specs_.size(); ++i) {
+        Capabilities caps;  // its own stage only, every precision and order (the command decides); one call at a time
+        caps.psf.provided = specs_[i].stage == "psf";
+        caps.deconvolve.provided = specs_[i].stage == "deconvolve";
+        caps.register_image.provided = specs_[i].stage == "register";
+        caps.psf.preflight_core = has(specs_[i].command, "{preflight}");
+        v.push_back({specs_[i].name, "external candidate", fns[i].first, fns[i].second, caps});
+    }
     return v;
 }
 

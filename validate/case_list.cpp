@@ -10,16 +10,13 @@
 #include "core/error.hpp"
 #include "core/strings.hpp"
 #include "validate/golden_store.hpp"
+#include "validate/stage_driver.hpp"
 
 namespace aiaccel::validate {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-bool known_stage(const std::string& s) {
-    return std::any_of(std::begin(kStages), std::end(kStages), [&](const char* k) { return s == k; });
-}
 
 Case parse_case(const json& j) {
     Case c;
@@ -39,11 +36,9 @@ Case parse_case(const json& j) {
     c.size = j.value("size", 0);
     c.value = j.value("value", 0.0);
     if (c.name.empty()) throw std::runtime_error("a case without a name");
-    if (!known_stage(c.stage)) throw std::runtime_error(fmt::format("case {}: unknown stage '{}'", c.name, c.stage));
-    if (c.stage == "psf" && c.channel == 0) throw std::runtime_error(fmt::format("case {}: psf needs \"channel\"", c.name));
-    if (c.stage == "deconvolve" && c.iterations <= 0) throw std::runtime_error(fmt::format("case {}: deconvolve needs \"iterations\" > 0", c.name));
-    if (c.stage != "psf" && c.input.empty() && c.synthetic.empty() && c.functions != std::vector<std::string>{"degradation"})
-        throw std::runtime_error(fmt::format("case {}: needs an \"input\" or a \"synthetic\" kind", c.name));
+    const StageDriver* driver = find_stage_driver(c.stage);
+    if (!driver) throw std::runtime_error(fmt::format("case {}: unknown stage '{}'", c.name, c.stage));
+    driver->check_case(c);  // the fields this stage needs
     if (!c.input.empty() && c.input != GoldenStore::kDerivedKey && !GoldenStore::input_files().count(c.input))
         throw std::runtime_error(fmt::format("case {}: unknown input key '{}'", c.name, c.input));
     if (c.is_synthetic() && c.size <= 0) throw std::runtime_error(fmt::format("case {}: a synthetic case needs \"size\"", c.name));
@@ -58,6 +53,8 @@ void discover(CaseList& list, const json& d, const fs::path& root, const fs::pat
     std::set<std::string> known;
     for (const auto& [key, name] : GoldenStore::input_files()) known.insert(name);
     const auto stages = d.value("stages", std::vector<std::string>{});
+    for (const auto& stage : stages)
+        if (!find_stage_driver(stage)) throw std::runtime_error(fmt::format("discover: unknown stage '{}'", stage));
     const bool quick = d.value("quick", false);
     for (const auto& dir_text : d.value("dirs", std::vector<std::string>{})) {
         fs::path dir = dir_text == "$AIA_DATA_DIR" ? data_dir : fs::path(dir_text);
@@ -78,7 +75,7 @@ void discover(CaseList& list, const json& d, const fs::path& root, const fs::pat
                 c.quick = quick;
                 c.file = f;
                 c.description = fmt::format("{} (found in {}; no aiapy golden: fast backends vs the reference)", f.filename().string(), dir.string());
-                if (stage == "deconvolve") c.iterations = 25;
+                stage_driver(stage).discovered_case(c);
                 list.cases.push_back(std::move(c));
             }
         }

@@ -9,11 +9,9 @@
 
 namespace aiaccel::validate {
 
-inline constexpr const char* kStages[] = {"psf", "deconvolve", "register", "prep"};
-
 struct Case {
     std::string name;                  // unique, e.g. "psf-171", "derived-1600x2-with-171psf-it5"
-    std::string stage;                 // psf, deconvolve, register, prep
+    std::string stage;                 // a stage driver's name (stage_driver.hpp): psf, deconvolve, register, prep
     bool quick = false;                // in the quick set (every case is in full)
     std::string description;
     std::string golden;                // golden item, e.g. "psf:171", "deconvolve:5" (prep: per function)

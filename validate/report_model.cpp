@@ -14,6 +14,7 @@
 
 #include "aiaccel_config.hpp"
 #include "core/error.hpp"
+#include "validate/stage_driver.hpp"
 #include "validate/tolerances.hpp"
 
 namespace aiaccel::validate::report {
@@ -42,7 +43,7 @@ std::string json_message(const std::exception& e) {
 }
 
 int stage_rank(const std::string& s) {
-    static const std::vector<std::string> order = {"psf", "deconvolve", "register", "prep"};
+    static const std::vector<std::string> order = stage_names();  // pipeline order
     auto it = std::find(order.begin(), order.end(), s);
     return it == order.end() ? int(order.size()) : int(it - order.begin());
 }
@@ -602,7 +603,7 @@ std::vector<ChartSeries> iteration_series(const ReportData& d) {
     for (const auto* p : ordered(d, "accuracy")) {
         const auto& r = p->row;
         auto it = metric_value(r, "iterations");
-        if (r.stage != "deconvolve" || !it || r.verdict == Verdict::skipped) continue;
+        if (!it || r.verdict == Verdict::skipped) continue;  // rows with an iteration count: deconvolve's
         std::string key = fmt::format("{} {} vs {} · {}", r.backend, r.precision, r.against, case_family(r.case_name));
         if (!by_key.count(key)) order.push_back(key), by_key[key].name = key;
         by_key[key].points.emplace_back(*it, r.metrics.max_abs_over_max);

@@ -1,8 +1,6 @@
 // The case runner (see runner.hpp).
 #include "validate/runner.hpp"
 
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cmath>
 #include <fmt/format.h>
@@ -12,40 +10,12 @@
 #include "core/fits_io.hpp"
 #include "core/frame_pool.hpp"
 #include "validate/backend_registry.hpp"
-#include "validate/golden_calibrate.hpp"
-#include "validate/golden_checks.hpp"
+#include "validate/row_meter.hpp"
 
 namespace aiaccel::validate {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Wall time and peak resident memory of one row. The kernel's high-water mark (VmHWM) is reset at
-// the start (/proc/self/clear_refs "5", Linux ≥ 4.0), after emptying the frame pool (core/frame_pool),
-// so the peak is this row's; where that is not possible it is the process's peak so far (getrusage ru_maxrss).
-class Meter {
-public:
-    Meter() {
-        frame_pool_release();
-        std::ofstream("/proc/self/clear_refs") << "5";
-        t0_ = std::chrono::steady_clock::now();
-    }
-    void stop(ResultRow& r) const {
-        r.time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-        std::ifstream st("/proc/self/status");
-        for (std::string line; std::getline(st, line);)
-            if (line.rfind("VmHWM:", 0) == 0) {
-                r.peak_rss_mib = std::strtod(line.c_str() + 6, nullptr) / 1024.0;
-                return;
-            }
-        rusage u{};
-        getrusage(RUSAGE_SELF, &u);
-        r.peak_rss_mib = double(u.ru_maxrss) / 1024.0;
-    }
-
-private:
-    std::chrono::steady_clock::time_point t0_;
-};
 
 std::string slug(const std::string& s) {
     std::string out;
@@ -55,20 +25,7 @@ std::string slug(const std::string& s) {
 
 bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-double nanmin(const Image<double>& a) {
-    double m = NAN;
-    for (double v : a.pixels())
-        if (!std::isnan(v) && !(v >= m)) m = v;
-    return m;
-}
-
 constexpr std::size_t kMaxProblemNotes = 5;
-
-// The reference's output, or its error when it refused (only register's refusals are results).
-const AiaImage& need(const ReferenceOutput& r) {
-    if (!r.image) throw *r.refusal;
-    return *r.image;
-}
 
 }  // namespace
 
@@ -105,13 +62,14 @@ std::vector<ResultRow> Runner::run(const std::vector<const Case*>& cases, const 
     Ctx ctx{{}, &on_row};
     for (const Case* c : cases) {
         if (!contains(opt_.stages, c->stage)) continue;
+        const StageDriver& driver = stage_driver(c->stage);
         for (const auto& backend : opt_.backends) {
-            if (backend == "reference") {
-                if (contains(opt_.precisions, "f64")) reference_rows(*c, ctx);  // the reference is float64 by definition
+            if (backend == "reference") {  // the ground truth: compared with aiapy (or the exact answer)
+                if (contains(opt_.precisions, "f64")) reference_rows(*c, driver, ctx);  // the reference is float64 by definition
                 continue;
             }
-            if (c->stage == "prep") continue;  // calibration is header arithmetic: no fast backend implements it
-            for (const auto& p : opt_.precisions) fast_rows(*c, backend, p, ctx);
+            if (!driver.backend_stage()) continue;  // a stage no backend runs (prep's calibration: header arithmetic)
+            for (const auto& p : opt_.precisions) fast_rows(*c, driver, backend, p, ctx);
         }
     }
     return std::move(ctx.rows);
@@ -132,12 +90,12 @@ ResultRow Runner::new_row(const Case& c, const std::string& backend, const std::
     r.against = against;
     r.machine = machine_;
     r.repro = fmt::format("{} --cases {} --stages {} --backends {} --precision {}", opt_.repro_prefix, c.name, c.stage, backend, precision);
-    if (c.stage == "deconvolve") r.extra.emplace_back("iterations", c.iterations);
+    stage_driver(c.stage).row_extra(c, r);
     return r;
 }
 
-// Runs `make` for one row; an input that is not there, or a stage the backend does not provide, gives
-// SKIPPED with the reason; any other error FAILED.
+// Runs `make` for one row; an input that is not there gives SKIPPED with the reason, any other error
+// FAILED (what a backend cannot do is known before, from its capabilities).
 template <class F>
 static ResultRow guarded(ResultRow skeleton, F&& make) {
     try {
@@ -146,9 +104,6 @@ static ResultRow guarded(ResultRow skeleton, F&& make) {
         if (e.kind() == ErrorKind::unreadable) {
             skeleton.verdict = Verdict::skipped;
             skeleton.skip_reason = std::string("input not available: ") + e.what();
-        } else if (e.kind() == ErrorKind::not_implemented) {
-            skeleton.verdict = Verdict::skipped;
-            skeleton.skip_reason = e.what();
         } else {
             skeleton.verdict = Verdict::failed;
             skeleton.notes.push_back(std::string("error: ") + e.what());
@@ -160,12 +115,12 @@ static ResultRow guarded(ResultRow skeleton, F&& make) {
     return skeleton;
 }
 
-void Runner::reference_rows(const Case& c, Ctx& ctx) {
+void Runner::reference_rows(const Case& c, const StageDriver& driver, Ctx& ctx) {
     if (c.is_synthetic()) {
         const BackendEntry* e = entry("reference");
         std::unique_ptr<Backend> be = e ? e->make() : nullptr;
         if (!be) throw Error(ErrorKind::internal, "the backend list has no reference backend");
-        ctx.emit(guarded(new_row(c, "reference", "f64", "exact"), [&] { return exact_row(c, *be, "reference", "f64"); }));
+        ctx.emit(guarded(new_row(c, "reference", "f64", "exact"), [&] { return exact_row(c, driver, *be, "reference", "f64"); }));
         return;
     }
     if (c.is_discovered()) {
@@ -176,76 +131,18 @@ void Runner::reference_rows(const Case& c, Ctx& ctx) {
     }
     for (const auto& v : c.goldens) {
         ResultRow skel = new_row(c, "reference", "f64", "aiapy-" + v);
-        ctx.emit(guarded(skel, [&] { return c.stage == "prep" ? prep_row(c, v) : golden_row(c, v); }));
+        ctx.emit(guarded(skel, [&] {
+            ResultRow row = skel;
+            StageContext sc = context();
+            driver.golden_row(c, v, row, sc);
+            return row;
+        }));
     }
 }
 
-ResultRow Runner::golden_row(const Case& c, const std::string& v) {
-    ResultRow row = new_row(c, "reference", "f64", "aiapy-" + v);
-    auto g = store_.item(v, c.golden);
-    if (!g) {
-        row.skip_reason = fmt::format("no aiapy {} golden {} ({})", v, c.golden, store_.item_path(v, c.golden).string());
-        return row;
-    }
-    const AiapyVersion version = *parse_aiapy_version(v);
-    Meter meter;
-    ReferenceOutput ref;
-    GoldenComparison gc;
-    if (c.stage == "psf") {
-        ref = runs_.psf(c.channel, c.preflight, version);
-        gc = psf_vs_golden(need(ref).data, *g, store_);
-    } else if (c.stage == "deconvolve") {
-        row.input_sha256 = runs_.input_sha256(c);
-        ref = runs_.deconvolve(c, c.psf_channel, c.iterations, version);
-        gc = deconvolve_vs_golden(need(ref).data, *g, store_);
-    } else {
-        row.input_sha256 = runs_.input_sha256(c);
-        ref = runs_.register_image(c);
-        gc = register_vs_golden(runs_.input(c), ref.image.get(), ref.refusal ? &*ref.refusal : nullptr, *g, store_);
-    }
-    meter.stop(row);
-    if (!gc.note.empty()) row.notes.push_back(gc.note);
-    if (ref.image) row.notes.push_back(ref.describe());
-    if (!gc.parts.empty()) {
-        std::string parts;
-        for (const auto& p : gc.parts) parts += fmt::format("{}{}: {}", parts.empty() ? "" : "; ", p.name, p.text);
-        row.notes.push_back(parts);
-    }
-    finish(row, gc.measurement, Against::aiapy, gc.worst_part.empty() ? nullptr : &gc.ours, gc.worst_part.empty() ? nullptr : &gc.theirs);
-    return row;
-}
-
-ResultRow Runner::prep_row(const Case& c, const std::string& v) {
-    ResultRow row = new_row(c, "reference", "f64", "aiapy-" + v);
-    if (!c.input.empty()) row.input_sha256 = runs_.input_sha256(c);
-    Meter meter;
-    CalibrationComparison all = calibration_comparison("prep", v);
-    std::vector<std::string> missing;
-    bool any = false;
-    for (const auto& f : c.functions) {
-        std::optional<CalibrationComparison> part;
-        if (f == "update_pointing") part = update_pointing_vs_golden(store_, v, c.input);
-        else if (f == "correct_degradation") part = correct_degradation_vs_golden(store_, v, c.input);
-        else if (f == "exposure") part = exposure_vs_golden(store_, v, c.input);
-        else if (f == "degradation") part = degradation_vs_golden(store_, v);
-        else throw Error(ErrorKind::usage, fmt::format("case {}: unknown prep function '{}'", c.name, f));
-        if (!part) {
-            missing.push_back(f);
-            continue;
-        }
-        any = true;
-        row.notes.push_back(part->summary());
-        merge(all, *part);
-    }
-    meter.stop(row);
-    if (!any) {
-        row.skip_reason = fmt::format("no aiapy {} goldens for {}", v, fmt::join(c.functions, ", "));
-        row.notes.clear();
-        return row;
-    }
-    if (!missing.empty()) row.notes.push_back(fmt::format("not checked (no aiapy {} golden): {}", v, fmt::join(missing, ", ")));
-    finish(row, all.measurement, Against::aiapy, nullptr, nullptr);
-    return row;
+StageContext Runner::context() {
+    return {store_, runs_, [this](ResultRow& row, const Measurement& m, Against against, const Image<double>* output, const Image<double>* ref,
+                                  const Image<double>* input) { finish(row, m, against, output, ref, input); }};
 }
 
 const SyntheticCase& Runner::synthetic(const Case& c) {
@@ -254,14 +151,13 @@ const SyntheticCase& Runner::synthetic(const Case& c) {
     return *s;
 }
 
-ResultRow Runner::exact_row(const Case& c, Backend& be, const std::string& backend, const std::string& precision) {
+ResultRow Runner::exact_row(const Case& c, const StageDriver& driver, Backend& be, const std::string& backend, const std::string& precision) {
     ResultRow row = new_row(c, backend, precision, "exact");
     const SyntheticCase& s = synthetic(c);
     StageOptions so;
     so.precision = *parse_precision(precision);
-    Meter meter;
-    Image<double> out = c.stage == "deconvolve" ? be.deconvolve(s.input.data, s.psf, {.iterations = c.iterations}, so)
-                                                : be.register_image(s.input, {}, so).data;
+    RowMeter meter;
+    Image<double> out = driver.run_exact(be, c, s, so);
     meter.stop(row);
     if (!c.description.empty()) row.notes.push_back(c.description);
     // NaN is the only invalid value here (the constant case fills with the constant itself).
@@ -269,7 +165,7 @@ ResultRow Runner::exact_row(const Case& c, Backend& be, const std::string& backe
     return row;
 }
 
-void Runner::fast_rows(const Case& c, const std::string& backend, const std::string& precision, Ctx& ctx) {
+void Runner::fast_rows(const Case& c, const StageDriver& driver, const std::string& backend, const std::string& precision, Ctx& ctx) {
     const std::string against = c.is_synthetic() ? "exact" : "reference";
     ResultRow skel = new_row(c, backend, precision, against);
     const BackendEntry* e = entry(backend);
@@ -281,81 +177,25 @@ void Runner::fast_rows(const Case& c, const std::string& backend, const std::str
         ctx.emit(std::move(skel));
         return;
     }
-    if (!be->supports(*parse_precision(precision))) {
-        skel.skip_reason = fmt::format("{}: no {} implementation", backend, precision);
+    // What the backend declares it cannot do is SKIPPED with that reason (validate runs aiapy's order 3).
+    std::string why = e->caps.refusal(backend, *driver.backend_stage(), *parse_precision(precision));
+    if (why.empty()) why = driver.case_refusal(c, backend, e->caps);
+    if (!why.empty()) {
+        skel.skip_reason = std::move(why);
         ctx.emit(std::move(skel));
         return;
     }
     ResultRow row = guarded(skel, [&] {
-        return c.is_synthetic() ? exact_row(c, *be, backend, precision) : versus_reference_row(c, *be, backend, precision);
+        if (c.is_synthetic()) return exact_row(c, driver, *be, backend, precision);
+        ResultRow r = new_row(c, backend, precision, "reference");
+        StageOptions so;
+        so.precision = *parse_precision(precision);
+        StageContext sc = context();
+        driver.versus_reference(c, *be, r, so, sc);
+        return r;
     });
     if (opt_.after_row) opt_.after_row(row, *be);
     ctx.emit(std::move(row));
-}
-
-ResultRow Runner::versus_reference_row(const Case& c, Backend& be, const std::string& backend, const std::string& precision) {
-    ResultRow row = new_row(c, backend, precision, "reference");
-    StageOptions so;
-    so.precision = *parse_precision(precision);
-    const AiapyVersion v = kDefaultAiapyVersion;
-    if (c.stage == "psf") {
-        const ReferenceOutput ref = runs_.psf(c.channel, c.preflight, v);
-        Meter meter;
-        const Image<double> out = be.psf({.channel = c.channel, .use_preflight_core = c.preflight, .version = v}, so);
-        meter.stop(row);
-        row.notes.push_back(ref.describe());
-        finish(row, measure_pair("psf", out, need(ref).data), Against::reference, &out, &ref.image->data);
-        return row;
-    }
-    const AiaImage& in = runs_.input(c);
-    row.input_sha256 = runs_.input_sha256(c);
-    if (c.stage == "deconvolve") {
-        int ch = c.psf_channel;
-        if (ch == 0) {  // a discovered file: its own channel, on the full 4096² frame aiapy's PSF needs
-            const Channel chan = in.aia().channel();
-            if (!chan.has_psf() || in.data.rows() != 4096 || in.data.cols() != 4096) {
-                row.skip_reason = fmt::format("deconvolve needs a 4096x4096 EUV image (aiapy's PSF is 4096²); this is {}x{} at {} Å",
-                                              in.data.cols(), in.data.rows(), chan.wavelength);
-                return row;
-            }
-            ch = chan.wavelength;
-        }
-        const ReferenceOutput psf = runs_.psf(ch, false, v);
-        const ReferenceOutput ref = runs_.deconvolve(c, ch, c.iterations, v);
-        Meter meter;
-        const Image<double> out = be.deconvolve(in.data, need(psf).data, {.iterations = c.iterations}, so);
-        meter.stop(row);
-        row.notes.push_back(ref.describe());
-        finish(row, measure_pair("deconvolve", out, need(ref).data), Against::reference, &out, &ref.image->data, &in.data);
-        return row;
-    }
-    // register: the backend must refuse exactly what the reference refuses (no full disk).
-    const ReferenceOutput ref = runs_.register_image(c);
-    std::optional<AiaImage> out;
-    std::optional<Error> refusal;
-    Meter meter;
-    try {
-        out = be.register_image(in, {}, so);
-    } catch (const Error& e) {
-        if (e.kind() == ErrorKind::not_implemented) throw;  // a stage the backend lacks: SKIPPED, not a refusal
-        refusal = e;
-    }
-    meter.stop(row);
-    if (!ref.image || !out) {
-        Measurement m;
-        m.has_image = false;
-        const bool both = !ref.image && !out;
-        m.set("refusal_mismatch", both ? 0 : 1);
-        row.notes.push_back(both ? "refused, as the reference" : !out ? "refused: " + std::string(refusal->what())
-                                                                       : "the reference refuses this input: " + std::string(ref.refusal->what()));
-        finish(row, m, Against::reference, nullptr, nullptr);
-        return row;
-    }
-    Measurement m = measure_pair("register", out->data, ref.image->data, nanmin(in.data));
-    m.set("dtype_mismatch", out->dtype == ref.image->dtype ? 0 : 1);
-    row.notes.push_back(ref.describe());
-    finish(row, m, Against::reference, &out->data, &ref.image->data, &in.data);
-    return row;
 }
 
 void Runner::finish(ResultRow& row, const Measurement& m, Against against, const Image<double>* output, const Image<double>* ref,

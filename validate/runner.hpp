@@ -24,6 +24,7 @@
 #include "validate/golden_store.hpp"
 #include "validate/reference_runs.hpp"
 #include "validate/result_row.hpp"
+#include "validate/stage_driver.hpp"
 #include "validate/synthetic_cases.hpp"
 #include "validate/tolerances.hpp"
 
@@ -63,13 +64,11 @@ public:
 
 private:
     struct Ctx;
-    void reference_rows(const Case& c, Ctx& ctx);
-    void fast_rows(const Case& c, const std::string& backend, const std::string& precision, Ctx& ctx);
-    ResultRow golden_row(const Case& c, const std::string& version);
-    ResultRow prep_row(const Case& c, const std::string& version);
-    ResultRow exact_row(const Case& c, Backend& be, const std::string& backend, const std::string& precision);
-    ResultRow versus_reference_row(const Case& c, Backend& be, const std::string& backend, const std::string& precision);
+    void reference_rows(const Case& c, const StageDriver& driver, Ctx& ctx);
+    void fast_rows(const Case& c, const StageDriver& driver, const std::string& backend, const std::string& precision, Ctx& ctx);
+    ResultRow exact_row(const Case& c, const StageDriver& driver, Backend& be, const std::string& backend, const std::string& precision);
     ResultRow new_row(const Case& c, const std::string& backend, const std::string& precision, const std::string& against);
+    StageContext context();  // what a driver gets: the goldens, the reference runs, finish()
     // `input` (optional): the stage's input, previewed with --images as the row's "input" picture.
     void finish(ResultRow& row, const Measurement& m, Against against, const Image<double>* output, const Image<double>* ref,
                 const Image<double>* input = nullptr);

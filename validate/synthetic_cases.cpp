@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "validate/stage_driver.hpp"
 
 namespace aiaccel::validate {
 namespace {
@@ -45,31 +46,45 @@ AiaImage helio_map(std::size_t n, double cdelt, double crota2, const std::string
 
 }  // namespace
 
-SyntheticCase make_synthetic(const Case& c) {
+namespace {
+Error no_such(const Case& c) {
+    return Error(ErrorKind::usage, fmt::format("case {}: no synthetic '{}' case for stage {}", c.name, c.synthetic, c.stage));
+}
+}  // namespace
+
+SyntheticCase synthetic_deconvolve(const Case& c) {
     const auto n = std::size_t(c.size);
     SyntheticCase s;
-    if (c.stage == "deconvolve" && c.synthetic == "delta_psf") {
-        s.input.path = c.name;
+    s.input.path = c.name;
+    if (c.synthetic == "delta_psf") {
         s.input.data = scene(n);
         s.psf = Image<double>(n, n, 0.0);
         s.psf(n / 2, n / 2) = 1.0;
-        s.expected = s.input.data;
-    } else if (c.stage == "deconvolve" && c.synthetic == "constant") {
-        s.input.path = c.name;
+    } else if (c.synthetic == "constant") {
         s.input.data = Image<double>(n, n, c.value);
         s.psf = gaussian_psf(n, 1.5);
-        s.expected = s.input.data;
-    } else if (c.stage == "register" && c.synthetic == "identity") {
-        s.input = helio_map(n, 32 * 0.6, 0.0, c.name);  // 128² × 19.2″: the disk (1919″ across) fits
-        s.expected = s.input.data;
-    } else if (c.stage == "register" && c.synthetic == "constant") {
-        s.input = helio_map(n, 19.0, 30.0, c.name);
-        for (double& v : s.input.data.pixels()) v = c.value;
-        s.expected = s.input.data;
     } else {
-        throw Error(ErrorKind::usage, fmt::format("case {}: no synthetic '{}' case for stage {}", c.name, c.synthetic, c.stage));
+        throw no_such(c);
     }
+    s.expected = s.input.data;
     return s;
 }
+
+SyntheticCase synthetic_register(const Case& c) {
+    const auto n = std::size_t(c.size);
+    SyntheticCase s;
+    if (c.synthetic == "identity") {
+        s.input = helio_map(n, 32 * 0.6, 0.0, c.name);  // 128² × 19.2″: the disk (1919″ across) fits
+    } else if (c.synthetic == "constant") {
+        s.input = helio_map(n, 19.0, 30.0, c.name);
+        for (double& v : s.input.data.pixels()) v = c.value;
+    } else {
+        throw no_such(c);
+    }
+    s.expected = s.input.data;
+    return s;
+}
+
+SyntheticCase make_synthetic(const Case& c) { return stage_driver(c.stage).make_synthetic(c); }
 
 }  // namespace aiaccel::validate

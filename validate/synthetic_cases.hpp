@@ -22,7 +22,10 @@ struct SyntheticCase {
     Image<double> expected;
 };
 
-// Throws Error(usage) naming the case for an unknown synthetic kind.
+// The case's stage driver makes it (stage_driver.hpp); Error(usage) naming the case for an unknown kind.
 SyntheticCase make_synthetic(const Case& c);
+// The kinds of each stage (called by its driver).
+SyntheticCase synthetic_deconvolve(const Case& c);
+SyntheticCase synthetic_register(const Case& c);
 
 }  // namespace aiaccel::validate
