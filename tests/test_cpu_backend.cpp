@@ -9,6 +9,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "core/aia_image.hpp"
 #include "core/derived_input.hpp"
@@ -16,6 +20,7 @@
 #include "core/fits_io.hpp"
 #include "fast/cpu/cpu_backend.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
+#include "fast/cpu/parallel.hpp"
 #include "fast/cpu/psf_cpu.hpp"
 #include "reference/deconvolve_reference.hpp"
 #include "reference/psf_reference.hpp"
@@ -158,6 +163,40 @@ TEST(CpuDeconvolve, DeltaPsfIsIdentityAndErrorsMatchReference) {
         cpu::deconvolve_cpu<double>(Image<double>(63, 63, 1.0), Image<double>(63, 63, 1.0), 1, true, 1);
         ADD_FAILURE() << "odd size accepted";
     } catch (const Error& e) { EXPECT_EQ(e.kind(), ErrorKind::bad_value); }
+}
+
+// The persistent pool behind parallel_for: every block runs exactly once with the static partition,
+// nested calls and several callers at once finish (the caller runs unclaimed blocks itself), and a
+// block's exception reaches the caller after the other blocks finished.
+TEST(CpuParallel, PersistentPoolBlocksNestingConcurrencyAndExceptions) {
+    for (int threads : {1, 2, 3, 7}) {
+        std::vector<int> hits(1000, 0);
+        std::vector<std::size_t> starts(static_cast<std::size_t>(threads), 0);
+        cpu::parallel_for(hits.size(), threads, [&](std::size_t b, std::size_t e, std::size_t blk) {
+            starts[blk] = b;
+            for (std::size_t p = b; p < e; ++p) ++hits[p];
+        });
+        for (int h : hits) ASSERT_EQ(h, 1) << threads << " threads";
+        for (int blk = 0; blk < threads; ++blk) EXPECT_EQ(starts[std::size_t(blk)], hits.size() * std::size_t(blk) / std::size_t(threads));
+    }
+    std::atomic<long> sum{0};
+    auto nested = [&] {
+        cpu::parallel_for(8, 4, [&](std::size_t b, std::size_t e, std::size_t) {
+            for (std::size_t i = b; i < e; ++i)
+                cpu::parallel_for(100, 3, [&](std::size_t b2, std::size_t e2, std::size_t) { sum += long(e2 - b2); });
+        });
+    };
+    std::vector<std::thread> callers;
+    for (int c = 0; c < 4; ++c) callers.emplace_back(nested);
+    for (auto& t : callers) t.join();
+    EXPECT_EQ(sum.load(), 4L * 8 * 100);
+    std::atomic<int> ran{0};
+    EXPECT_THROW(cpu::parallel_for(4, 4, [&](std::size_t b, std::size_t, std::size_t) {
+                     ++ran;
+                     if (b == 2) throw std::runtime_error("block 2");
+                 }),
+                 std::runtime_error);
+    EXPECT_EQ(ran.load(), 4);
 }
 
 TEST(CpuBackend, RegistryMakesItAndRegisterOrderOtherThan3IsUnsupported) {
