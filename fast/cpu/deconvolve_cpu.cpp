@@ -85,22 +85,23 @@ void richardson_lucy_unfused(std::size_t rows, std::size_t cols, const T* ip, T*
 // (ld a whole number of column blocks; the padding columns stay zero), H re-laid block by block so
 // each column pass streams it.
 template <class T>
-void richardson_lucy_fused(std::size_t rows, std::size_t cols, const T* ip, T* up, const std::complex<T>* H, int iterations,
+void richardson_lucy_fused(std::size_t rows, std::size_t cols, const T* ip, T* up, FftwBuffer<T, std::complex<T>>& H, int iterations,
                            int threads) {
     using C = std::complex<T>;
     constexpr std::size_t B = 64 / sizeof(C);  // a column block is one 64-byte cache line of each row
     const std::size_t ns = cols / 2 + 1, ld = (ns + B - 1) / B * B, nblk = ld / B;
     const SplitFftPlans<T>& plans = cached_split_plans<T>(rows, cols, B, fftw_planner_flags());
-    auto S = fftw_buffer<T, C>(rows * ld);
     auto Hb = fftw_buffer<T, C>(rows * ld);
-    C* const sp = S.get();
     C* const hb = Hb.get();
     parallel_for(rows, threads, [&](std::size_t b, std::size_t e, std::size_t) {
-        for (std::size_t r = b; r < e; ++r) {
-            for (std::size_t c = ns; c < ld; ++c) sp[r * ld + c] = C(0);
+        for (std::size_t r = b; r < e; ++r)
             for (std::size_t c = 0; c < ld; ++c) hb[((c / B) * rows + r) * B + c % B] = c < ns ? H[r * ns + c] : C(0);
-        }
     });
+    H.reset();  // before the spectrum is allocated: peak memory as in the unfused loop
+    auto S = fftw_buffer<T, C>(rows * ld);
+    C* const sp = S.get();
+    for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t c = ns; c < ld; ++c) sp[r * ld + c] = C(0);
     const std::size_t slots = static_cast<std::size_t>(threads);
     std::vector<FftwBuffer<T, T>> row_work;
     std::vector<FftwBuffer<T, C>> col_work;
@@ -183,7 +184,7 @@ Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& ps
     }
 
     if (unfused_requested()) richardson_lucy_unfused<T>(rows, cols, img.data(), u.data(), H.get(), iterations, threads);
-    else richardson_lucy_fused<T>(rows, cols, img.data(), u.data(), H.get(), iterations, threads);
+    else richardson_lucy_fused<T>(rows, cols, img.data(), u.data(), H, iterations, threads);
     return u.template cast<double>();
 }
 
