@@ -69,6 +69,7 @@ std::vector<Job> jobs(const BenchOptions& opt) {
                 for (const auto& p : opt.precisions) {
                     const Precision prec = *parse_precision(p);
                     if (backend && !backend->supports(prec)) continue;  // the reference: float64 only
+                    if (!stage_has_precision(stage, prec)) continue;     // psf: float64 only
                     const std::vector<int> threads = b == "cpu" ? opt.threads : std::vector<int>{1};
                     for (int t : threads)
                         for (const auto& c : stage_cases(stage)) out.push_back({{stage, b, c, prec, t}, false});

@@ -82,6 +82,8 @@ std::vector<std::string> stage_cases(const std::string& stage) {
     return {kDerivedCase};
 }
 
+bool stage_has_precision(const std::string& stage, Precision precision) { return !(stage == "psf" && precision == Precision::f32); }
+
 PreparedRun prepare(const StageSpec& s) {
     const bool f64 = s.precision == Precision::f64;
     if (s.backend == kFftwFloor) return f64 ? fftw_floor<double>(input_image(s.case_name).data, s.threads)
@@ -98,7 +100,8 @@ PreparedRun prepare(const StageSpec& s) {
     if (s.stage == "psf") {
         r.run = [backend, opt] { (void)backend->psf(PsfRequest{kPsfChannel, false, kDefaultAiapyVersion}, opt); };
         r.pixels = 4096.0 * 4096.0;
-        r.notes.push_back(fmt::format("PSF of channel {} (4096x4096, aiapy {} semantics)", kPsfChannel, to_string(kDefaultAiapyVersion)));
+        r.notes.push_back(fmt::format("PSF of channel {} (4096x4096, aiapy {} semantics), computed in float64 (no f32 row: f32 callers get "
+                                      "this float64 PSF)", kPsfChannel, to_string(kDefaultAiapyVersion)));
     } else if (s.stage == "deconvolve") {
         const auto& img = input_image(s.case_name);
         const auto& psf = inputs().psf171;

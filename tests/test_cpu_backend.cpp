@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_stages.hpp"
 #include "core/aia_image.hpp"
 #include "core/derived_input.hpp"
 #include "core/error.hpp"
@@ -114,6 +115,15 @@ TEST(CpuPsf, Channel171MatchesReferenceF64AndF32) {
     std::printf("[accuracy] psf 171 cpu f32 (cast) vs reference: %s, sum-1 = %.3g\n", m32.summary().c_str(), *m32.sum_a - 1.0);
     EXPECT_LE(m32.max_abs_over_max, bound("psf", "max_abs_over_max", "f32")) << m32.summary();
     EXPECT_LE(std::abs(*m32.sum_a - 1.0), bound("psf", "sum_minus_1", "f32"));
+}
+
+// The PSF is computed in float64 whatever the precision asked, so `aiaccel bench` and the
+// bench programs make no f32 PSF rows (they would time the float64 run under an f32 label).
+TEST(CpuPsf, BenchMakesNoFloat32PsfRows) {
+    EXPECT_TRUE(bench::stage_has_precision("psf", Precision::f64));
+    EXPECT_FALSE(bench::stage_has_precision("psf", Precision::f32));
+    for (const char* stage : {"deconvolve", "register"})
+        for (Precision p : {Precision::f64, Precision::f32}) EXPECT_TRUE(bench::stage_has_precision(stage, p)) << stage;
 }
 
 TEST(CpuDeconvolve, RealCrop512MatchesReference) {
