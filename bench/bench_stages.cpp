@@ -8,6 +8,7 @@
 
 #include "bench/bench_inputs.hpp"
 #include "core/error.hpp"
+#include "fast/cpu/deconvolve_cpu.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
 #include "fast/cpu/parallel.hpp"
 #include "validate/backend_registry.hpp"
@@ -108,6 +109,8 @@ PreparedRun prepare(const StageSpec& s) {
         r.run = [backend, opt, &img, &psf] { (void)backend->deconvolve(img.data, psf, DeconvolveRequest{kIterations, true}, opt); };
         r.pixels = double(img.data.size());
         r.notes.push_back(fmt::format("{} Richardson-Lucy iterations, PSF passed in (171 A)", kIterations));
+        if (s.backend == "cpu")
+            r.notes.push_back(fmt::format("cpu loop: {} (AIACCEL_DECONVOLVE_CPU=unfused selects the unfused loop)", cpu::deconvolve_cpu_path()));
     } else if (s.stage == "register") {
         const auto& img = input_image(s.case_name);
         r.run = [backend, opt, &img] { (void)backend->register_image(img, RegisterRequest{}, opt); };

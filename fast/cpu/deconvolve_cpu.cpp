@@ -50,10 +50,6 @@ void spectrum_multiply(std::complex<T>* s, const std::complex<T>* h, std::size_t
     parallel_for(count, threads, [&](std::size_t b, std::size_t e, std::size_t) { multiply_span<T, Conj>(s + b, h + b, e - b); });
 }
 
-bool unfused_requested() {
-    const char* e = std::getenv("AIACCEL_DECONVOLVE_CPU");
-    return e && std::string_view(e) == "unfused";
-}
 
 // The unfused loop: FFTW 2-D plans (FFTW threads) and four pointwise passes per iteration.
 template <class T>
@@ -148,6 +144,11 @@ void richardson_lucy_fused(std::size_t rows, std::size_t cols, const T* ip, T* u
 
 }  // namespace
 
+const char* deconvolve_cpu_path() {
+    const char* e = std::getenv("AIACCEL_DECONVOLVE_CPU");
+    return e && std::string_view(e) == "unfused" ? "unfused" : "fused";
+}
+
 template <class T>
 Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& psf, int iterations, bool clip_negative, int threads) {
     const std::size_t rows = image.rows(), cols = image.cols(), n = rows * cols;
@@ -183,7 +184,7 @@ Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& ps
         for (std::size_t k = 0; k < ns; ++k) H[k] = std::complex<T>(static_cast<T>(h64[k].real() * scale), static_cast<T>(h64[k].imag() * scale));
     }
 
-    if (unfused_requested()) richardson_lucy_unfused<T>(rows, cols, img.data(), u.data(), H.get(), iterations, threads);
+    if (std::string_view(deconvolve_cpu_path()) == "unfused") richardson_lucy_unfused<T>(rows, cols, img.data(), u.data(), H.get(), iterations, threads);
     else richardson_lucy_fused<T>(rows, cols, img.data(), u.data(), H, iterations, threads);
     return u.template cast<double>();
 }
