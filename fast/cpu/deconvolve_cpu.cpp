@@ -80,12 +80,20 @@ void richardson_lucy_unfused(std::size_t rows, std::size_t cols, const T* ip, T*
 // The fused loop (see the top of the file). The spectrum is kept as rows of ld ≥ cols/2+1 complex
 // (ld a whole number of column blocks; the padding columns stay zero), H re-laid block by block so
 // each column pass streams it.
+// The fused loop's column block (one 64-byte cache line of a row) and padded spectrum row length.
+template <class T>
+constexpr std::size_t kFusedBlock = 64 / sizeof(std::complex<T>);
+template <class T>
+std::size_t fused_row_length(std::size_t cols) {
+    return (cols / 2 + 1 + kFusedBlock<T> - 1) / kFusedBlock<T> * kFusedBlock<T>;
+}
+
 template <class T>
 void richardson_lucy_fused(std::size_t rows, std::size_t cols, const T* ip, T* up, FftwBuffer<T, std::complex<T>>& H, int iterations,
                            int threads) {
     using C = std::complex<T>;
-    constexpr std::size_t B = 64 / sizeof(C);  // a column block is one 64-byte cache line of each row
-    const std::size_t ns = cols / 2 + 1, ld = (ns + B - 1) / B * B, nblk = ld / B;
+    constexpr std::size_t B = kFusedBlock<T>;
+    const std::size_t ns = cols / 2 + 1, ld = fused_row_length<T>(cols), nblk = ld / B;
     const SplitFftPlans<T>& plans = cached_split_plans<T>(rows, cols, B, fftw_planner_flags());
     auto Hb = fftw_buffer<T, C>(rows * ld);
     C* const hb = Hb.get();
@@ -93,7 +101,7 @@ void richardson_lucy_fused(std::size_t rows, std::size_t cols, const T* ip, T* u
         for (std::size_t r = b; r < e; ++r)
             for (std::size_t c = 0; c < ld; ++c) hb[((c / B) * rows + r) * B + c % B] = c < ns ? H[r * ns + c] : C(0);
     });
-    H.reset();  // before the spectrum is allocated: peak memory as in the unfused loop
+    H.reset();  // H has the spectrum's size (see deconvolve_cpu), so the frame pool hands its block to S
     auto S = fftw_buffer<T, C>(rows * ld);
     C* const sp = S.get();
     for (std::size_t r = 0; r < rows; ++r)
@@ -170,7 +178,10 @@ Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& ps
     const unsigned h_flags = std::is_same_v<T, double> || fftw_wisdom_enabled() ? fftw_planner_flags() : unsigned(FFTW_ESTIMATE);
     const RealFftPlans<double>& p64 = cached_plans<double>(rows, cols, threads, h_flags);
     const std::size_t ns = rows * p64.half_cols();
-    auto H = fftw_buffer<T, std::complex<T>>(ns);
+    const bool fused = std::string_view(deconvolve_cpu_path()) == "fused";
+    // Fused: H is allocated at the padded spectrum's size (only its first ns entries used), so that
+    // once it is re-laid and freed the frame pool reuses its block for the spectrum.
+    auto H = fftw_buffer<T, std::complex<T>>(fused ? rows * fused_row_length<T>(cols) : ns);
     {
         Image<double> rolled(rows, cols);
         for (std::size_t i = 0; i < rows; ++i) {
@@ -178,14 +189,15 @@ Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& ps
             double* dst = rolled.row((i + rows / 2) % rows);
             for (std::size_t j = 0; j < cols; ++j) dst[(j + cols / 2) % cols] = src[j];
         }
-        auto h64 = fftw_buffer<double, std::complex<double>>(ns);
+        // Fused float64: at the padded size too, so the frame pool reuses this block for the re-laid H.
+        auto h64 = fftw_buffer<double, std::complex<double>>(fused && std::is_same_v<T, double> ? rows * fused_row_length<T>(cols) : ns);
         p64.forward(rolled.data(), h64.get());
         const double scale = 1.0 / (static_cast<double>(rows) * static_cast<double>(cols));
         for (std::size_t k = 0; k < ns; ++k) H[k] = std::complex<T>(static_cast<T>(h64[k].real() * scale), static_cast<T>(h64[k].imag() * scale));
     }
 
-    if (std::string_view(deconvolve_cpu_path()) == "unfused") richardson_lucy_unfused<T>(rows, cols, img.data(), u.data(), H.get(), iterations, threads);
-    else richardson_lucy_fused<T>(rows, cols, img.data(), u.data(), H, iterations, threads);
+    if (fused) richardson_lucy_fused<T>(rows, cols, img.data(), u.data(), H, iterations, threads);
+    else richardson_lucy_unfused<T>(rows, cols, img.data(), u.data(), H.get(), iterations, threads);
     return u.template cast<double>();
 }
 
