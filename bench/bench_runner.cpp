@@ -72,6 +72,7 @@ std::vector<Job> jobs(const BenchOptions& opt) {
                     const Precision prec = *parse_precision(p);
                     if (!caps.accepts(prec)) continue;  // the reference: float64 only
                     const std::vector<int> threads = validate::find_backend(b).caps.host_threads ? opt.threads : std::vector<int>{1};
+                    if (!stage_has_precision(stage, prec)) continue;  // psf: float64 only
                     for (int t : threads)
                         for (const auto& c : stage_cases(stage)) out.push_back({{stage, b, c, prec, t}, false});
                 }

@@ -9,6 +9,7 @@
 
 #include "bench/bench_inputs.hpp"
 #include "core/error.hpp"
+#include "fast/cpu/deconvolve_cpu.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
 #include "fast/cpu/parallel.hpp"
 #include "validate/backend_registry.hpp"
@@ -76,6 +77,10 @@ std::string floor_backend(const std::string& stage) { return validate::stage_dri
 
 std::vector<std::string> stage_cases(const std::string& stage) { return validate::stage_driver(stage).bench().cases; }
 
+bool stage_has_precision(const std::string& stage, Precision precision) {
+    return precision == Precision::f64 || validate::stage_driver(stage).bench().f32;
+}
+
 PreparedRun prepare(const StageSpec& s) {
     const bool f64 = s.precision == Precision::f64;
     if (s.backend == kFftwFloor) return f64 ? fftw_floor<double>(input_image(s.case_name).data, s.threads)
@@ -95,7 +100,8 @@ PreparedRun prepare(const StageSpec& s) {
     case Stage::psf:
         r.run = [backend, opt] { (void)backend->psf(PsfRequest{kPsfChannel, false, kDefaultAiapyVersion}, opt); };
         r.pixels = 4096.0 * 4096.0;
-        r.notes.push_back(fmt::format("PSF of channel {} (4096x4096, aiapy {} semantics)", kPsfChannel, to_string(kDefaultAiapyVersion)));
+        r.notes.push_back(fmt::format("PSF of channel {} (4096x4096, aiapy {} semantics), computed in float64 (no f32 row: f32 callers get "
+                                      "this float64 PSF)", kPsfChannel, to_string(kDefaultAiapyVersion)));
         break;
     case Stage::deconvolve: {
         const auto& img = input_image(s.case_name);
@@ -103,6 +109,8 @@ PreparedRun prepare(const StageSpec& s) {
         r.run = [backend, opt, &img, &psf] { (void)backend->deconvolve(img.data, psf, DeconvolveRequest{kIterations, true}, opt); };
         r.pixels = double(img.data.size());
         r.notes.push_back(fmt::format("{} Richardson-Lucy iterations, PSF passed in (171 A)", kIterations));
+        if (s.backend == "cpu")
+            r.notes.push_back(fmt::format("cpu loop: {} (AIACCEL_DECONVOLVE_CPU=unfused selects the unfused loop)", cpu::deconvolve_cpu_path()));
         break;
     }
     case Stage::register_image: {

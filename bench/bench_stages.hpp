@@ -41,5 +41,9 @@ PreparedRun prepare(const StageSpec& s);
 std::string floor_backend(const std::string& stage);
 // Cases of a stage: psf {psf-171}; deconvolve {derived-4096}; register {derived-4096, real-2048}.
 std::vector<std::string> stage_cases(const std::string& stage);
+// Whether `stage` has its own rows at `precision`: not psf at f32, since every backend computes the
+// PSF in float64 whatever the precision asked (a float32 FFT PSF fails the sum check,
+// docs/algorithms.md §1.3), so an f32 row would time the same float64 run under another name.
+bool stage_has_precision(const std::string& stage, Precision precision);
 
 }  // namespace aiaccel::bench

@@ -42,6 +42,7 @@ inline void register_stage(const std::string& stage, const std::vector<std::stri
             for (int t : {1, 2}) {
                 if (b == "reference" && (p != Precision::f64 || t != 1)) continue;
                 if (b == "cuda" && t != 1) continue;
+                if (!stage_has_precision(stage, p)) continue;
                 for (const auto& c : stage_cases(stage)) {
                     StageSpec s{stage, b, c, p, t};
                     auto* bm = benchmark::RegisterBenchmark(label(s).c_str(), [s](benchmark::State& st) { run_spec(st, s); });

@@ -9,13 +9,19 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+#include <vector>
 
+#include "bench/bench_stages.hpp"
 #include "core/aia_image.hpp"
 #include "core/derived_input.hpp"
 #include "core/error.hpp"
 #include "core/fits_io.hpp"
 #include "fast/cpu/cpu_backend.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
+#include "fast/cpu/parallel.hpp"
 #include "fast/cpu/psf_cpu.hpp"
 #include "reference/deconvolve_reference.hpp"
 #include "reference/psf_reference.hpp"
@@ -111,6 +117,15 @@ TEST(CpuPsf, Channel171MatchesReferenceF64AndF32) {
     EXPECT_LE(std::abs(*m32.sum_a - 1.0), bound("psf", "sum_minus_1", "f32"));
 }
 
+// The PSF is computed in float64 whatever the precision asked, so `aiaccel bench` and the
+// bench programs make no f32 PSF rows (they would time the float64 run under an f32 label).
+TEST(CpuPsf, BenchMakesNoFloat32PsfRows) {
+    EXPECT_TRUE(bench::stage_has_precision("psf", Precision::f64));
+    EXPECT_FALSE(bench::stage_has_precision("psf", Precision::f32));
+    for (const char* stage : {"deconvolve", "register"})
+        for (Precision p : {Precision::f64, Precision::f32}) EXPECT_TRUE(bench::stage_has_precision(stage, p)) << stage;
+}
+
 TEST(CpuDeconvolve, RealCrop512MatchesReference) {
     const SmallCase& c = small_case();
     Image<double> ref = reference::deconvolve(c.img, c.psf, {.iterations = 25});
@@ -158,6 +173,40 @@ TEST(CpuDeconvolve, DeltaPsfIsIdentityAndErrorsMatchReference) {
         cpu::deconvolve_cpu<double>(Image<double>(63, 63, 1.0), Image<double>(63, 63, 1.0), 1, true, 1);
         ADD_FAILURE() << "odd size accepted";
     } catch (const Error& e) { EXPECT_EQ(e.kind(), ErrorKind::bad_value); }
+}
+
+// The persistent pool behind parallel_for: every block runs exactly once with the static partition,
+// nested calls and several callers at once finish (the caller runs unclaimed blocks itself), and a
+// block's exception reaches the caller after the other blocks finished.
+TEST(CpuParallel, PersistentPoolBlocksNestingConcurrencyAndExceptions) {
+    for (int threads : {1, 2, 3, 7}) {
+        std::vector<int> hits(1000, 0);
+        std::vector<std::size_t> starts(static_cast<std::size_t>(threads), 0);
+        cpu::parallel_for(hits.size(), threads, [&](std::size_t b, std::size_t e, std::size_t blk) {
+            starts[blk] = b;
+            for (std::size_t p = b; p < e; ++p) ++hits[p];
+        });
+        for (int h : hits) ASSERT_EQ(h, 1) << threads << " threads";
+        for (int blk = 0; blk < threads; ++blk) EXPECT_EQ(starts[std::size_t(blk)], hits.size() * std::size_t(blk) / std::size_t(threads));
+    }
+    std::atomic<long> sum{0};
+    auto nested = [&] {
+        cpu::parallel_for(8, 4, [&](std::size_t b, std::size_t e, std::size_t) {
+            for (std::size_t i = b; i < e; ++i)
+                cpu::parallel_for(100, 3, [&](std::size_t b2, std::size_t e2, std::size_t) { sum += long(e2 - b2); });
+        });
+    };
+    std::vector<std::thread> callers;
+    for (int c = 0; c < 4; ++c) callers.emplace_back(nested);
+    for (auto& t : callers) t.join();
+    EXPECT_EQ(sum.load(), 4L * 8 * 100);
+    std::atomic<int> ran{0};
+    EXPECT_THROW(cpu::parallel_for(4, 4, [&](std::size_t b, std::size_t, std::size_t) {
+                     ++ran;
+                     if (b == 2) throw std::runtime_error("block 2");
+                 }),
+                 std::runtime_error);
+    EXPECT_EQ(ran.load(), 4);
 }
 
 TEST(CpuBackend, RegistryMakesItAndRegisterOrderOtherThan3IsUnsupported) {

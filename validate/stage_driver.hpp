@@ -40,6 +40,7 @@ struct BenchSpec {
     std::vector<std::string> cases;  // empty: the stage is not timed
     std::string floor;               // "fftw-floor", "memcpy-floor" or none
     bool iterations = false;
+    bool f32 = true;  // f32 rows too (psf: every backend computes it in float64; an f32 row would time that under an f32 label)
 };
 
 class StageDriver {

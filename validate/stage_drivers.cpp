@@ -85,7 +85,7 @@ public:
         row.notes.push_back(ref.describe());
         ctx.finish(row, measure_pair(name(), out, need(ref).data), Against::reference, &out, &ref.image->data, nullptr);
     }
-    BenchSpec bench() const override { return {{"psf-171"}, "", false}; }
+    BenchSpec bench() const override { return {{"psf-171"}, "", false, false}; }
 };
 
 // ---- deconvolve --------------------------------------------------------------------------------

@@ -12,4 +12,9 @@ namespace aiaccel::cpu {
 template <class T>
 Image<double> deconvolve_cpu(const Image<double>& img, const Image<double>& psf, int iterations, bool clip_negative, int threads);
 
+// The Richardson–Lucy loop deconvolve_cpu runs: "fused" (row/column passes with the pointwise steps
+// inside them, the default) or "unfused" (FFTW 2-D plans + separate pointwise passes), picked by
+// AIACCEL_DECONVOLVE_CPU=unfused; bench rows record it.
+const char* deconvolve_cpu_path();
+
 }  // namespace aiaccel::cpu

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <cstdlib>
+#include <algorithm>
 #include <map>
 #include <new>
 #include <tuple>
@@ -122,6 +123,62 @@ void RealFftPlans<T>::inverse(std::complex<T>* in, T* out) const {
 
 template class RealFftPlans<double>;
 template class RealFftPlans<float>;
+
+template <class T>
+SplitFftPlans<T>::SplitFftPlans(std::size_t rows, std::size_t cols, std::size_t block, unsigned planner_flags) : block_(block) {
+    fftw_threads_init_once();  // plan_with_nthreads needs it
+    auto real = fftw_buffer<T, T>(cols);
+    auto spec = fftw_buffer<T, std::complex<T>>(std::max(cols / 2 + 1, rows * block));
+    auto* s = reinterpret_cast<typename Fftw<T>::cplx*>(spec.get());
+    std::lock_guard lock(fftw_planner_mutex());
+    import_wisdom_once();
+    Fftw<T>::plan_with_nthreads(1);
+    r2c_ = Fftw<T>::r2c_1d(int(cols), real.get(), s, planner_flags);
+    c2r_ = Fftw<T>::c2r_1d(int(cols), s, real.get(), planner_flags);
+    fwd_ = Fftw<T>::many(int(rows), int(block), s, int(block), FFTW_FORWARD, planner_flags);
+    inv_ = Fftw<T>::many(int(rows), int(block), s, int(block), FFTW_BACKWARD, planner_flags);
+    if (!r2c_ || !c2r_ || !fwd_ || !inv_) throw Error(ErrorKind::internal, "cpu: FFTW could not make a plan");
+    if (!(planner_flags & FFTW_ESTIMATE)) export_wisdom();
+}
+
+template <class T>
+SplitFftPlans<T>::~SplitFftPlans() {
+    std::lock_guard lock(fftw_planner_mutex());
+    for (auto p : {r2c_, c2r_, fwd_, inv_})
+        if (p) Fftw<T>::destroy(p);
+}
+
+template <class T>
+void SplitFftPlans<T>::row_forward(T* in, std::complex<T>* out) const {
+    Fftw<T>::exec_r2c(r2c_, in, reinterpret_cast<typename Fftw<T>::cplx*>(out));
+}
+template <class T>
+void SplitFftPlans<T>::row_inverse(std::complex<T>* in, T* out) const {
+    Fftw<T>::exec_c2r(c2r_, reinterpret_cast<typename Fftw<T>::cplx*>(in), out);
+}
+template <class T>
+void SplitFftPlans<T>::col_forward(std::complex<T>* io) const {
+    Fftw<T>::exec_dft(fwd_, reinterpret_cast<typename Fftw<T>::cplx*>(io));
+}
+template <class T>
+void SplitFftPlans<T>::col_inverse(std::complex<T>* io) const {
+    Fftw<T>::exec_dft(inv_, reinterpret_cast<typename Fftw<T>::cplx*>(io));
+}
+
+template class SplitFftPlans<double>;
+template class SplitFftPlans<float>;
+
+template <class T>
+const SplitFftPlans<T>& cached_split_plans(std::size_t rows, std::size_t cols, std::size_t block, unsigned planner_flags) {
+    static std::mutex m;
+    static std::map<std::tuple<std::size_t, std::size_t, std::size_t, unsigned>, std::unique_ptr<SplitFftPlans<T>>> cache;
+    std::lock_guard lock(m);
+    auto& slot = cache[{rows, cols, block, planner_flags}];
+    if (!slot) slot = std::make_unique<SplitFftPlans<T>>(rows, cols, block, planner_flags);
+    return *slot;
+}
+template const SplitFftPlans<double>& cached_split_plans<double>(std::size_t, std::size_t, std::size_t, unsigned);
+template const SplitFftPlans<float>& cached_split_plans<float>(std::size_t, std::size_t, std::size_t, unsigned);
 
 template <class T>
 const RealFftPlans<T>& cached_plans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags) {

@@ -33,6 +33,12 @@ template <> struct Fftw<double> {
     static plan c2r(int r, int c, cplx* in, double* out, unsigned f) { return fftw_plan_dft_c2r_2d(r, c, in, out, f); }
     static void exec_r2c(plan p, double* in, cplx* out) { fftw_execute_dft_r2c(p, in, out); }
     static void exec_c2r(plan p, cplx* in, double* out) { fftw_execute_dft_c2r(p, in, out); }
+    static plan r2c_1d(int n, double* in, cplx* out, unsigned f) { return fftw_plan_dft_r2c_1d(n, in, out, f); }
+    static plan c2r_1d(int n, cplx* in, double* out, unsigned f) { return fftw_plan_dft_c2r_1d(n, in, out, f); }
+    static plan many(int n, int howmany, cplx* io, int stride, int sign, unsigned f) {
+        return fftw_plan_many_dft(1, &n, howmany, io, nullptr, stride, 1, io, nullptr, stride, 1, sign, f);
+    }
+    static void exec_dft(plan p, cplx* io) { fftw_execute_dft(p, io, io); }
     static void destroy(plan p) { fftw_destroy_plan(p); }
 };
 template <> struct Fftw<float> {
@@ -43,6 +49,12 @@ template <> struct Fftw<float> {
     static plan c2r(int r, int c, cplx* in, float* out, unsigned f) { return fftwf_plan_dft_c2r_2d(r, c, in, out, f); }
     static void exec_r2c(plan p, float* in, cplx* out) { fftwf_execute_dft_r2c(p, in, out); }
     static void exec_c2r(plan p, cplx* in, float* out) { fftwf_execute_dft_c2r(p, in, out); }
+    static plan r2c_1d(int n, float* in, cplx* out, unsigned f) { return fftwf_plan_dft_r2c_1d(n, in, out, f); }
+    static plan c2r_1d(int n, cplx* in, float* out, unsigned f) { return fftwf_plan_dft_c2r_1d(n, in, out, f); }
+    static plan many(int n, int howmany, cplx* io, int stride, int sign, unsigned f) {
+        return fftwf_plan_many_dft(1, &n, howmany, io, nullptr, stride, 1, io, nullptr, stride, 1, sign, f);
+    }
+    static void exec_dft(plan p, cplx* io) { fftwf_execute_dft(p, io, io); }
     static void destroy(plan p) { fftwf_destroy_plan(p); }
 };
 
@@ -79,6 +91,32 @@ private:
     int threads_;
     typename Fftw<T>::plan fwd_{}, inv_{};
 };
+
+// A 2-D real FFT of rows×cols split into its 1-D passes, so callers can do pointwise work while a row
+// or a block of columns is in cache (the fused Richardson–Lucy): 2-D r2c = row r2c then column
+// forward c2c; 2-D c2r = column backward c2c then row c2r (unnormalised, as FFTW's). Single-threaded
+// plans: callers spread rows and column blocks over their own threads, so every row and column sees
+// the same plan whatever the thread count. Buffers must be 64-byte aligned (fftw_buffer).
+template <class T>
+class SplitFftPlans {
+public:
+    SplitFftPlans(std::size_t rows, std::size_t cols, std::size_t block, unsigned planner_flags);
+    ~SplitFftPlans();
+    SplitFftPlans(const SplitFftPlans&) = delete;
+    SplitFftPlans& operator=(const SplitFftPlans&) = delete;
+    std::size_t block() const { return block_; }
+    void row_forward(T* in, std::complex<T>* out) const;    // cols reals → cols/2+1 complex
+    void row_inverse(std::complex<T>* in, T* out) const;    // cols/2+1 complex (destroyed) → cols reals
+    // In place on rows×block complex, interleaved (element (r, c) at r·block + c): block column transforms.
+    void col_forward(std::complex<T>* io) const;
+    void col_inverse(std::complex<T>* io) const;
+
+private:
+    std::size_t block_;
+    typename Fftw<T>::plan r2c_{}, c2r_{}, fwd_{}, inv_{};
+};
+template <class T>
+const SplitFftPlans<T>& cached_split_plans(std::size_t rows, std::size_t cols, std::size_t block, unsigned planner_flags);
 
 // The plans for (T, rows, cols, threads, flags), made on first use and kept for the life of the
 // process. flags default: fftw_planner_flags().
