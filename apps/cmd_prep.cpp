@@ -66,6 +66,183 @@ bool test_stop_at(const char* where) {
 // At most 4 workers per hardware thread (at least 8): each holds an image, and more only wait.
 int max_jobs() { return static_cast<int>(std::max(8u, 4 * std::max(1u, std::thread::hardware_concurrency()))); }
 
+using namespace prep;
+
+// The options of `aiaccel prep` (add_prep declares them).
+struct PrepArgs {
+    std::vector<std::string> inputs;
+    std::string outdir, level = "1.5", steps, pointing_table, correction_table, backend = "auto", version = "0.10.2",
+                shard, compress = "none", worker;
+    int calibration_version = 10, iterations = 25, jobs = 0;
+    bool overwrite = false, resume = false, dry = false, no_verify = false;
+    StageArgs stage;
+};
+
+// The steps (--steps, or the level's defaults) and the tables they need, checked before anything runs.
+ChainSettings chain_settings(const PrepArgs& a) {
+    if (a.resume && a.overwrite) throw Error(ErrorKind::usage, "--resume and --overwrite exclude each other");
+    auto version = parse_aiapy_version(a.version);
+    if (!version) throw Error(ErrorKind::usage, fmt::format("--aiapy-version {}: expected 0.10.2 or 0.12.1", a.version));
+    ChainSettings cs;
+    cs.level = a.level;
+    cs.version = *version;
+    cs.iterations = a.iterations;
+    cs.calibration_version = a.calibration_version;
+    if (a.steps.empty()) {
+        if (!a.pointing_table.empty()) cs.steps.insert("pointing");
+        if (a.level == "1.6") cs.steps.insert("deconvolve");
+        cs.steps.insert("register");
+        if (!a.correction_table.empty()) cs.steps.insert("degradation");
+        cs.steps.insert("exposure");
+    } else {
+        std::stringstream ss(a.steps);
+        for (std::string s; std::getline(ss, s, ',');) {
+            if (std::find(kStepOrder.begin(), kStepOrder.end(), s) == kStepOrder.end())
+                throw Error(ErrorKind::usage, fmt::format("--steps: unknown step '{}' (known: pointing, deconvolve, register, degradation, exposure)", s));
+            cs.steps.insert(s);
+        }
+    }
+    if (cs.steps.count("pointing") && a.pointing_table.empty()) throw Error(ErrorKind::usage, "step 'pointing' needs --pointing-table");
+    if (cs.steps.count("degradation") && a.correction_table.empty()) throw Error(ErrorKind::usage, "step 'degradation' needs --correction-table");
+    if (!a.pointing_table.empty()) cs.pointing = reference::read_pointing_table(a.pointing_table);
+    if (!a.correction_table.empty()) cs.response = reference::read_response_table(a.correction_table);
+    return cs;
+}
+
+int effective_jobs(const PrepArgs& a, bool worker) {
+    int jobs = a.jobs > 0 ? a.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    if (jobs > max_jobs()) {
+        if (!worker) fmt::print(stderr, "prep: --jobs {} is more than this machine can use; using {} (4 per hardware thread)\n", jobs, max_jobs());
+        jobs = max_jobs();
+    }
+    return jobs;
+}
+
+// Every option that changes the outputs, so the record reproduces the run.
+std::string record_command(const PrepArgs& a, const ChainSettings& cs, int jobs) {
+    std::string steps_list;
+    for (const auto& st : kStepOrder)
+        if (cs.steps.count(st)) append_joined(steps_list, ",", st);
+    std::string command = "aiaccel prep";
+    for (const auto& i : a.inputs) command += " " + shell_word(i);
+    command += fmt::format(" -o {} --level {} --steps {}", shell_word(a.outdir), a.level, steps_list);
+    if (!a.pointing_table.empty()) command += " --pointing-table " + shell_word(a.pointing_table);
+    if (!a.correction_table.empty())
+        command += fmt::format(" --correction-table {} --calibration-version {}", shell_word(a.correction_table), a.calibration_version);
+    if (cs.steps.count("deconvolve")) command += fmt::format(" --iterations {}", a.iterations);
+    command += fmt::format(" --aiapy-version {} --backend {} --precision {} --jobs {} --compress {}{}{}{}{}", a.version, a.backend,
+                           a.stage.precision, jobs, a.compress, a.shard.empty() ? "" : " --shard " + a.shard,
+                           a.resume ? " --resume" : "", a.overwrite ? " --overwrite" : "", a.no_verify ? " --no-verify-checksum" : "");
+    return command;
+}
+
+// A worker process of the supervisor (prep_supervisor.cpp): its assignment comes on a pipe.
+int run_worker(const PrepArgs& a, const ChainSettings& cs, BatchSettings bs, int jobs) {
+    const WorkerLink link = parse_worker_link(a.worker);
+    std::vector<WorkItem> work;
+    read_worker_assignment(link, work, bs.claimed_before, bs.retried);
+    if (a.shard.empty() || a.shard == "0/1") bs.stale.clear();
+    else bs.stale = stale_temporaries(a.outdir);
+    const std::string backend_name = a.backend == "auto" ? resolve_auto_backend(link.round == 0) : a.backend;
+    StageOptions so;
+    auto backend = make_stage_backend(backend_name, a.stage, so);
+    if (!backend) throw Error(ErrorKind::usage, fmt::format("--backend {}: not available here (no implementation built)", backend_name));
+    so.threads = jobs;
+    if (link.round == 0)
+        fmt::print(stderr, "prep: backend {} {}, {} job(s), aiapy {} semantics\n", backend_name, a.stage.precision, jobs, a.version);
+    const BatchHooks hooks = worker_hooks(link, backend_name);
+    if (test_stop_at("worker")) ::raise(SIGSTOP);
+    Chain chain(cs, std::move(backend), validate::find_backend(backend_name).caps, so);
+    Manifest m;
+    return run_batch(chain, work, bs, m, hooks) ? 1 : 0;
+}
+
+// The supervisor: the sorted input list (or its shard), the output folder and its lock, worker
+// processes that do the work, and the record.
+int run_supervisor(const PrepArgs& a, const ChainSettings& cs, BatchSettings bs, int jobs) {
+    const Shard shard = a.shard.empty() ? Shard{} : parse_shard(a.shard);
+    // The full sorted list (paths only: memory stays small), then this shard's part of it.
+    const std::vector<std::string> all = expand_inputs(a.inputs);
+    if (all.empty()) throw Error(ErrorKind::usage, "no input files (folders are searched for *.fits, *.fits.gz, *.fts, *.fit)");
+    std::vector<WorkItem> work;
+    for (std::size_t k = 0; k < all.size(); ++k)
+        if (shard.owns(k)) work.push_back({k, all[k]});
+    if (a.dry) {
+        fmt::print(stderr, "prep --dry-run: level {}, steps {}, {} of {} input(s) (shard {})\n", cs.level, cs.plan(), work.size(), all.size(), shard.text());
+        return dry_run(cs, work, bs) ? 1 : 0;
+    }
+
+    {  // a bad --backend / --precision fails here, before the output folder is created (the worker makes its own)
+        StageOptions so;
+        make_stage_backend(a.backend == "auto" ? resolve_auto_backend(false) : a.backend, a.stage, so);
+    }
+    std::error_code ec;
+    fs::create_directories(a.outdir, ec);
+    if (!fs::is_directory(a.outdir)) throw file_error(ErrorKind::usage, a.outdir, "cannot create the output folder");
+    const std::string command = record_command(a, cs, jobs);
+    const OutputLock lock(a.outdir, shard.text(), command);
+    if (test_stop_at("lock")) ::raise(SIGSTOP);
+    bs.lock_fds = lock.fds();
+    for (int i = 0; lock.waited() && i < 100 && temporaries_of_live_processes(a.outdir); ++i)  // the worker closed its files
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));                              // but is not yet a zombie
+    if (lock.whole_folder()) {  // nobody else writes here: every dead process's temporaries can go
+        if (const std::size_t k = remove_temporaries(a.outdir, 0))
+            fmt::print(stderr, "prep: removed {} temporary file(s) left by interrupted runs\n", k);
+    } else {
+        bs.stale = stale_temporaries(a.outdir);  // a shard: only those of the outputs it claims
+    }
+
+    Manifest m;
+    m.tool = fmt::format("aiaccel {}", AIACCEL_VERSION);
+    m.command = command;
+    m.level = cs.level;
+    m.steps = cs.signature();
+    m.backend = a.backend;
+    m.precision = a.stage.precision;
+    m.shard = shard.text();
+    m.inputs_total = all.size();
+    m.inputs_sha256 = list_sha256(all);
+    m.started_utc = utc_now_iso8601();
+    fmt::print(stderr, "prep: level {}, steps {}, {} of {} input(s) (shard {}) → {}\n", cs.level, cs.plan(), work.size(), all.size(),
+               shard.text(), escape_control(a.outdir));
+    const Supervised r = supervise_batch(work, bs, m);
+    if (r.worker_exit > 0) {  // the worker could not start (e.g. --backend unavailable); it said why
+        return r.worker_exit;
+    }
+    std::size_t ok = 0, skipped = 0;
+    for (const auto& e : m.entries) {
+        if (e.status == Status::ok) ++ok;
+        if (e.status == Status::skipped) ++skipped;
+    }
+    fmt::print(stderr, "prep: {} written, {} skipped (already done), {} failed in {:.1f} s → {} ({})\n", ok, skipped, r.failed, m.wall_s,
+               escape_control(a.outdir), manifest_path(a.outdir, m.shard).filename().string());
+    if (r.signal) {
+        fmt::print(stderr, "prep: interrupted by signal {} ({}): temporary files removed; --resume goes on from here\n", r.signal,
+                   r.signal == SIGINT ? "SIGINT" : r.signal == SIGTERM ? "SIGTERM" : "SIGHUP");
+        return 128 + r.signal;
+    }
+    return r.failed ? 1 : 0;
+}
+
+int run_prep(const PrepArgs& a) {
+    ChainSettings cs = chain_settings(a);
+    const bool worker = !a.worker.empty();
+    const int jobs = effective_jobs(a, worker);
+    // Name and label the outputs by what is done: without register they stay level 1 (as aiapy).
+    cs.level = ChainSettings::level_for(cs.steps);
+    if (cs.level != a.level && !worker && !a.steps.empty())
+        fmt::print(stderr, "prep: steps {} → the outputs are level {} (aia_lev{}_…; LVL_NUM is set by register only), not {}\n",
+                   cs.plan(), cs.level, cs.level, a.level);
+    BatchSettings bs;
+    bs.outdir = a.outdir;
+    bs.jobs = jobs;
+    bs.overwrite = a.overwrite;
+    bs.resume = a.resume;
+    bs.verify_checksum = !a.no_verify;
+    bs.compression = a.compress == "rice" ? Compression::rice : Compression::none;
+    return worker ? run_worker(a, cs, std::move(bs), jobs) : run_supervisor(a, cs, std::move(bs), jobs);
+}
+
 }  // namespace
 
 void add_prep(CLI::App& app, int& exit_code) {
@@ -102,15 +279,7 @@ void add_prep(CLI::App& app, int& exit_code) {
         "batch share it); a second run exits 2 naming the holder. SIGINT/SIGTERM remove the run's temporary files,\n"
         "write the manifest and exit 130/143; temporary files of dead runs are removed by the next run.\n"
         "Exit: 0 all ok, 1 a file failed, 2 usage (or OUTDIR in use), 130/143 interrupted.");
-    struct Args {
-        std::vector<std::string> inputs;
-        std::string outdir, level = "1.5", steps, pointing_table, correction_table, backend = "auto", version = "0.10.2",
-                    shard, compress = "none", worker;
-        int calibration_version = 10, iterations = 25, jobs = 0;
-        bool overwrite = false, resume = false, dry = false, no_verify = false;
-        StageArgs stage;
-    };
-    auto a = std::make_shared<Args>();
+    auto a = std::make_shared<PrepArgs>();
     cmd->add_option("INPUTS", a->inputs, "AIA level-1 FITS files, folders, glob patterns or @list.txt")->required();
     cmd->add_option("-o,--output-dir", a->outdir, "Output folder (created if missing)")->required();
     cmd->add_option("--level", a->level, "1.5 (pointing + register + exposure) or 1.6 (deconvolve first)")->check(CLI::IsMember({"1.5", "1.6"}))
@@ -137,155 +306,7 @@ void add_prep(CLI::App& app, int& exit_code) {
         ->check(CLI::IsMember({"rice", "none"}))->default_val("none");
     // Set by prep itself for its worker process (prep_pipeline.hpp supervise_batch); hidden from --help.
     cmd->add_option("--internal-worker", a->worker, "")->group("");
-    cmd->callback([a, &exit_code] {
-        using namespace prep;
-        if (a->resume && a->overwrite) throw Error(ErrorKind::usage, "--resume and --overwrite exclude each other");
-        auto version = parse_aiapy_version(a->version);
-        if (!version) throw Error(ErrorKind::usage, fmt::format("--aiapy-version {}: expected 0.10.2 or 0.12.1", a->version));
-        ChainSettings cs;
-        cs.level = a->level;
-        cs.version = *version;
-        cs.iterations = a->iterations;
-        cs.calibration_version = a->calibration_version;
-        if (a->steps.empty()) {
-            if (!a->pointing_table.empty()) cs.steps.insert("pointing");
-            if (a->level == "1.6") cs.steps.insert("deconvolve");
-            cs.steps.insert("register");
-            if (!a->correction_table.empty()) cs.steps.insert("degradation");
-            cs.steps.insert("exposure");
-        } else {
-            std::stringstream ss(a->steps);
-            for (std::string s; std::getline(ss, s, ',');) {
-                if (std::find(kStepOrder.begin(), kStepOrder.end(), s) == kStepOrder.end())
-                    throw Error(ErrorKind::usage, fmt::format("--steps: unknown step '{}' (known: pointing, deconvolve, register, degradation, exposure)", s));
-                cs.steps.insert(s);
-            }
-        }
-        if (cs.steps.count("pointing") && a->pointing_table.empty()) throw Error(ErrorKind::usage, "step 'pointing' needs --pointing-table");
-        if (cs.steps.count("degradation") && a->correction_table.empty()) throw Error(ErrorKind::usage, "step 'degradation' needs --correction-table");
-        if (!a->pointing_table.empty()) cs.pointing = reference::read_pointing_table(a->pointing_table);
-        if (!a->correction_table.empty()) cs.response = reference::read_response_table(a->correction_table);
-        const Shard shard = a->shard.empty() ? Shard{} : parse_shard(a->shard);
-        const bool worker = !a->worker.empty();
-        int jobs = a->jobs > 0 ? a->jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-        if (jobs > max_jobs()) {
-            if (!worker) fmt::print(stderr, "prep: --jobs {} is more than this machine can use; using {} (4 per hardware thread)\n", jobs, max_jobs());
-            jobs = max_jobs();
-        }
-        // Name and label the outputs by what is done: without register they stay level 1 (as aiapy).
-        cs.level = ChainSettings::level_for(cs.steps);
-        if (cs.level != a->level && !worker && !a->steps.empty())
-            fmt::print(stderr, "prep: steps {} → the outputs are level {} (aia_lev{}_…; LVL_NUM is set by register only), not {}\n",
-                       cs.plan(), cs.level, cs.level, a->level);
-        std::string steps_list;
-        for (const auto& st : kStepOrder)
-            if (cs.steps.count(st)) append_joined(steps_list, ",", st);
-
-        BatchSettings bs;
-        bs.outdir = a->outdir;
-        bs.jobs = jobs;
-        bs.overwrite = a->overwrite;
-        bs.resume = a->resume;
-        bs.verify_checksum = !a->no_verify;
-        bs.compression = a->compress == "rice" ? Compression::rice : Compression::none;
-        if (worker) {  // a worker process of the supervisor below: its assignment comes on a pipe
-            const WorkerLink link = parse_worker_link(a->worker);
-            std::vector<WorkItem> work;
-            read_worker_assignment(link, work, bs.claimed_before, bs.retried);
-            if (a->shard.empty() || a->shard == "0/1") bs.stale.clear();
-            else bs.stale = stale_temporaries(a->outdir);
-            const std::string backend_name = a->backend == "auto" ? resolve_auto_backend(link.round == 0) : a->backend;
-            StageOptions so;
-            auto backend = make_stage_backend(backend_name, a->stage, so);
-            if (!backend) throw Error(ErrorKind::usage, fmt::format("--backend {}: not available here (no implementation built)", backend_name));
-            so.threads = jobs;
-            if (link.round == 0)
-                fmt::print(stderr, "prep: backend {} {}, {} job(s), aiapy {} semantics\n", backend_name, a->stage.precision, jobs, a->version);
-            const BatchHooks hooks = worker_hooks(link, backend_name);
-            if (test_stop_at("worker")) ::raise(SIGSTOP);
-            Chain chain(cs, std::move(backend), validate::find_backend(backend_name).caps, so);
-            Manifest m;
-            exit_code = run_batch(chain, work, bs, m, hooks) ? 1 : 0;
-            return;
-        }
-
-        // The full sorted list (paths only: memory stays small), then this shard's part of it.
-        const std::vector<std::string> all = expand_inputs(a->inputs);
-        if (all.empty()) throw Error(ErrorKind::usage, "no input files (folders are searched for *.fits, *.fits.gz, *.fts, *.fit)");
-        std::vector<WorkItem> work;
-        for (std::size_t k = 0; k < all.size(); ++k)
-            if (shard.owns(k)) work.push_back({k, all[k]});
-        if (a->dry) {
-            fmt::print(stderr, "prep --dry-run: level {}, steps {}, {} of {} input(s) (shard {})\n", cs.level, cs.plan(), work.size(), all.size(), shard.text());
-            exit_code = dry_run(cs, work, bs) ? 1 : 0;
-            return;
-        }
-
-        {  // a bad --backend / --precision fails here, before the output folder is created (the worker makes its own)
-            StageOptions so;
-            make_stage_backend(a->backend == "auto" ? resolve_auto_backend(false) : a->backend, a->stage, so);
-        }
-        std::error_code ec;
-        fs::create_directories(a->outdir, ec);
-        if (!fs::is_directory(a->outdir)) throw file_error(ErrorKind::usage, a->outdir, "cannot create the output folder");
-
-        // Every option that changes the outputs, so the record reproduces the run.
-        std::string command = "aiaccel prep";
-        for (const auto& i : a->inputs) command += " " + shell_word(i);
-        command += fmt::format(" -o {} --level {} --steps {}", shell_word(a->outdir), a->level, steps_list);
-        if (!a->pointing_table.empty()) command += " --pointing-table " + shell_word(a->pointing_table);
-        if (!a->correction_table.empty())
-            command += fmt::format(" --correction-table {} --calibration-version {}", shell_word(a->correction_table), a->calibration_version);
-        if (cs.steps.count("deconvolve")) command += fmt::format(" --iterations {}", a->iterations);
-        command += fmt::format(" --aiapy-version {} --backend {} --precision {} --jobs {} --compress {}{}{}{}{}", a->version, a->backend,
-                               a->stage.precision, jobs, a->compress, a->shard.empty() ? "" : " --shard " + a->shard,
-                               a->resume ? " --resume" : "", a->overwrite ? " --overwrite" : "", a->no_verify ? " --no-verify-checksum" : "");
-
-        const OutputLock lock(a->outdir, shard.text(), command);
-        if (test_stop_at("lock")) ::raise(SIGSTOP);
-        bs.lock_fds = lock.fds();
-        for (int i = 0; lock.waited() && i < 100 && temporaries_of_live_processes(a->outdir); ++i)  // the worker closed its files
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));                              // but is not yet a zombie
-        if (lock.whole_folder()) {  // nobody else writes here: every dead process's temporaries can go
-            if (const std::size_t k = remove_temporaries(a->outdir, 0))
-                fmt::print(stderr, "prep: removed {} temporary file(s) left by interrupted runs\n", k);
-        } else {
-            bs.stale = stale_temporaries(a->outdir);  // a shard: only those of the outputs it claims
-        }
-
-        Manifest m;
-        m.tool = fmt::format("aiaccel {}", AIACCEL_VERSION);
-        m.command = command;
-        m.level = cs.level;
-        m.steps = cs.signature();
-        m.backend = a->backend;
-        m.precision = a->stage.precision;
-        m.shard = shard.text();
-        m.inputs_total = all.size();
-        m.inputs_sha256 = list_sha256(all);
-        m.started_utc = utc_now_iso8601();
-        fmt::print(stderr, "prep: level {}, steps {}, {} of {} input(s) (shard {}) → {}\n", cs.level, cs.plan(), work.size(), all.size(),
-                   shard.text(), escape_control(a->outdir));
-        const Supervised r = supervise_batch(work, bs, m);
-        if (r.worker_exit > 0) {  // the worker could not start (e.g. --backend unavailable); it said why
-            exit_code = r.worker_exit;
-            return;
-        }
-        std::size_t ok = 0, skipped = 0;
-        for (const auto& e : m.entries) {
-            if (e.status == Status::ok) ++ok;
-            if (e.status == Status::skipped) ++skipped;
-        }
-        fmt::print(stderr, "prep: {} written, {} skipped (already done), {} failed in {:.1f} s → {} ({})\n", ok, skipped, r.failed, m.wall_s,
-                   escape_control(a->outdir), manifest_path(a->outdir, m.shard).filename().string());
-        if (r.signal) {
-            fmt::print(stderr, "prep: interrupted by signal {} ({}): temporary files removed; --resume goes on from here\n", r.signal,
-                       r.signal == SIGINT ? "SIGINT" : r.signal == SIGTERM ? "SIGTERM" : "SIGHUP");
-            exit_code = 128 + r.signal;
-            return;
-        }
-        exit_code = r.failed ? 1 : 0;
-    });
+    cmd->callback([a, &exit_code] { exit_code = run_prep(*a); });
 }
 
 }  // namespace aiaccel::cli
