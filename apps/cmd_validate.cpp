@@ -98,6 +98,128 @@ void print_row(const validate::ResultRow& r) {
 
 }  // namespace
 
+// External candidates (validate/candidate_backend.hpp): one more backend each; null without --candidate.
+std::unique_ptr<validate::CandidateSet> make_candidates(const Args& a) {
+if (!a.candidates.empty() || !a.candidate_bounds.empty()) {
+    if (a.candidates.empty()) throw Error(ErrorKind::usage, "--candidate-bound: there is no --candidate to bound");
+    std::vector<validate::CandidateSpec> specs;
+    for (const auto& c : a.candidates) specs.push_back(validate::parse_candidate(c));
+    validate::CandidateOptions copt;
+    copt.timeout_s = a.candidate_timeout;
+    for (const auto& b : a.candidate_bounds) copt.bounds.insert(validate::parse_candidate_bound(b));
+    return std::make_unique<validate::CandidateSet>(std::move(specs), std::move(copt));
+}
+    return nullptr;
+}
+
+// The closing summary (counts, skip reasons, where the rows are); the exit code.
+int print_summary(const std::vector<validate::ResultRow>& rows, double wall, const fs::path& out, const std::string& self) {
+    std::map<validate::Verdict, int> n;
+    std::map<std::string, int> skips;
+    for (const auto& r : rows) {
+        ++n[r.verdict];
+        if (r.verdict == validate::Verdict::skipped) ++skips[r.skip_reason.substr(0, r.skip_reason.find(" ("))];
+    }
+    fmt::print("\n{} PASSED, {} FAILED, {} MISTRUSTED, {} SKIPPED in {:.1f} s\n", n[validate::Verdict::passed], n[validate::Verdict::failed],
+               n[validate::Verdict::mistrusted], n[validate::Verdict::skipped], wall);
+    for (const auto& [why, count] : skips) fmt::print("  skipped {:>3}x: {}\n", count, why);
+    fmt::print("rows: {}\nreport: {} report {} -o {}\n", (out / "rows.json").string(), quote(self), quote((out / "rows.json").string()),
+               quote((out / "report").string()));
+    // The plain closing line CI systems read.
+    fmt::print("validate: {} passed, {} failed, {} skipped\n", n[validate::Verdict::passed], n[validate::Verdict::failed],
+               n[validate::Verdict::skipped]);
+    return n[validate::Verdict::failed] > 0 ? 1 : 0;
+}
+
+// The run of `aiaccel validate` (add_validate declares its options); the exit code.
+int run_validate(const Args& a, bool backends_given, const std::string& self) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const fs::path root = source_root();
+    const fs::path testdata = env("AIACCEL_TESTDATA").empty() ? root / "testdata" : fs::path(env("AIACCEL_TESTDATA"));
+    const fs::path cases_file = env("AIACCEL_CASES").empty() ? root / "validate" / "cases.json" : fs::path(env("AIACCEL_CASES"));
+    const fs::path data_dir = a.data.empty() ? default_data_dir(root) : fs::path(a.data);
+    if (!a.data.empty() && !fs::is_directory(data_dir)) throw file_error(ErrorKind::usage, a.data, "--data: no such folder");
+
+    const std::unique_ptr<validate::CandidateSet> candidates = make_candidates(a);
+    const std::vector<BackendEntry> registry =
+        candidates ? candidates->registry(validate::all_backends()) : std::vector<BackendEntry>(validate::all_backends().begin(), validate::all_backends().end());
+    std::vector<std::string> names, all_names;
+    for (const auto& b : validate::all_backends()) names.emplace_back(b.name);
+    all_names = names;
+    if (candidates)
+        for (const auto& n : candidates->names()) all_names.push_back(n);
+    std::vector<std::string> backends = a.backends == std::vector<std::string>{"all"} ? all_names : checked(a.backends, all_names, "--backends");
+    if (candidates && !backends_given) backends = candidates->names();
+    std::vector<std::string> stages = a.stages.empty() ? validate::stage_names()
+                                                        : checked(a.stages, validate::stage_names(), "--stages");
+    if (candidates && a.stages.empty()) stages = candidates->stages();
+    std::vector<std::string> precisions = checked(a.precisions, {"f64", "f32"}, "--precision");
+
+    const validate::CaseList list = validate::load_case_list(cases_file, root, data_dir);
+    if (a.list) {
+        for (const auto& c : list.cases)
+            fmt::print("{:<36} {:<10} {:<5} {}\n", c.name, c.stage, c.quick ? "quick" : "full", case_summary(c));
+        return 0;
+    }
+    const auto cases = validate::select_cases(list, a.cases);
+    std::optional<validate::Baseline> baseline;
+    if (!a.baseline.empty()) baseline = validate::Baseline::load(a.baseline);
+    const fs::path out(a.out);
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (!fs::is_directory(out)) throw file_error(ErrorKind::usage, a.out, "--out: cannot create the output folder");
+    fs::remove_all(out / "failures", ec);  // dumps of an earlier run would be mistaken for this one's
+    fs::remove_all(out / "images", ec);
+    const fs::path cache_dir = a.no_cache ? fs::path() : a.cache.empty() ? default_cache_dir() : fs::path(a.cache);
+
+    validate::RunOptions opt;
+    opt.backends = backends;
+    opt.stages = stages;
+    opt.precisions = precisions;
+    opt.preview_images = a.images;
+    opt.out_dir = out;
+    opt.repro_prefix = quote(self) + " validate" + (a.data.empty() ? "" : " --data " + quote(a.data)) +
+                       (a.baseline.empty() ? "" : " --baseline " + quote(a.baseline));
+    opt.baseline = baseline ? &*baseline : nullptr;
+    opt.log = [](const std::string& line) { fmt::print(stderr, "validate: {}\n", line); };
+    opt.registry = registry;
+    if (candidates) {
+        opt.after_row = [c = candidates.get()](validate::ResultRow& row, Backend& be) { c->after_row(row, be); };
+        opt.bounds = [c = candidates.get()](const validate::ResultRow& row, validate::Against against) { return c->bounds(row, against); };
+    }
+
+    fmt::print("aiaccel validate: {} cases ({}) · stages {} · backends {} · precision {}\n", cases.size(), fmt::join(a.cases, " "),
+               fmt::join(stages, ","), fmt::join(backends, ","), fmt::join(precisions, ","));
+    for (const auto& b : backends)
+        for (const auto& e : registry)
+            if (e.name == b) fmt::print("  {}\n", e.probe().reason);
+    fmt::print("  goldens: {} · real files: {}, {} · cache: {}{}\n\n", (testdata / "golden").string(), (testdata / "aia").string(),
+               data_dir.string(), cache_dir.empty() ? "off" : cache_dir.string(), baseline ? " · baseline: " + a.baseline : "");
+    fmt::print("{:<8} {:<10} {:<9} {:<4} {:<34} {:<12} {}\n", "VERDICT", "STAGE", "BACKEND", "PREC", "CASE", "VS", "RESULT");
+
+    validate::GoldenStore store(testdata, data_dir);
+    validate::Runner runner(store, validate::ReferenceCache(cache_dir), opt);
+    const auto rows = runner.run(cases, [quiet = a.quiet](const validate::ResultRow& r) {
+        if (!quiet || r.verdict == validate::Verdict::failed || r.verdict == validate::Verdict::mistrusted) print_row(r);
+    });
+    if (rows.empty())
+        throw Error(ErrorKind::usage, "this selection gives no rows (the reference runs in f64 only; prep has no fast backends; "
+                                      "check --cases, --stages, --backends and --precision)");
+
+    nlohmann::json doc = {{"command", "aiaccel validate"},
+                          {"cases", a.cases},
+                          {"aiaccel_version", AIACCEL_VERSION},
+                          {"reference_code", validate::reference_code_version()},
+                          {"wall_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
+                          {"rows", nlohmann::json::array()}};
+    for (const auto& r : rows) doc["rows"].push_back(validate::to_json(r));
+    validate::report::write_file_atomic(out / "rows.json", doc.dump(1) + "\n");
+    if (!a.junit.empty())
+        validate::report::write_file_atomic(a.junit, validate::junit_xml(rows, "aiaccel validate", doc["wall_s"].get<double>()));
+
+    return print_summary(rows, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), out, self);
+}
+
 void add_validate(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("validate",
         "Validate every backend against the reference and the reference against real aiapy's goldens, case by case\n"
@@ -138,120 +260,7 @@ void add_validate(CLI::App& app, int& exit_code) {
         ->default_str("600");
     cmd->add_option("--junit", a->junit, "Also write the rows as JUnit XML to this file (one testcase per row)");
     cmd->add_flag("--list", a->list, "List the cases (name, stage, quick or full only, description) and exit");
-    cmd->callback([a, cmd, &exit_code] {
-        const auto t0 = std::chrono::steady_clock::now();
-        const fs::path root = source_root();
-        const fs::path testdata = env("AIACCEL_TESTDATA").empty() ? root / "testdata" : fs::path(env("AIACCEL_TESTDATA"));
-        const fs::path cases_file = env("AIACCEL_CASES").empty() ? root / "validate" / "cases.json" : fs::path(env("AIACCEL_CASES"));
-        const fs::path data_dir = a->data.empty() ? default_data_dir(root) : fs::path(a->data);
-        if (!a->data.empty() && !fs::is_directory(data_dir)) throw file_error(ErrorKind::usage, a->data, "--data: no such folder");
-
-        // External candidates (validate/candidate_backend.hpp): one more backend each.
-        std::unique_ptr<validate::CandidateSet> candidates;
-        if (!a->candidates.empty() || !a->candidate_bounds.empty()) {
-            if (a->candidates.empty()) throw Error(ErrorKind::usage, "--candidate-bound: there is no --candidate to bound");
-            std::vector<validate::CandidateSpec> specs;
-            for (const auto& c : a->candidates) specs.push_back(validate::parse_candidate(c));
-            validate::CandidateOptions copt;
-            copt.timeout_s = a->candidate_timeout;
-            for (const auto& b : a->candidate_bounds) copt.bounds.insert(validate::parse_candidate_bound(b));
-            candidates = std::make_unique<validate::CandidateSet>(std::move(specs), std::move(copt));
-        }
-        const std::vector<BackendEntry> registry =
-            candidates ? candidates->registry(validate::all_backends()) : std::vector<BackendEntry>(validate::all_backends().begin(), validate::all_backends().end());
-        std::vector<std::string> names, all_names;
-        for (const auto& b : validate::all_backends()) names.emplace_back(b.name);
-        all_names = names;
-        if (candidates)
-            for (const auto& n : candidates->names()) all_names.push_back(n);
-        std::vector<std::string> backends = a->backends == std::vector<std::string>{"all"} ? all_names : checked(a->backends, all_names, "--backends");
-        if (candidates && cmd->count("--backends") == 0) backends = candidates->names();
-        std::vector<std::string> stages = a->stages.empty() ? validate::stage_names()
-                                                            : checked(a->stages, validate::stage_names(), "--stages");
-        if (candidates && a->stages.empty()) stages = candidates->stages();
-        std::vector<std::string> precisions = checked(a->precisions, {"f64", "f32"}, "--precision");
-
-        const validate::CaseList list = validate::load_case_list(cases_file, root, data_dir);
-        if (a->list) {
-            for (const auto& c : list.cases)
-                fmt::print("{:<36} {:<10} {:<5} {}\n", c.name, c.stage, c.quick ? "quick" : "full", case_summary(c));
-            exit_code = 0;
-            return;
-        }
-        const auto cases = validate::select_cases(list, a->cases);
-        std::optional<validate::Baseline> baseline;
-        if (!a->baseline.empty()) baseline = validate::Baseline::load(a->baseline);
-        const fs::path out(a->out);
-        std::error_code ec;
-        fs::create_directories(out, ec);
-        if (!fs::is_directory(out)) throw file_error(ErrorKind::usage, a->out, "--out: cannot create the output folder");
-        fs::remove_all(out / "failures", ec);  // dumps of an earlier run would be mistaken for this one's
-        fs::remove_all(out / "images", ec);
-        const fs::path cache_dir = a->no_cache ? fs::path() : a->cache.empty() ? default_cache_dir() : fs::path(a->cache);
-
-        validate::RunOptions opt;
-        opt.backends = backends;
-        opt.stages = stages;
-        opt.precisions = precisions;
-        opt.preview_images = a->images;
-        opt.out_dir = out;
-        const std::string self = invoked_as(cmd);
-        opt.repro_prefix = quote(self) + " validate" + (a->data.empty() ? "" : " --data " + quote(a->data)) +
-                           (a->baseline.empty() ? "" : " --baseline " + quote(a->baseline));
-        opt.baseline = baseline ? &*baseline : nullptr;
-        opt.log = [](const std::string& line) { fmt::print(stderr, "validate: {}\n", line); };
-        opt.registry = registry;
-        if (candidates) {
-            opt.after_row = [c = candidates.get()](validate::ResultRow& row, Backend& be) { c->after_row(row, be); };
-            opt.bounds = [c = candidates.get()](const validate::ResultRow& row, validate::Against against) { return c->bounds(row, against); };
-        }
-
-        fmt::print("aiaccel validate: {} cases ({}) · stages {} · backends {} · precision {}\n", cases.size(), fmt::join(a->cases, " "),
-                   fmt::join(stages, ","), fmt::join(backends, ","), fmt::join(precisions, ","));
-        for (const auto& b : backends)
-            for (const auto& e : registry)
-                if (e.name == b) fmt::print("  {}\n", e.probe().reason);
-        fmt::print("  goldens: {} · real files: {}, {} · cache: {}{}\n\n", (testdata / "golden").string(), (testdata / "aia").string(),
-                   data_dir.string(), cache_dir.empty() ? "off" : cache_dir.string(), baseline ? " · baseline: " + a->baseline : "");
-        fmt::print("{:<8} {:<10} {:<9} {:<4} {:<34} {:<12} {}\n", "VERDICT", "STAGE", "BACKEND", "PREC", "CASE", "VS", "RESULT");
-
-        validate::GoldenStore store(testdata, data_dir);
-        validate::Runner runner(store, validate::ReferenceCache(cache_dir), opt);
-        const auto rows = runner.run(cases, [quiet = a->quiet](const validate::ResultRow& r) {
-            if (!quiet || r.verdict == validate::Verdict::failed || r.verdict == validate::Verdict::mistrusted) print_row(r);
-        });
-        if (rows.empty())
-            throw Error(ErrorKind::usage, "this selection gives no rows (the reference runs in f64 only; prep has no fast backends; "
-                                          "check --cases, --stages, --backends and --precision)");
-
-        nlohmann::json doc = {{"command", "aiaccel validate"},
-                              {"cases", a->cases},
-                              {"aiaccel_version", AIACCEL_VERSION},
-                              {"reference_code", validate::reference_code_version()},
-                              {"wall_s", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()},
-                              {"rows", nlohmann::json::array()}};
-        for (const auto& r : rows) doc["rows"].push_back(validate::to_json(r));
-        validate::report::write_file_atomic(out / "rows.json", doc.dump(1) + "\n");
-        if (!a->junit.empty())
-            validate::report::write_file_atomic(a->junit, validate::junit_xml(rows, "aiaccel validate", doc["wall_s"].get<double>()));
-
-        std::map<validate::Verdict, int> n;
-        std::map<std::string, int> skips;
-        for (const auto& r : rows) {
-            ++n[r.verdict];
-            if (r.verdict == validate::Verdict::skipped) ++skips[r.skip_reason.substr(0, r.skip_reason.find(" ("))];
-        }
-        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        fmt::print("\n{} PASSED, {} FAILED, {} MISTRUSTED, {} SKIPPED in {:.1f} s\n", n[validate::Verdict::passed], n[validate::Verdict::failed],
-                   n[validate::Verdict::mistrusted], n[validate::Verdict::skipped], wall);
-        for (const auto& [why, count] : skips) fmt::print("  skipped {:>3}x: {}\n", count, why);
-        fmt::print("rows: {}\nreport: {} report {} -o {}\n", (out / "rows.json").string(), quote(self), quote((out / "rows.json").string()),
-                   quote((out / "report").string()));
-        // The plain closing line CI systems read.
-        fmt::print("validate: {} passed, {} failed, {} skipped\n", n[validate::Verdict::passed], n[validate::Verdict::failed],
-                   n[validate::Verdict::skipped]);
-        exit_code = n[validate::Verdict::failed] > 0 ? 1 : 0;
-    });
+    cmd->callback([a, cmd, &exit_code] { exit_code = run_validate(*a, cmd->count("--backends") > 0, invoked_as(cmd)); });
 }
 
 }  // namespace aiaccel::cli
