@@ -109,56 +109,69 @@ std::string existing_output_problem(const std::string& path, const ChainSettings
     }
 }
 
-std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m, const BatchHooks& hooks) {
-    const ChainSettings& cs = chain.settings();
-    const std::size_t n = work.size();
-    const int jobs = std::max(1, bs.jobs);
-    const bool worker = static_cast<bool>(hooks.finished);  // a supervised worker: the supervisor keeps the record
-    m.entries.assign(n, {});
-    for (std::size_t i = 0; i < n; ++i) {
-        m.entries[i].index = work[i].index;
-        m.entries[i].input = work[i].input;
+namespace {
+
+// One batch in this process: `jobs` decoder → computer → writer trios joined by two queues, at most
+// jobs + 2 images in memory (tokens), every input finished exactly once (ok, skipped or failed).
+class BatchRun {
+public:
+    BatchRun(Chain& chain, const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m, const BatchHooks& hooks)
+        : chain_(chain), cs_(chain.settings()), work_(work), bs_(bs), m_(m), hooks_(hooks), n_(work.size()), jobs_(std::max(1, bs.jobs)),
+          worker_(static_cast<bool>(hooks.finished)), tokens_(jobs_ + 2), claimed_(bs.claimed_before), progress_(n_) {
+        m_.entries.assign(n_, {});
+        for (std::size_t i = 0; i < n_; ++i) {
+            m_.entries[i].index = work_[i].index;
+            m_.entries[i].input = work_[i].input;
+        }
     }
+
+    std::size_t run() {
+        start_threads();
+        report_until_done();
+        join_threads();
+        m_.wall_s = since(t_start_);
+        m_.finished_utc = utc_now_iso8601();
+        if (!worker_) {
+            progress_.update(ok_, skipped_, failed_, true);
+            write_manifest_files(bs_.outdir, m_);
+        }
+        return failed_;
+    }
+
+private:
     struct Item {
         std::size_t slot;
         AiaImage img;
         Clock::time_point t0;
     };
-    Queue<Item> to_compute, to_write;
-    std::counting_semaphore<> tokens(jobs + 2);
-    std::mutex mu;  // entries, counters, claimed outputs
-    std::condition_variable finished_cv;
-    std::size_t ok = 0, skipped = 0, failed = 0;
-    std::set<std::string> claimed = bs.claimed_before;
-    std::atomic<std::size_t> next{0};
-    BatchProgress progress(n);
-    const auto t_start = Clock::now();
 
-    auto since = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
-    auto finish = [&](std::size_t slot, Status st, Clock::time_point t0, const std::string& reason = {}, std::string_view kind = {}) {
+    static double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+    void finish(std::size_t slot, Status st, Clock::time_point t0, const std::string& reason = {}, std::string_view kind = {}) {
         {
-            std::lock_guard l(mu);
-            auto& e = m.entries[slot];
+            std::lock_guard l(mu_);
+            auto& e = m_.entries[slot];
             e.status = st;
             e.reason = reason;
             e.error_kind = std::string(kind);
             e.seconds = since(t0);
-            (st == Status::ok ? ok : st == Status::skipped ? skipped : failed)++;
+            (st == Status::ok ? ok_ : st == Status::skipped ? skipped_ : failed_)++;
             try {
-                if (worker) hooks.finished(e);
+                if (worker_) hooks_.finished(e);
             } catch (...) {  // the supervisor then records it as unreported
             }
         }
         try {
-            if (st == Status::failed) progress.log("prep: FAILED " + escape_control(reason));
+            if (st == Status::failed) progress_.log("prep: FAILED " + escape_control(reason));
         } catch (...) {
         }
-        finished_cv.notify_all();
-        tokens.release();
-    };
+        finished_cv_.notify_all();
+        tokens_.release();
+    }
+
     // Every failure names its input first; out of memory says in which stage.
-    auto fail = [&](std::size_t slot, Clock::time_point t0, std::exception_ptr ep, const char* stage) {
-        const std::string& in = m.entries[slot].input;
+    void fail(std::size_t slot, Clock::time_point t0, std::exception_ptr ep, const char* stage) {
+        const std::string& in = m_.entries[slot].input;
         try {
             std::string msg, kind = "internal";
             try {
@@ -178,195 +191,234 @@ std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const Bat
             finish(slot, Status::failed, t0, msg, kind);
         } catch (...) {  // no memory even for the message: record the bare facts
             {
-                std::lock_guard l(mu);
-                auto& e = m.entries[slot];
+                std::lock_guard l(mu_);
+                auto& e = m_.entries[slot];
                 e.status = Status::failed;
                 e.error_kind = "out_of_memory";
-                ++failed;
+                ++failed_;
             }
-            finished_cv.notify_all();
-            tokens.release();
+            finished_cv_.notify_all();
+            tokens_.release();
         }
-    };
-    auto identify_output = [&](std::size_t slot, const std::string& out) {
+    }
+
+    void identify_output(std::size_t slot, const std::string& out) {
         const OutputIdentity id = output_identity(out);
         const std::string sha = sha256_file(out);
-        std::lock_guard l(mu);
-        auto& e = m.entries[slot];
+        std::lock_guard l(mu_);
+        auto& e = m_.entries[slot];
         e.output_sha256 = sha;
         e.output_content_sha256 = id.content_sha256;
         e.output_datasum = id.datasum;
-    };
+    }
 
-    auto decoder = [&] {
+    // The input's header: checked, its output named and claimed, and what exists there decided on
+    // (--resume, --overwrite, a retry). Returns the note for the record, or nullopt: skipped (verified).
+    std::optional<std::string> claim_output(std::size_t slot, Clock::time_point t0) {
+        const std::string& in = work_[slot].input;
+        std::error_code ec;
+        const auto size = fs::file_size(in, ec);
+        if (ec) throw file_error(ErrorKind::unreadable, in, "cannot read the file: " + ec.message());
+        { std::lock_guard l(mu_); m_.entries[slot].input_size = size; }
+        FitsHeader h = read_image_header(in);
+        const AiaHeader ah(h, in);
+        check_input_header(ah, cs_);
+        const std::string out = (bs_.outdir / output_name(ah, cs_.level)).string();
+        {
+            std::lock_guard l(mu_);
+            m_.entries[slot].output = out;
+            if (!claimed_.insert(out).second)
+                throw file_error(ErrorKind::bad_value, in, fmt::format("same channel and DATE-OBS as an earlier input: {} is its output too", out));
+        }
+        if (auto st = bs_.stale.find(fs::path(out).filename().string()); st != bs_.stale.end())
+            for (const auto& t : st->second)
+                if (fs::remove(t, ec)) progress_.log(fmt::format("prep: removed {} (left by an interrupted run)", escape_control(t.string())));
+        std::string note;
+        if (fs::exists(out, ec)) {
+            if (fs::equivalent(out, in, ec)) throw file_error(ErrorKind::usage, in, "its output name is the input file itself");
+            if (bs_.resume) {
+                const std::string why = existing_output_problem(out, cs_);
+                if (why.empty()) {
+                    identify_output(slot, out);
+                    finish(slot, Status::skipped, t0, "output exists and verifies (--resume)");
+                    return std::nullopt;
+                }
+                note = fmt::format("existing output replaced: {}", why);
+            } else if (bs_.retried.count(work_[slot].index)) {
+                note = "replaced the output of an attempt cut short by a worker crash";
+            } else if (!bs_.overwrite) {
+                throw file_error(ErrorKind::usage, in, fmt::format("output {} exists (--resume skips verified outputs, --overwrite replaces)", out));
+            }
+        }
+        return note;
+    }
+
+    void decoder() {
         for (;;) {
-            tokens.acquire();
-            const std::size_t slot = next++;
-            if (slot >= n) {
-                tokens.release();
+            tokens_.acquire();
+            const std::size_t slot = next_++;
+            if (slot >= n_) {
+                tokens_.release();
                 return;
             }
             const auto t0 = Clock::now();
-            const std::string& in = work[slot].input;
-            StageScope scope(work[slot].index, kDecode);
+            const std::string& in = work_[slot].input;
+            StageScope scope(work_[slot].index, kDecode);
             try {
-                if (worker) hooks.started(work[slot].index);
-                std::error_code ec;
-                const auto size = fs::file_size(in, ec);
-                if (ec) throw file_error(ErrorKind::unreadable, in, "cannot read the file: " + ec.message());
-                { std::lock_guard l(mu); m.entries[slot].input_size = size; }
-                FitsHeader h = read_image_header(in);
-                const AiaHeader ah(h, in);
-                check_input_header(ah, cs);
-                const std::string out = (bs.outdir / output_name(ah, cs.level)).string();
-                {
-                    std::lock_guard l(mu);
-                    m.entries[slot].output = out;
-                    if (!claimed.insert(out).second)
-                        throw file_error(ErrorKind::bad_value, in, fmt::format("same channel and DATE-OBS as an earlier input: {} is its output too", out));
-                }
-                if (auto st = bs.stale.find(fs::path(out).filename().string()); st != bs.stale.end())
-                    for (const auto& t : st->second)
-                        if (fs::remove(t, ec)) progress.log(fmt::format("prep: removed {} (left by an interrupted run)", escape_control(t.string())));
-                std::string note;
-                if (fs::exists(out, ec)) {
-                    if (fs::equivalent(out, in, ec)) throw file_error(ErrorKind::usage, in, "its output name is the input file itself");
-                    if (bs.resume) {
-                        const std::string why = existing_output_problem(out, cs);
-                        if (why.empty()) {
-                            identify_output(slot, out);
-                            finish(slot, Status::skipped, t0, "output exists and verifies (--resume)");
-                            continue;
-                        }
-                        note = fmt::format("existing output replaced: {}", why);
-                    } else if (bs.retried.count(work[slot].index)) {
-                        note = "replaced the output of an attempt cut short by a worker crash";
-                    } else if (!bs.overwrite) {
-                        throw file_error(ErrorKind::usage, in, fmt::format("output {} exists (--resume skips verified outputs, --overwrite replaces)", out));
-                    }
-                }
+                if (worker_) hooks_.started(work_[slot].index);
+                const std::optional<std::string> note = claim_output(slot, t0);
+                if (!note) continue;
                 maybe_test_crash(in);
-                AiaImage img = load_aia(in, {.verify_checksum = bs.verify_checksum, .refuse_mismatch = bs.verify_checksum});
+                AiaImage img = load_aia(in, {.verify_checksum = bs_.verify_checksum, .refuse_mismatch = bs_.verify_checksum});
                 const std::string sha = sha256_file(in);
                 {
-                    std::lock_guard l(mu);
-                    m.entries[slot].input_sha256 = sha;
-                    m.entries[slot].reason = note;
+                    std::lock_guard l(mu_);
+                    m_.entries[slot].input_sha256 = sha;
+                    m_.entries[slot].reason = *note;
                 }
-                to_compute.push(Item{slot, std::move(img), t0});
+                to_compute_.push(Item{slot, std::move(img), t0});
             } catch (...) {
                 fail(slot, t0, std::current_exception(), "decoding");
             }
         }
-    };
-    auto computer = [&] {
+    }
+
+    void computer() {
         for (;;) {
             std::optional<Item> it;
             try {
-                it = to_compute.pop();
+                it = to_compute_.pop();
             } catch (...) {
                 continue;  // only the queue's lock could throw; try again
             }
             if (!it) return;
-            StageScope scope(work[it->slot].index, kCompute);
+            StageScope scope(work_[it->slot].index, kCompute);
             try {
                 std::vector<std::string> warnings;
-                std::string used = chain.run(it->img, &warnings);
+                std::string used = chain_.run(it->img, &warnings);
                 {
-                    std::lock_guard l(mu);
-                    m.entries[it->slot].stages = std::move(used);
-                    m.entries[it->slot].warnings = std::move(warnings);
+                    std::lock_guard l(mu_);
+                    m_.entries[it->slot].stages = std::move(used);
+                    m_.entries[it->slot].warnings = std::move(warnings);
                 }
-                to_write.push(std::move(*it));
+                to_write_.push(std::move(*it));
             } catch (...) {
                 fail(it->slot, it->t0, std::current_exception(), "computing");
             }
         }
-    };
-    auto writer = [&] {
+    }
+
+    void writer() {
         for (;;) {
             std::optional<Item> it;
             try {
-                it = to_write.pop();
+                it = to_write_.pop();
             } catch (...) {
                 continue;
             }
             if (!it) return;
-            StageScope scope(work[it->slot].index, kWrite);
+            StageScope scope(work_[it->slot].index, kWrite);
             try {
-                const std::string out = m.entries[it->slot].output;  // set once by the decoder, read-only since
-                write_fits(out, it->img.data, it->img.header, write_options(it->img, bs.compression));
+                const std::string out = m_.entries[it->slot].output;  // set once by the decoder, read-only since
+                write_fits(out, it->img.data, it->img.header, write_options(it->img, bs_.compression));
                 it->img = {};  // free the pixels before hashing
                 identify_output(it->slot, out);
                 std::string note;
-                { std::lock_guard l(mu); note = m.entries[it->slot].reason; }
+                { std::lock_guard l(mu_); note = m_.entries[it->slot].reason; }
                 finish(it->slot, Status::ok, it->t0, note);
             } catch (...) {
                 fail(it->slot, it->t0, std::current_exception(), "writing");
             }
         }
-    };
+    }
 
     // Threads start one of each stage at a time; if the system refuses a thread (ulimit, memory), the
     // batch goes on with the trios already running, or — none at all — ends with one clean error.
-    std::vector<std::thread> decoders, computers, writers;
-    decoders.reserve(jobs), computers.reserve(jobs), writers.reserve(jobs);
-    std::string start_error;
-    for (int i = 0; i < jobs && start_error.empty(); ++i) {
-        try {
-            writers.emplace_back(writer);
-            computers.emplace_back(computer);
-            decoders.emplace_back(decoder);
-        } catch (const std::exception& e) {
-            start_error = e.what();
+    void start_threads() {
+        decoders_.reserve(jobs_), computers_.reserve(jobs_), writers_.reserve(jobs_);
+        std::string start_error;
+        for (int i = 0; i < jobs_ && start_error.empty(); ++i) {
+            try {
+                writers_.emplace_back([this] { writer(); });
+                computers_.emplace_back([this] { computer(); });
+                decoders_.emplace_back([this] { decoder(); });
+            } catch (const std::exception& e) {
+                start_error = e.what();
+            }
         }
+        if (decoders_.empty()) {
+            to_compute_.close();
+            to_write_.close();
+            for (auto& t : computers_) t.join();
+            for (auto& t : writers_) t.join();
+            computers_.clear(), writers_.clear();
+            throw Error(ErrorKind::internal, fmt::format("{}: cannot start worker threads ({}); try fewer --jobs or more memory",
+                                                         bs_.outdir.string(), start_error));
+        }
+        if (!start_error.empty())
+            progress_.log(fmt::format("prep: started {} of {} thread(s) per stage ({}); going on with {}", decoders_.size(), jobs_, start_error,
+                                      decoders_.size()));
     }
-    if (decoders.empty()) {
-        to_compute.close();
-        to_write.close();
-        for (auto& t : computers) t.join();
-        for (auto& t : writers) t.join();
-        throw Error(ErrorKind::internal, fmt::format("{}: cannot start worker threads ({}); try fewer --jobs or more memory",
-                                                     bs.outdir.string(), start_error));
-    }
-    if (!start_error.empty())
-        progress.log(fmt::format("prep: started {} of {} thread(s) per stage ({}); going on with {}", decoders.size(), jobs, start_error, decoders.size()));
 
     // The calling thread reports progress and keeps the manifest current until every input is done.
-    auto last_manifest = Clock::now();
-    for (;;) {
-        std::size_t o, s, f;
-        {
-            std::unique_lock l(mu);
-            finished_cv.wait_for(l, std::chrono::seconds(1), [&] { return ok + skipped + failed == n; });
-            o = ok, s = skipped, f = failed;
-        }
-        if (o + s + f == n) break;
-        if (worker) continue;
-        progress.update(o, s, f);
-        if (since(last_manifest) >= bs.manifest_every_s) {
-            std::lock_guard l(mu);
-            m.wall_s = since(t_start);
-            try {
-                write_manifest_files(bs.outdir, m);
-            } catch (const std::exception& e) {
-                progress.log(fmt::format("prep: {}", escape_control(e.what())));
+    void report_until_done() {
+        auto last_manifest = Clock::now();
+        for (;;) {
+            std::size_t o, s, f;
+            {
+                std::unique_lock l(mu_);
+                finished_cv_.wait_for(l, std::chrono::seconds(1), [&] { return ok_ + skipped_ + failed_ == n_; });
+                o = ok_, s = skipped_, f = failed_;
             }
-            last_manifest = Clock::now();
+            if (o + s + f == n_) break;
+            if (worker_) continue;
+            progress_.update(o, s, f);
+            if (since(last_manifest) >= bs_.manifest_every_s) {
+                std::lock_guard l(mu_);
+                m_.wall_s = since(t_start_);
+                try {
+                    write_manifest_files(bs_.outdir, m_);
+                } catch (const std::exception& e) {
+                    progress_.log(fmt::format("prep: {}", escape_control(e.what())));
+                }
+                last_manifest = Clock::now();
+            }
         }
     }
-    for (auto& t : decoders) t.join();
-    to_compute.close();
-    for (auto& t : computers) t.join();
-    to_write.close();
-    for (auto& t : writers) t.join();
-    m.wall_s = since(t_start);
-    m.finished_utc = utc_now_iso8601();
-    if (!worker) {
-        progress.update(ok, skipped, failed, true);
-        write_manifest_files(bs.outdir, m);
+
+    void join_threads() {
+        for (auto& t : decoders_) t.join();
+        to_compute_.close();
+        for (auto& t : computers_) t.join();
+        to_write_.close();
+        for (auto& t : writers_) t.join();
     }
-    return failed;
+
+    Chain& chain_;
+    const ChainSettings& cs_;
+    const std::vector<WorkItem>& work_;
+    const BatchSettings& bs_;
+    Manifest& m_;
+    const BatchHooks& hooks_;
+    const std::size_t n_;
+    const int jobs_;
+    const bool worker_;  // a supervised worker: the supervisor keeps the record
+    Queue<Item> to_compute_, to_write_;
+    std::counting_semaphore<> tokens_;
+    std::mutex mu_;  // entries, counters, claimed outputs
+    std::condition_variable finished_cv_;
+    std::size_t ok_ = 0, skipped_ = 0, failed_ = 0;
+    std::set<std::string> claimed_;
+    std::atomic<std::size_t> next_{0};
+    BatchProgress progress_;
+    const Clock::time_point t_start_ = Clock::now();
+    std::vector<std::thread> decoders_, computers_, writers_;
+};
+
+}  // namespace
+
+std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m, const BatchHooks& hooks) {
+    return BatchRun(chain, work, bs, m, hooks).run();
 }
 
 std::size_t dry_run(const ChainSettings& cs, const std::vector<WorkItem>& work, const BatchSettings& bs) {
