@@ -256,6 +256,8 @@ def driver(args) -> int:
     import peers_report as pr
 
     aiaccel = Path(args.aiaccel).resolve()
+    if not os.access(aiaccel, os.X_OK):
+        sys.exit(f"peers: {aiaccel}: no aiaccel binary (build it: ninja -C build, or run tools/peers)")
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     inp = find_input(args.input)
@@ -265,16 +267,15 @@ def driver(args) -> int:
     pyjax = venv_python("venv-0.12.1-jax", oracle_dirs)
     load0 = os.getloadavg()
 
-    # The shared PSF: aiapy's 171 Å PSF (aiaccel's bitwise port), 4096² binned 2x2 to the input's 2048².
     psf4096, psf2048 = work / "psf-171-4096.fits", work / "psf-171-2048.fits"
-    if not psf2048.exists():
-        subprocess.run([str(aiaccel), "psf", "-c", "171", "--backend", "cpu", "-o", str(psf4096)], check=True)
-        p = np.asarray(fits.getdata(psf4096), dtype=np.float64)
-        fits.writeto(psf2048, p.reshape(2048, 2, 2048, 2).sum(axis=(1, 3)), overwrite=True)
-
     stages = []
     for stage in args.stages.split(","):
         rows = []
+        if stage == "deconvolve" and not psf2048.exists():
+            # The shared PSF: aiapy's 171 Å PSF (aiaccel's bitwise port), 4096² binned 2x2 to the input's 2048².
+            subprocess.run([str(aiaccel), "psf", "-c", "171", "--backend", "cpu", "-o", str(psf4096)], check=True)
+            p = np.asarray(fits.getdata(psf4096), dtype=np.float64)
+            fits.writeto(psf2048, p.reshape(2048, 2, 2048, 2).sum(axis=(1, 3)), overwrite=True)
         ref_out = work / f"{stage}-reference.fits"
         common = ["--psf", str(psf2048), "-n", str(ITERATIONS)] if stage == "deconvolve" else []
         cli = lambda extra, out: [str(aiaccel), stage, str(inp), "-o", str(out), *common, *extra]  # noqa: E731
@@ -305,12 +306,13 @@ def driver(args) -> int:
             def go():
                 if py is None:
                     raise RuntimeError("venv not found (tools/oracle/setup; jax: tools/oracle/setup jax)")
-                out, tim = work / f"{peer}.npy", work / f"{peer}.json"
+                tag = f"{peer}-{py.parent.parent.name}"  # one file per peer and venv
+                out, tim = work / f"{tag}.npy", work / f"{tag}.json"
                 env = dict(os.environ, **(ONE_THREAD if "dask" not in peer else {}))
                 p = subprocess.run([str(py), str(HERE / "peers.py"), "worker", peer, "--input", str(inp),
                                     "--psf", str(psf2048), "--output", str(out), "--timing", str(tim),
                                     "--repetitions", str(args.repetitions if reps is None else reps)],
-                                   capture_output=True, text=True, env=env)
+                                   capture_output=True, text=True, env=env, timeout=args.peer_timeout)
                 if p.returncode != 0:
                     raise RuntimeError(f"exit {p.returncode}: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ''}")
                 r = json.loads(tim.read_text())
@@ -318,15 +320,6 @@ def driver(args) -> int:
                 return r
             return go
 
-        add("aiaccel reference f64", "aiaccel --backend reference", "f64", 1, run_aiaccel(["--backend", "reference"], ref_out),
-            "the reference; whole CLI run")
-        for prec in ("f64", "f32"):
-            for th in (1, 2):
-                if prec == "f32" and th == 1:
-                    continue
-                add(f"aiaccel cpu {prec} {th}t", "aiaccel --backend cpu", prec, th,
-                    run_aiaccel(["--backend", "cpu", "--precision", prec, "--threads", str(th)],
-                                work / f"{stage}-cpu-{prec}-{th}t.fits"), "whole CLI run")
         if stage == "register":
             add("aiapy 0.10.2 (sunpy scipy, order 3)", "aiapy.calibrate.register", "f64", 1, run_py(me, "aiapy-register"))
             add("aiapy 0.12.1 (sunpy scipy, order 3)", "aiapy.calibrate.register", "f64", 1, run_py(py012, "aiapy-register"))
@@ -347,6 +340,19 @@ def driver(args) -> int:
                 run_py(pyjax, "aiapy-deconvolve-jax", 1), "one warm-up (jit) run not timed")
             add("skimage richardson_lucy", "skimage.restoration.richardson_lucy", "f64", 1,
                 run_py(me, "skimage-richardson-lucy", slow), "its own RL: start 0.5, linear (zero-padded) convolution")
+
+        # aiaccel's rows run last (the Python peers do not need the binary) and are listed first.
+        n_py = len(rows)
+        add("aiaccel reference f64", "aiaccel --backend reference", "f64", 1, run_aiaccel(["--backend", "reference"], ref_out),
+            "the reference; whole CLI run")
+        for prec in ("f64", "f32"):
+            for th in (1, 2):
+                if prec == "f32" and th == 1:
+                    continue
+                add(f"aiaccel cpu {prec} {th}t", "aiaccel --backend cpu", prec, th,
+                    run_aiaccel(["--backend", "cpu", "--precision", prec, "--threads", str(th)],
+                                work / f"{stage}-cpu-{prec}-{th}t.fits"), "whole CLI run")
+        rows = rows[n_py:] + rows[:n_py]
 
         bound, reason = pr.read_bound(REPO / "validate" / "tolerances.cpp", stage, "f64")
         bound32, _ = pr.read_bound(REPO / "validate" / "tolerances.cpp", stage, "f32")
@@ -386,8 +392,8 @@ def driver(args) -> int:
            "summary": (f"Every implementation of register and deconvolve on the same real input ({INPUT_NAME}, 2048², "
                        "used for every peer instead of the derived 4096² frame: several peers are minutes per 4096² image "
                        "on this shared 2-core VM), judged against aiaccel's reference backend (bitwise aiapy 0.10.2) by the "
-                       "bound validate uses for a backend against the reference (max|Δ|/max over every pixel, as validate; 'on disk' is
-the same over the flux pixels only). Time: median of "
+                       "bound validate uses for a backend against the reference (max|Δ|/max over every pixel, as validate; 'on disk' is "
+                       "the same over the flux pixels only). Time: median of "
                        f"{args.repetitions} runs after a warm-up (Python peers: the call alone; aiaccel: the whole CLI run, "
                        "FITS I/O included); a run over 20 s is timed once, cold. One thread unless named. Flux ratio: "
                        f"Σ out / Σ ref over the disk, pixels within {pr.FILL_MARGIN_PX} px of the input's fill value "
@@ -415,7 +421,8 @@ def main() -> int:
     ap.add_argument("--aiaccel", default=str(REPO / "build" / "apps" / "aiaccel"))
     ap.add_argument("--input")
     ap.add_argument("--stages", default="register,deconvolve")
-    ap.add_argument("--repetitions", type=int, default=3)
+    ap.add_argument("--repetitions", type=int, default=1, help="timed runs after the warm-up (0: one cold run)")
+    ap.add_argument("--peer-timeout", type=float, default=900.0, help="seconds one Python peer may take (all its runs)")
     ap.add_argument("--oracle-dir", default=os.environ.get("AIACCEL_ORACLE_DIR"),
                     help="another .oracle/ to take venv-0.12.1 and venv-0.12.1-jax from")
     args = ap.parse_args()
