@@ -16,9 +16,10 @@ Worker mode (`worker PEER ...`) runs one Python peer, timing only the call (inpu
 and saves the output as .npy with a JSON of its times. The aiaccel rows are timed as whole CLI runs
 (process start + FITS read/write included), so they are upper bounds of the kernel time.
 
-Input: the real 2048² 1600 Å file (aia_lev1_1600a_..._lowres.fits, testdata/aia or $AIA_DATA_DIR), used
-for every peer of both stages. Deconvolve: 25 Richardson-Lucy iterations with aiapy's 171 Å PSF
-(aiaccel psf --backend cpu, 4096²) binned 2×2 to 2048² (sum), the same array for every peer.
+Input (every peer, both stages): --size 4096 (default) the derived 4096² frame that `aiaccel derive` makes
+from the real 2048² 1600 Å file (aia_lev1_1600a_..._lowres.fits, testdata/aia or $AIA_DATA_DIR), as
+`aiaccel bench` uses; --size 2048 the real file itself. Deconvolve: 25 Richardson-Lucy iterations with
+aiapy's 171 Å PSF (aiaccel psf --backend cpu, 4096²; binned 2×2 to 2048² by sum for --size 2048).
 """
 
 from __future__ import annotations
@@ -160,6 +161,10 @@ def worker(args) -> int:
         smap = _read_map(args.input)
         img = np.where(smap.data < 0, 0, smap.data).astype(np.float64)  # aiapy's clip_negative
         psf = np.asarray(fits.getdata(args.psf), dtype=np.float64)
+        # aiapy's PSF peaks at [n/2, n/2]; skimage's 'same' convolution and its flipped kernel need an
+        # odd-size kernel centred on its middle pixel (an even one drifts a pixel per iteration), so
+        # drop the first row and column (far wing).
+        psf = psf[1:, 1:]
 
         def fn():
             return richardson_lucy(img, psf, num_iter=ITERATIONS, clip=False)
@@ -258,7 +263,7 @@ def driver(args) -> int:
     aiaccel = Path(args.aiaccel).resolve()
     if not os.access(aiaccel, os.X_OK):
         sys.exit(f"peers: {aiaccel}: no aiaccel binary (build it: ninja -C build, or run tools/peers)")
-    work = Path(args.work).resolve()
+    work = Path(args.work).resolve() / str(args.size)
     work.mkdir(parents=True, exist_ok=True)
     inp = find_input(args.input)
     oracle_dirs = [REPO / ".oracle"] + ([Path(args.oracle_dir)] if args.oracle_dir else [])
@@ -268,16 +273,26 @@ def driver(args) -> int:
     load0 = os.getloadavg()
 
     psf4096, psf2048 = work / "psf-171-4096.fits", work / "psf-171-2048.fits"
+    real = inp
+    if args.size == 4096:  # the derived frame of testdata/golden/DERIVED.md, as aiaccel bench uses
+        inp = work / "derived-4096.fits"
+        if not inp.exists():
+            subprocess.run([str(aiaccel), "derive", str(real), "-o", str(inp)], check=True)
+    psf_used = psf4096 if args.size == 4096 else psf2048
+    frame = ("derived 4096² frame (2×2 replication of the real 2048² 1600 Å file, testdata/golden/DERIVED.md)"
+             if args.size == 4096 else "real 2048² 1600 Å frame (aiapy registers this 2×-binned frame to 1.2″/px)")
     stages = []
     for stage in args.stages.split(","):
         rows = []
-        if stage == "deconvolve" and not psf2048.exists():
-            # The shared PSF: aiapy's 171 Å PSF (aiaccel's bitwise port), 4096² binned 2x2 to the input's 2048².
-            subprocess.run([str(aiaccel), "psf", "-c", "171", "--backend", "cpu", "-o", str(psf4096)], check=True)
-            p = np.asarray(fits.getdata(psf4096), dtype=np.float64)
-            fits.writeto(psf2048, p.reshape(2048, 2, 2048, 2).sum(axis=(1, 3)), overwrite=True)
+        if stage == "deconvolve" and not psf_used.exists():
+            # The shared PSF: aiapy's 171 Å PSF (aiaccel's bitwise port), 4096²; binned 2x2 (sum) for a 2048² input.
+            if not psf4096.exists():
+                subprocess.run([str(aiaccel), "psf", "-c", "171", "--backend", "cpu", "-o", str(psf4096)], check=True)
+            if args.size == 2048:
+                p = np.asarray(fits.getdata(psf4096), dtype=np.float64)
+                fits.writeto(psf2048, p.reshape(2048, 2, 2048, 2).sum(axis=(1, 3)), overwrite=True)
         ref_out = work / f"{stage}-reference.fits"
-        common = ["--psf", str(psf2048), "-n", str(ITERATIONS)] if stage == "deconvolve" else []
+        common = ["--psf", str(psf_used), "-n", str(ITERATIONS)] if stage == "deconvolve" else []
         cli = lambda extra, out: [str(aiaccel), stage, str(inp), "-o", str(out), *common, *extra]  # noqa: E731
 
         def add(label, impl, precision, threads, run, note=""):
@@ -310,7 +325,7 @@ def driver(args) -> int:
                 out, tim = work / f"{tag}.npy", work / f"{tag}.json"
                 env = dict(os.environ, **(ONE_THREAD if "dask" not in peer else {}))
                 p = subprocess.run([str(py), str(HERE / "peers.py"), "worker", peer, "--input", str(inp),
-                                    "--psf", str(psf2048), "--output", str(out), "--timing", str(tim),
+                                    "--psf", str(psf_used), "--output", str(out), "--timing", str(tim),
                                     "--repetitions", str(args.repetitions if reps is None else reps)],
                                    capture_output=True, text=True, env=env, timeout=args.peer_timeout)
                 if p.returncode != 0:
@@ -339,7 +354,7 @@ def driver(args) -> int:
             add("aiapy 0.12.1 deconvolve (JAX, CPU)", "aiapy.psf.deconvolve (jax.numpy, jit)", "f64", 1,
                 run_py(pyjax, "aiapy-deconvolve-jax", 1), "one warm-up (jit) run not timed")
             add("skimage richardson_lucy", "skimage.restoration.richardson_lucy", "f64", 1,
-                run_py(me, "skimage-richardson-lucy", slow), "its own RL: start 0.5, linear (zero-padded) convolution")
+                run_py(me, "skimage-richardson-lucy", slow), "its own RL: start 0.5, linear (zero-padded) convolution; PSF without its first row/column (odd size, centred)")
 
         # aiaccel's rows run last (the Python peers do not need the binary) and are listed first.
         n_py = len(rows)
@@ -373,10 +388,10 @@ def driver(args) -> int:
             row["bound"] = b
             row["verdict"] = pr.verdict(row["metrics"], b)
         stages.append({"stage": stage, "bound": bound, "bound_reason": reason, "rows": rows,
-                       "description": ("register: level 1 → 1.5 of the real 2048² 1600 Å frame (aiapy registers a 2×-binned "
-                                       "frame to 1.2″/px, output 2048²); order 3 unless named." if stage == "register" else
-                                       f"deconvolve: {ITERATIONS} Richardson-Lucy iterations on the real 2048² frame "
-                                       "(negative pixels clipped to 0, as aiapy) with aiapy's 171 Å PSF binned 2×2 to 2048².")})
+                       "description": (f"register: level 1 → 1.5 of the {frame} (to {'0.6' if args.size == 4096 else '1.2'}″/px, "
+                                       f"output {args.size}²); order 3 unless named." if stage == "register" else
+                                       f"deconvolve: {ITERATIONS} Richardson-Lucy iterations on the {frame} (negative pixels "
+                                       "clipped to 0, as aiapy) with aiapy's 171 Å PSF" + (" binned 2×2 to 2048²." if args.size == 2048 else "."))})
 
     vers = {"venv-peers (driver, aiapy 0.10.2 peers)": venv_versions(me)}
     for name, py in (("venv-0.12.1", py012), ("venv-0.12.1-jax", pyjax)):
@@ -389,16 +404,15 @@ def driver(args) -> int:
     mach["load_average_at_start"] = list(load0)
     mach["load_average_at_end"] = list(os.getloadavg())
     doc = {"title": "aiaccel peers: speed against faithfulness",
-           "summary": (f"Every implementation of register and deconvolve on the same real input ({INPUT_NAME}, 2048², "
-                       "used for every peer instead of the derived 4096² frame: several peers are minutes per 4096² image "
-                       "on this shared 2-core VM), judged against aiaccel's reference backend (bitwise aiapy 0.10.2) by the "
+           "summary": (f"Every implementation of register and deconvolve on the same input, the {frame} made from "
+                       f"{INPUT_NAME}, judged against aiaccel's reference backend (bitwise aiapy 0.10.2) by the "
                        "bound validate uses for a backend against the reference (max|Δ|/max over every pixel, as validate; 'on disk' is "
                        "the same over the flux pixels only). Time: median of "
                        f"{args.repetitions} runs after a warm-up (Python peers: the call alone; aiaccel: the whole CLI run, "
                        "FITS I/O included); a run over 20 s is timed once, cold. One thread unless named. Flux ratio: "
                        f"Σ out / Σ ref over the disk, pixels within {pr.FILL_MARGIN_PX} px of the input's fill value "
                        "(-32768, rows 0–647) left out. The machine was shared (load average below), so times are indicative."),
-           "command": "tools/peers", "input": str(inp.name), "iterations": ITERATIONS, "stages": stages,
+           "command": "tools/peers" + (" --size 2048 --out reports/peers/2048" if args.size == 2048 else ""), "input": str(inp.name), "iterations": ITERATIONS, "stages": stages,
            "machine": mach}
     pr.write_report(doc, Path(args.out))
     log(f"wrote {args.out}/peers.json, README.md, index.html")
@@ -421,6 +435,8 @@ def main() -> int:
     ap.add_argument("--aiaccel", default=str(REPO / "build" / "apps" / "aiaccel"))
     ap.add_argument("--input")
     ap.add_argument("--stages", default="register,deconvolve")
+    ap.add_argument("--size", type=int, choices=(2048, 4096), default=4096,
+                    help="4096: the derived frame (aiaccel derive) of the real 2048² file; 2048: the real file")
     ap.add_argument("--repetitions", type=int, default=1, help="timed runs after the warm-up (0: one cold run)")
     ap.add_argument("--peer-timeout", type=float, default=900.0, help="seconds one Python peer may take (all its runs)")
     ap.add_argument("--oracle-dir", default=os.environ.get("AIACCEL_ORACLE_DIR"),

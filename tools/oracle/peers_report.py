@@ -160,7 +160,8 @@ def _table_rows(rows):
         m = r.get("metrics") or {}
         t = r.get("time_s")
         yield [r["label"], _fmt(t, ".3g") if t else "–", _fmt(m.get("max_abs_over_max")),
-               _fmt(m.get("max_abs_over_max_disk")), _fmt(m.get("flux_ratio"), ".9f"), r["verdict"], r.get("note", "")]
+               _fmt(m.get("max_abs_over_max_disk")), _fmt(m.get("flux_ratio"), ".9f"),
+               r["verdict"] + (f" (bound {r['bound']:g})" if r.get("bound") is not None else ""), r.get("note", "")]
 
 
 HEAD = ["peer", "s / image", "max|Δ|/max", "max|Δ|/max on disk", "flux ratio", "verdict", "notes"]
