@@ -91,8 +91,8 @@ def _opencv_only(smap_data, header, interp):
     s = target / cdelt  # input pixels per output pixel
     th = np.deg2rad(float(header["CROTA2"]))
     c, si = np.cos(th), np.sin(th)
-    # output (x, y) -> input (x, y), 0-based: in = p_in + s * R(-θ)^T ... (PC = [[c, -s], [s, c]])
-    A = s * np.array([[c, -si], [si, c]])
+    # output (x, y) -> input (x, y), 0-based: in = p_in + s * PC^-1 (out - p_out), PC = [[c, -sin], [sin, c]]
+    A = s * np.array([[c, si], [-si, c]])
     p_in = np.array([float(header["CRPIX1"]) - 1.0, float(header["CRPIX2"]) - 1.0])
     p_out = np.array([(n - 1) / 2.0, (n - 1) / 2.0])
     b = p_in - A @ p_out
@@ -411,7 +411,7 @@ def driver(args) -> int:
                        f"{args.repetitions} runs after a warm-up (Python peers: the call alone; aiaccel: the whole CLI run, "
                        "FITS I/O included); a run over 20 s is timed once, cold. One thread unless named. Flux ratio: "
                        f"Σ out / Σ ref over the disk, pixels within {pr.FILL_MARGIN_PX} px of the input's fill value "
-                       "(-32768, rows 0–647) left out. The machine was shared (load average below), so times are indicative."),
+                       "(-32768: the bottom third of the frame) left out. The machine was shared (load average below), so times are indicative."),
            "command": "tools/peers" + (" --size 2048 --out reports/peers/2048" if args.size == 2048 else ""), "input": str(inp.name), "iterations": ITERATIONS, "stages": stages,
            "machine": mach}
     pr.write_report(doc, Path(args.out))
