@@ -408,8 +408,10 @@ def driver(args) -> int:
                        f"{INPUT_NAME}, judged against aiaccel's reference backend (bitwise aiapy 0.10.2) by the "
                        "bound validate uses for a backend against the reference (max|Δ|/max over every pixel, as validate; 'on disk' is "
                        "the same over the flux pixels only). Time: median of "
-                       f"{args.repetitions} runs after a warm-up (Python peers: the call alone; aiaccel: the whole CLI run, "
-                       "FITS I/O included); a run over 20 s is timed once, cold. One thread unless named. Flux ratio: "
+                       f"{args.repetitions} run(s) after a warm-up run (Python peers: the call alone; aiaccel: the whole CLI run, "
+                       "FITS I/O included); a Python register peer whose first run takes over 20 s and the Python deconvolve "
+                       "peers are timed by one cold run (JAX: after one warm-up run, so jit compilation is not timed). "
+                       "One thread unless named. Flux ratio: "
                        f"Σ out / Σ ref over the disk, pixels within {pr.FILL_MARGIN_PX} px of the input's fill value "
                        "(-32768: the bottom third of the frame) left out. The machine was shared (load average below), so times are indicative."),
            "command": "tools/peers" + (" --size 2048 --out reports/peers/2048" if args.size == 2048 else ""), "input": str(inp.name), "iterations": ITERATIONS, "stages": stages,
