@@ -28,8 +28,7 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
 void add_stage_options(CLI::App* cmd, StageArgs& s) {
     cmd->add_option("--precision", s.precision, "Compute precision: f64 or f32 (f32: cpu backend; the PSF itself is always float64)")
         ->default_val("f64");
-    cmd->add_option("--threads", s.threads, "Threads for the fast backends (0: all hardware threads)")->default_val(0)
-        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--threads", s.threads, "Threads for the fast backends (0: all hardware threads)")->default_val(0)->check(CLI::NonNegativeNumber);
 }
 
 Image<double> cached_psf(Backend& backend, const PsfRequest& req, const StageOptions& so, const std::string& who) {
@@ -38,9 +37,11 @@ Image<double> cached_psf(Backend& backend, const PsfRequest& req, const StageOpt
     bool hit = false;
     Image<double> psf = cache.get(backend, req, so, &hit);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (hit) fmt::print(stderr, "{}: {} Å PSF from the cache {} ({:.2f} s)\n", who, req.channel, cache.file_for(backend.name(), req).string(), s);
-    else fmt::print(stderr, "{}: computed the {} Å PSF ({} backend, {:.1f} s){}\n", who, req.channel, backend.name(), s,
-                    cache.dir().empty() ? " — PSF cache off" : "; cached in " + cache.dir().string());
+    if (hit)
+        fmt::print(stderr, "{}: {} Å PSF from the cache {} ({:.2f} s)\n", who, req.channel, cache.file_for(backend.name(), req).string(), s);
+    else
+        fmt::print(stderr, "{}: computed the {} Å PSF ({} backend, {:.1f} s){}\n", who, req.channel, backend.name(), s,
+                   cache.dir().empty() ? " — PSF cache off" : "; cached in " + cache.dir().string());
     return psf;
 }
 
@@ -56,7 +57,8 @@ std::unique_ptr<Backend> make_stage_backend(const std::string& backend, const St
 }
 
 bool same_file(const fs::path& a, const fs::path& b) {
-    struct stat sa {}, sb {};
+    struct stat sa {
+    }, sb{};
     if (::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0) return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
     std::error_code ea, eb;
     const fs::path ca = fs::weakly_canonical(fs::absolute(a), ea), cb = fs::weakly_canonical(fs::absolute(b), eb);
@@ -95,10 +97,11 @@ Progress::Progress(std::string what, int total)
 void Progress::step(int done, const std::string& detail) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const double eta = done > 0 ? s / done * (total_ - done) : 0.0;
-    std::string line = fmt::format("{}: {}/{} {:.1f} s elapsed, ~{:.0f} s left{}{}", what_, done, total_, s, eta,
-                                   detail.empty() ? "" : "  ", detail);
-    if (tty_) fmt::print(stderr, "\r\033[K{}", line);
-    else fmt::print(stderr, "{}\n", line);
+    std::string line = fmt::format("{}: {}/{} {:.1f} s elapsed, ~{:.0f} s left{}{}", what_, done, total_, s, eta, detail.empty() ? "" : "  ", detail);
+    if (tty_)
+        fmt::print(stderr, "\r\033[K{}", line);
+    else
+        fmt::print(stderr, "{}\n", line);
 }
 
 void Progress::done() {

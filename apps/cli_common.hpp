@@ -19,7 +19,10 @@ namespace aiaccel::cli {
 void add_backend_option(CLI::App* cmd, std::string& backend);
 
 // --precision f64|f32 and --threads N for the commands that run through the Backend seam.
-struct StageArgs { std::string precision = "f64"; int threads = 0; };
+struct StageArgs {
+    std::string precision = "f64";
+    int threads = 0;
+};
 void add_stage_options(CLI::App* cmd, StageArgs& s);
 // The backend named by --backend (available here, else a usage error saying why), checked to
 // support the requested precision; fills `opt`.
@@ -47,9 +50,7 @@ template <class F>
 decltype(auto) stage(const std::string& file, const std::string& what, F&& f) {
     try {
         return f();
-    } catch (const std::bad_alloc&) {
-        throw file_error(ErrorKind::internal, file, "out of memory while " + what);
-    }
+    } catch (const std::bad_alloc&) { throw file_error(ErrorKind::internal, file, "out of memory while " + what); }
 }
 
 // Progress on stderr: a line per call when stderr is not a terminal, an updating line when it is.

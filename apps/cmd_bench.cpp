@@ -40,8 +40,8 @@ void print_row(const validate::ResultRow& r) {
     const auto threads = extra(r, "threads");
     const auto pps = extra(r, "pixels_per_s");
     std::string result = r.verdict == validate::Verdict::skipped ? r.skip_reason
-                         : r.verdict == validate::Verdict::failed ? (r.notes.empty() ? "" : r.notes.back())
-                                                                  : fmt::format("{:>9.4f} s  {:>9.3g} px/s  {:>6.0f} MiB", r.time_s, pps.value_or(0), r.peak_rss_mib);
+        : r.verdict == validate::Verdict::failed                 ? (r.notes.empty() ? "" : r.notes.back())
+                                                 : fmt::format("{:>9.4f} s  {:>9.3g} px/s  {:>6.0f} MiB", r.time_s, pps.value_or(0), r.peak_rss_mib);
     fmt::print("{:<8} {:<10} {:<16} {:<4} {:>3} {:<14} {}\n", validate::to_string(r.verdict), r.stage, r.backend, r.precision,
                threads ? fmt::format("{:.0f}", *threads) : "-", r.case_name, result);
     std::fflush(stdout);
@@ -51,27 +51,36 @@ void print_row(const validate::ResultRow& r) {
 
 void add_bench(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("bench",
-        "Time each stage x backend x precision x threads on the real-derived 4096x4096 input (and the real 2048x2048\n"
-        "file for register), the floors (FFTW alone doing RL's 100 transforms; one memcpy of the image) and, with\n"
-        "--baseline-aiapy, aiapy from the oracle venvs in the same run on the same inputs. Time = median of\n"
-        "--repetitions wall-clock runs after one warm-up run (FFTW planning excluded); a run whose warm-up exceeds\n"
-        "--max-warmup-s is measured once, cold. Writes OUT/rows.json for `aiaccel report OUT/rows.json -o OUT/report`.\n"
-        "Timings on a shared machine are indicative. aiapy 0.10.2's PSF alone takes minutes (--aiapy-stages limits).");
+                                   "Time each stage x backend x precision x threads on the real-derived 4096x4096 input (and the real 2048x2048\n"
+                                   "file for register), the floors (FFTW alone doing RL's 100 transforms; one memcpy of the image) and, with\n"
+                                   "--baseline-aiapy, aiapy from the oracle venvs in the same run on the same inputs. Time = median of\n"
+                                   "--repetitions wall-clock runs after one warm-up run (FFTW planning excluded); a run whose warm-up exceeds\n"
+                                   "--max-warmup-s is measured once, cold. Writes OUT/rows.json for `aiaccel report OUT/rows.json -o OUT/report`.\n"
+                                   "Timings on a shared machine are indicative. aiapy 0.10.2's PSF alone takes minutes (--aiapy-stages limits).");
     auto o = std::make_shared<bench::BenchOptions>();
     auto out = std::make_shared<std::string>("bench-out");
     auto oracle = std::make_shared<std::string>();
     std::string backend_help = "Backends, comma-separated:";
     for (const auto& b : validate::all_backends()) backend_help += fmt::format("\n  {:<10} {}", b.name, validate::help_status(b));
-    cmd->add_option("--stages", o->stages, "psf, deconvolve, register, floors (comma-separated)")->delimiter(',')->default_str("psf,deconvolve,register,floors");
+    cmd->add_option("--stages", o->stages, "psf, deconvolve, register, floors (comma-separated)")
+        ->delimiter(',')
+        ->default_str("psf,deconvolve,register,floors");
     cmd->add_option("--backends", o->backends, backend_help)->delimiter(',')->default_str("reference,cpu,cuda");
     cmd->add_option("--precision", o->precisions, "f64, f32 (the reference runs f64 only)")->delimiter(',')->default_str("f64,f32");
-    cmd->add_option("--threads", o->threads, "Thread counts for the cpu backend and the floors (comma-separated)")->delimiter(',')->default_str("1,2");
-    cmd->add_option("--repetitions", o->repetitions, "Measured runs per row after the warm-up; the median is reported")->default_str("3")->check(CLI::Range(1, 1000));
+    cmd->add_option("--threads", o->threads, "Thread counts for the cpu backend and the floors (comma-separated)")
+        ->delimiter(',')
+        ->default_str("1,2");
+    cmd->add_option("--repetitions", o->repetitions, "Measured runs per row after the warm-up; the median is reported")
+        ->default_str("3")
+        ->check(CLI::Range(1, 1000));
     cmd->add_option("--max-warmup-s", o->max_warmup_s, "A run whose warm-up takes longer is measured once (cold)")->default_str("20");
     cmd->add_flag("--baseline-aiapy", o->baseline_aiapy, "Also time aiapy (tools/oracle/bench_aiapy.py under each oracle venv)");
     cmd->add_option("--aiapy-versions", o->aiapy_versions, "Oracle venvs to time: 0.10.2, 0.12.1 (numpy), 0.12.1-jax (JAX installed)")
-        ->delimiter(',')->default_str("0.10.2,0.12.1,0.12.1-jax");
-    cmd->add_option("--aiapy-stages", o->aiapy_stages, "aiapy stages to time: psf, deconvolve, register")->delimiter(',')->default_str("psf,deconvolve,register");
+        ->delimiter(',')
+        ->default_str("0.10.2,0.12.1,0.12.1-jax");
+    cmd->add_option("--aiapy-stages", o->aiapy_stages, "aiapy stages to time: psf, deconvolve, register")
+        ->delimiter(',')
+        ->default_str("psf,deconvolve,register");
     cmd->add_option("--oracle", *oracle, "Folder of the oracle venvs (default: <source>/.oracle; tools/oracle/setup makes them)");
     cmd->add_option("-o,--out", *out, "Output folder: rows.json, inputs/, aiapy-*.json and logs")->default_str("bench-out");
     cmd->callback([o, out, oracle, cmd, &exit_code] {
@@ -96,8 +105,8 @@ void add_bench(CLI::App& app, int& exit_code) {
         o->log = [](const std::string& line) { fmt::print(stderr, "bench: {}\n", line); };
 
         fmt::print("aiaccel bench: stages {} · backends {} · precision {} · threads {} · {} repetitions (median after 1 warm-up){}\n",
-                   fmt::join(o->stages, ","), fmt::join(o->backends, ","), fmt::join(o->precisions, ","), fmt::join(o->threads, ","),
-                   o->repetitions, o->baseline_aiapy ? fmt::format(" · aiapy {} on {}", fmt::join(o->aiapy_versions, ","), fmt::join(o->aiapy_stages, ",")) : "");
+                   fmt::join(o->stages, ","), fmt::join(o->backends, ","), fmt::join(o->precisions, ","), fmt::join(o->threads, ","), o->repetitions,
+                   o->baseline_aiapy ? fmt::format(" · aiapy {} on {}", fmt::join(o->aiapy_versions, ","), fmt::join(o->aiapy_stages, ",")) : "");
         for (const auto& b : o->backends) fmt::print("  {}\n", validate::find_backend(b).probe().reason);
         if (o->baseline_aiapy)
             for (const auto& v : o->aiapy_versions) {
@@ -107,8 +116,9 @@ void add_bench(CLI::App& app, int& exit_code) {
                            there ? "" : fmt::format(" (not installed: tools/oracle/setup {})", v == "0.12.1-jax" ? "jax" : "all"));
             }
         else
-            fmt::print("  aiapy: not timed (--baseline-aiapy; needs the oracle venvs: tools/oracle/setup all && tools/oracle/setup jax);\n"
-                       "         the report then gives speed ratios to the reference only\n");
+            fmt::print(
+                "  aiapy: not timed (--baseline-aiapy; needs the oracle venvs: tools/oracle/setup all && tools/oracle/setup jax);\n"
+                "         the report then gives speed ratios to the reference only\n");
         fmt::print("\n{:<8} {:<10} {:<16} {:<4} {:>3} {:<14} {}\n", "STATUS", "STAGE", "BACKEND", "PREC", "THR", "CASE", "TIME / REASON");
 
         std::fflush(stdout);
@@ -116,8 +126,9 @@ void add_bench(CLI::App& app, int& exit_code) {
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         nlohmann::json doc = {{"command", "aiaccel bench"},
                               {"aiaccel_version", AIACCEL_VERSION},
-                              {"timing", "wall clock; median of --repetitions runs after 1 warm-up run (not counted: FFTW planning, "
-                                         "first-touch pages, JAX compilation); a run whose warm-up exceeds --max-warmup-s is measured once"},
+                              {"timing",
+                               "wall clock; median of --repetitions runs after 1 warm-up run (not counted: FFTW planning, "
+                               "first-touch pages, JAX compilation); a run whose warm-up exceeds --max-warmup-s is measured once"},
                               {"repetitions", o->repetitions},
                               {"max_warmup_s", o->max_warmup_s},
                               {"inputs", bench::describe_inputs()},

@@ -15,9 +15,9 @@ void write_aia(const std::string& path, const AiaImage& img);  // cmd_register.c
 
 void add_derive(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("derive",
-        "Write the derived 4096x4096 input: 2x2 pixel replication of a real 2048x2048 AIA level-1 image\n"
-        "(CDELT/2, CRPIX'=2*(CRPIX-0.5)+0.5, a DERIVED keyword and HISTORY). NOT a real observation: for\n"
-        "speed measurements and the code paths aiapy only runs on full-resolution frames.");
+                                   "Write the derived 4096x4096 input: 2x2 pixel replication of a real 2048x2048 AIA level-1 image\n"
+                                   "(CDELT/2, CRPIX'=2*(CRPIX-0.5)+0.5, a DERIVED keyword and HISTORY). NOT a real observation: for\n"
+                                   "speed measurements and the code paths aiapy only runs on full-resolution frames.");
     auto in = std::make_shared<std::string>(), out = std::make_shared<std::string>();
     cmd->add_option("IN", *in, fmt::format("A 2048x2048 AIA file (the bundled one: testdata/aia/{})", kDerived1600Source))->required();
     cmd->add_option("-o,--output", *out, "Output FITS file")->required();

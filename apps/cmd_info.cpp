@@ -11,9 +11,7 @@
 namespace aiaccel::cli {
 namespace {
 
-std::string kind_text(ChannelKind k) {
-    return k == ChannelKind::euv ? "EUV" : k == ChannelKind::uv ? "UV" : "visible";
-}
+std::string kind_text(ChannelKind k) { return k == ChannelKind::euv ? "EUV" : k == ChannelKind::uv ? "UV" : "visible"; }
 
 nlohmann::json describe(const std::string& path, bool verify) {
     // info shows a checksum mismatch (and warns) instead of refusing the file; exit code stays 0.
@@ -43,7 +41,9 @@ nlohmann::json describe(const std::string& path, bool verify) {
     j["sun_centre_px"] = {centre[0], centre[1]};
     j["sun_radius_px"] = h.sun_radius_px();
     j["pointing_keys"] = h.pointing_keys_present();
-    j["min"] = s.min; j["max"] = s.max; j["mean"] = s.mean;
+    j["min"] = s.min;
+    j["max"] = s.max;
+    j["mean"] = s.mean;
     j["nan_count"] = s.nan_count;
     j["datasum"] = datasum;
     j["checksum"] = checksum;
@@ -66,8 +66,8 @@ void print_text(const nlohmann::json& j) {
                j["sun_centre_px"][1].get<double>(), j["sun_radius_px"].get<double>());
     std::string pk = j["pointing_keys"].get<std::string>();
     fmt::print("  pointing    {}\n", pk.empty() ? "(no master-pointing keywords)" : pk);
-    fmt::print("  pixels      min {:.6g}  max {:.6g}  mean {:.6g}  NaN {}\n", j["min"].get<double>(), j["max"].get<double>(),
-               j["mean"].get<double>(), j["nan_count"].get<std::size_t>());
+    fmt::print("  pixels      min {:.6g}  max {:.6g}  mean {:.6g}  NaN {}\n", j["min"].get<double>(), j["max"].get<double>(), j["mean"].get<double>(),
+               j["nan_count"].get<std::size_t>());
     fmt::print("  checksums   DATASUM {}, CHECKSUM {}{}\n", j["datasum"].get<std::string>(), j["checksum"].get<std::string>(),
                j.contains("checksum_detail") ? " (" + j["checksum_detail"].get<std::string>() + ")" : "");
 }
@@ -75,8 +75,9 @@ void print_text(const nlohmann::json& j) {
 }  // namespace
 
 void add_info(CLI::App& app, int& exit_code) {
-    auto* cmd = app.add_subcommand("info", "Describe AIA FITS files: channel, date, level, size, exposure,\n"
-                                           "plate scale, roll, Sun centre and radius, pointing keywords, pixel statistics.");
+    auto* cmd = app.add_subcommand("info",
+                                   "Describe AIA FITS files: channel, date, level, size, exposure,\n"
+                                   "plate scale, roll, Sun centre and radius, pointing keywords, pixel statistics.");
     auto files = std::make_shared<std::vector<std::string>>();
     auto json = std::make_shared<bool>(false);
     auto no_verify = std::make_shared<bool>(false);
@@ -88,9 +89,12 @@ void add_info(CLI::App& app, int& exit_code) {
             try {
                 auto j = describe(path, !*no_verify);
                 if (j.contains("checksum_detail"))
-                    fmt::print(stderr, "aiaccel info: {}: warning: checksum mismatch, the file is corrupt: {}\n", path, j["checksum_detail"].get<std::string>());
-                if (*json) fmt::print("{}\n", j.dump());
-                else print_text(j);
+                    fmt::print(stderr, "aiaccel info: {}: warning: checksum mismatch, the file is corrupt: {}\n", path,
+                               j["checksum_detail"].get<std::string>());
+                if (*json)
+                    fmt::print("{}\n", j.dump());
+                else
+                    print_text(j);
             } catch (const Error& e) {
                 fmt::print(stderr, "aiaccel info: {}\n", escape_control(e.what()));
                 exit_code = std::max(exit_code, e.exit_code());

@@ -13,13 +13,18 @@
 namespace aiaccel::cli {
 
 void add_merge_manifests(CLI::App& app, int& exit_code) {
-    auto* cmd = app.add_subcommand("merge-manifests",
-        "Merge the manifest.shard-I-of-N.json files of an `aiaccel prep --shard` batch and check coverage: every\n"
-        "input of the batch's sorted list listed exactly once (gaps and duplicates are reported by index and path,\n"
-        "outputs claimed twice too), all manifests from the same input list and settings. With -o, writes the merged\n"
-        "manifest (same schema, shard 'merged') and, next to it, failures.merged.txt. Exit: 0 complete and no file failed,\n"
-        "1 gaps, duplicates, mismatched manifests or failed inputs, 2 unreadable manifests.");
-    struct Args { std::vector<std::string> in; std::string out; bool allow_failed = false; };
+    auto* cmd =
+        app.add_subcommand("merge-manifests",
+                           "Merge the manifest.shard-I-of-N.json files of an `aiaccel prep --shard` batch and check coverage: every\n"
+                           "input of the batch's sorted list listed exactly once (gaps and duplicates are reported by index and path,\n"
+                           "outputs claimed twice too), all manifests from the same input list and settings. With -o, writes the merged\n"
+                           "manifest (same schema, shard 'merged') and, next to it, failures.merged.txt. Exit: 0 complete and no file failed,\n"
+                           "1 gaps, duplicates, mismatched manifests or failed inputs, 2 unreadable manifests.");
+    struct Args {
+        std::vector<std::string> in;
+        std::string out;
+        bool allow_failed = false;
+    };
     auto a = std::make_shared<Args>();
     cmd->add_option("MANIFESTS", a->in, "Shard manifests (manifest*.json)")->required();
     cmd->add_option("-o,--output", a->out, "Write the merged manifest here (e.g. OUTDIR/manifest.json)");
@@ -49,9 +54,10 @@ void add_merge_manifests(CLI::App& app, int& exit_code) {
                 if (e.status == Status::failed) f += failure_line(e);
             validate::report::write_file_atomic(failures_path(dir, "merged"), f);
         }
-        fmt::print("merge-manifests: {} manifest(s), {} input(s): {} listed, {} gap(s), {} duplicate(s), {} mismatch(es); "
-                   "{} ok, {} skipped, {} failed, {} not run\n", ms.size(), total, r.merged.entries.size(), r.gaps.size(), r.duplicates.size(),
-                   r.mismatches.size(), r.ok, r.skipped, r.failed, r.planned);
+        fmt::print(
+            "merge-manifests: {} manifest(s), {} input(s): {} listed, {} gap(s), {} duplicate(s), {} mismatch(es); "
+            "{} ok, {} skipped, {} failed, {} not run\n",
+            ms.size(), total, r.merged.entries.size(), r.gaps.size(), r.duplicates.size(), r.mismatches.size(), r.ok, r.skipped, r.failed, r.planned);
         const bool coverage_bad = !r.gaps.empty() || !r.duplicates.empty() || !r.mismatches.empty() || r.planned;
         exit_code = coverage_bad || (r.failed && !a->allow_failed) ? 1 : 0;
     });

@@ -71,8 +71,8 @@ using namespace prep;
 // The options of `aiaccel prep` (add_prep declares them).
 struct PrepArgs {
     std::vector<std::string> inputs;
-    std::string outdir, level = "1.5", steps, pointing_table, correction_table, backend = "auto", version = "0.10.2",
-                shard, compress = "none", worker;
+    std::string outdir, level = "1.5", steps, pointing_table, correction_table, backend = "auto", version = "0.10.2", shard, compress = "none",
+                        worker;
     int calibration_version = 10, iterations = 25, jobs = 0;
     bool overwrite = false, resume = false, dry = false, no_verify = false;
     StageArgs stage;
@@ -98,7 +98,8 @@ ChainSettings chain_settings(const PrepArgs& a) {
         std::stringstream ss(a.steps);
         for (std::string s; std::getline(ss, s, ',');) {
             if (std::find(kStepOrder.begin(), kStepOrder.end(), s) == kStepOrder.end())
-                throw Error(ErrorKind::usage, fmt::format("--steps: unknown step '{}' (known: pointing, deconvolve, register, degradation, exposure)", s));
+                throw Error(ErrorKind::usage,
+                            fmt::format("--steps: unknown step '{}' (known: pointing, deconvolve, register, degradation, exposure)", s));
             cs.steps.insert(s);
         }
     }
@@ -130,9 +131,9 @@ std::string record_command(const PrepArgs& a, const ChainSettings& cs, int jobs)
     if (!a.correction_table.empty())
         command += fmt::format(" --correction-table {} --calibration-version {}", shell_word(a.correction_table), a.calibration_version);
     if (cs.steps.count("deconvolve")) command += fmt::format(" --iterations {}", a.iterations);
-    command += fmt::format(" --aiapy-version {} --backend {} --precision {} --jobs {} --compress {}{}{}{}{}", a.version, a.backend,
-                           a.stage.precision, jobs, a.compress, a.shard.empty() ? "" : " --shard " + a.shard,
-                           a.resume ? " --resume" : "", a.overwrite ? " --overwrite" : "", a.no_verify ? " --no-verify-checksum" : "");
+    command += fmt::format(" --aiapy-version {} --backend {} --precision {} --jobs {} --compress {}{}{}{}{}", a.version, a.backend, a.stage.precision,
+                           jobs, a.compress, a.shard.empty() ? "" : " --shard " + a.shard, a.resume ? " --resume" : "",
+                           a.overwrite ? " --overwrite" : "", a.no_verify ? " --no-verify-checksum" : "");
     return command;
 }
 
@@ -141,15 +142,16 @@ int run_worker(const PrepArgs& a, const ChainSettings& cs, BatchSettings bs, int
     const WorkerLink link = parse_worker_link(a.worker);
     std::vector<WorkItem> work;
     read_worker_assignment(link, work, bs.claimed_before, bs.retried);
-    if (a.shard.empty() || a.shard == "0/1") bs.stale.clear();
-    else bs.stale = stale_temporaries(a.outdir);
+    if (a.shard.empty() || a.shard == "0/1")
+        bs.stale.clear();
+    else
+        bs.stale = stale_temporaries(a.outdir);
     const std::string backend_name = a.backend == "auto" ? resolve_auto_backend(link.round == 0) : a.backend;
     StageOptions so;
     auto backend = make_stage_backend(backend_name, a.stage, so);
     if (!backend) throw Error(ErrorKind::usage, fmt::format("--backend {}: not available here (no implementation built)", backend_name));
     so.threads = jobs;
-    if (link.round == 0)
-        fmt::print(stderr, "prep: backend {} {}, {} job(s), aiapy {} semantics\n", backend_name, a.stage.precision, jobs, a.version);
+    if (link.round == 0) fmt::print(stderr, "prep: backend {} {}, {} job(s), aiapy {} semantics\n", backend_name, a.stage.precision, jobs, a.version);
     const BatchHooks hooks = worker_hooks(link, backend_name);
     if (test_stop_at("worker")) ::raise(SIGSTOP);
     Chain chain(cs, std::move(backend), validate::find_backend(backend_name).caps, so);
@@ -168,7 +170,8 @@ int run_supervisor(const PrepArgs& a, const ChainSettings& cs, BatchSettings bs,
     for (std::size_t k = 0; k < all.size(); ++k)
         if (shard.owns(k)) work.push_back({k, all[k]});
     if (a.dry) {
-        fmt::print(stderr, "prep --dry-run: level {}, steps {}, {} of {} input(s) (shard {})\n", cs.level, cs.plan(), work.size(), all.size(), shard.text());
+        fmt::print(stderr, "prep --dry-run: level {}, steps {}, {} of {} input(s) (shard {})\n", cs.level, cs.plan(), work.size(), all.size(),
+                   shard.text());
         return dry_run(cs, work, bs) ? 1 : 0;
     }
 
@@ -184,7 +187,7 @@ int run_supervisor(const PrepArgs& a, const ChainSettings& cs, BatchSettings bs,
     if (test_stop_at("lock")) ::raise(SIGSTOP);
     bs.lock_fds = lock.fds();
     for (int i = 0; lock.waited() && i < 100 && temporaries_of_live_processes(a.outdir); ++i)  // the worker closed its files
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));                              // but is not yet a zombie
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // but is not yet a zombie
     if (lock.whole_folder()) {  // nobody else writes here: every dead process's temporaries can go
         if (const std::size_t k = remove_temporaries(a.outdir, 0))
             fmt::print(stderr, "prep: removed {} temporary file(s) left by interrupted runs\n", k);
@@ -203,8 +206,8 @@ int run_supervisor(const PrepArgs& a, const ChainSettings& cs, BatchSettings bs,
     m.inputs_total = all.size();
     m.inputs_sha256 = list_sha256(all);
     m.started_utc = utc_now_iso8601();
-    fmt::print(stderr, "prep: level {}, steps {}, {} of {} input(s) (shard {}) → {}\n", cs.level, cs.plan(), work.size(), all.size(),
-               shard.text(), escape_control(a.outdir));
+    fmt::print(stderr, "prep: level {}, steps {}, {} of {} input(s) (shard {}) → {}\n", cs.level, cs.plan(), work.size(), all.size(), shard.text(),
+               escape_control(a.outdir));
     const Supervised r = supervise_batch(work, bs, m);
     if (r.worker_exit > 0) {  // the worker could not start (e.g. --backend unavailable); it said why
         return r.worker_exit;
@@ -218,7 +221,9 @@ int run_supervisor(const PrepArgs& a, const ChainSettings& cs, BatchSettings bs,
                escape_control(a.outdir), manifest_path(a.outdir, m.shard).filename().string());
     if (r.signal) {
         fmt::print(stderr, "prep: interrupted by signal {} ({}): temporary files removed; --resume goes on from here\n", r.signal,
-                   r.signal == SIGINT ? "SIGINT" : r.signal == SIGTERM ? "SIGTERM" : "SIGHUP");
+                   r.signal == SIGINT        ? "SIGINT"
+                       : r.signal == SIGTERM ? "SIGTERM"
+                                             : "SIGHUP");
         return 128 + r.signal;
     }
     return r.failed ? 1 : 0;
@@ -231,8 +236,8 @@ int run_prep(const PrepArgs& a) {
     // Name and label the outputs by what is done: without register they stay level 1 (as aiapy).
     cs.level = ChainSettings::level_for(cs.steps);
     if (cs.level != a.level && !worker && !a.steps.empty())
-        fmt::print(stderr, "prep: steps {} → the outputs are level {} (aia_lev{}_…; LVL_NUM is set by register only), not {}\n",
-                   cs.plan(), cs.level, cs.level, a.level);
+        fmt::print(stderr, "prep: steps {} → the outputs are level {} (aia_lev{}_…; LVL_NUM is set by register only), not {}\n", cs.plan(), cs.level,
+                   cs.level, a.level);
     BatchSettings bs;
     bs.outdir = a.outdir;
     bs.jobs = jobs;
@@ -247,42 +252,43 @@ int run_prep(const PrepArgs& a) {
 
 void add_prep(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("prep",
-        "Level-1 → level-1.5 (or 1.6) preparation of AIA images, as aiapy does it, over one file or a year of them.\n"
-        "Steps (always in aiapy's documented order; --steps picks a subset, e.g. --steps exposure):\n"
-        "  pointing     aiapy.calibrate.update_pointing from --pointing-table (on by default when a table is given)\n"
-        "  deconvolve   aiapy.psf.deconvolve, 25 iterations (level 1.6 only; full-frame 4096x4096 EUV images)\n"
-        "  register     aiapy.calibrate.register (default)\n"
-        "  degradation  aiapy.calibrate.correct_degradation with --correction-table (on when a table is given)\n"
-        "  exposure     map / map.exposure_time → DN/s (default)\n"
-        "INPUTS: files, folders (every *.fits below them), glob patterns ('data/2024/*/aia*.fits', quoted), or @LIST\n"
-        "(a text file, one input per line). The list is sorted and de-duplicated, so every run sees the same order.\n"
-        "Output: OUTDIR/aia_lev<LEVEL>_<CHANNEL>a_<DATE-OBS with -:. as _ and T as t>z.fits, e.g.\n"
-        "aia_lev1.5_171a_2013_03_10t12_00_11_34z.fits (JSOC/sunpy export style), written atomically (temporary\n"
-        "file + rename) with FITS DATASUM/CHECKSUM and a HISTORY line naming level, steps and aiapy semantics.\n"
-        "Pipeline: --jobs N threads each decode (FITS read, RICE), compute and write, overlapped; at most N+2\n"
-        "images are in memory whatever the number of inputs. Deconvolve and register run on --backend; a stage\n"
-        "the backend does not have yet runs on the reference backend (said once, and in the manifest's 'stages').\n"
-        "The PSF is computed once per channel per run.\n"
-        "A bad input (truncated, not AIA, wrong level, missing keyword or pointing entry, no full disk for register)\n"
-        "is reported and skipped; the others go on; the exit code is then 1. OUTDIR/manifest.json lists every input\n"
-        "(index, path, size, sha256, output, output sha256 / content sha256 / DATASUM, status ok|skipped|failed,\n"
-        "reason, seconds) and OUTDIR/failures.txt the failed ones (input<TAB>kind<TAB>reason); both are written\n"
-        "atomically, and the manifest is refreshed every 30 s while running.\n"
-        "--resume skips inputs whose output exists, passes its FITS checksum and carries the same HISTORY line, so\n"
-        "a killed run (even kill -9) resumes without reprocessing or leaving partial outputs.\n"
-        "--shard I/N processes inputs k with k mod N == I of the sorted list (N jobs with I = 0..N-1 cover every\n"
-        "input once) and names its record manifest.shard-I-of-N.json; `aiaccel merge-manifests` checks coverage.\n"
-        "On Slurm: tools/slurm/prep-array.sbatch (a job array, one shard per task).\n"
-        "Without register (--steps), outputs stay level 1: aia_lev1_…, LVL_NUM unchanged, HISTORY naming the steps.\n"
-        "The work runs in a worker process: an input that crashes the decoder fails alone (\"decoder crashed: SIGSEGV\")\n"
-        "and the rest goes on. One run per OUTDIR at a time (a lock that ends with the process; the shards of one\n"
-        "batch share it); a second run exits 2 naming the holder. SIGINT/SIGTERM remove the run's temporary files,\n"
-        "write the manifest and exit 130/143; temporary files of dead runs are removed by the next run.\n"
-        "Exit: 0 all ok, 1 a file failed, 2 usage (or OUTDIR in use), 130/143 interrupted.");
+                                   "Level-1 → level-1.5 (or 1.6) preparation of AIA images, as aiapy does it, over one file or a year of them.\n"
+                                   "Steps (always in aiapy's documented order; --steps picks a subset, e.g. --steps exposure):\n"
+                                   "  pointing     aiapy.calibrate.update_pointing from --pointing-table (on by default when a table is given)\n"
+                                   "  deconvolve   aiapy.psf.deconvolve, 25 iterations (level 1.6 only; full-frame 4096x4096 EUV images)\n"
+                                   "  register     aiapy.calibrate.register (default)\n"
+                                   "  degradation  aiapy.calibrate.correct_degradation with --correction-table (on when a table is given)\n"
+                                   "  exposure     map / map.exposure_time → DN/s (default)\n"
+                                   "INPUTS: files, folders (every *.fits below them), glob patterns ('data/2024/*/aia*.fits', quoted), or @LIST\n"
+                                   "(a text file, one input per line). The list is sorted and de-duplicated, so every run sees the same order.\n"
+                                   "Output: OUTDIR/aia_lev<LEVEL>_<CHANNEL>a_<DATE-OBS with -:. as _ and T as t>z.fits, e.g.\n"
+                                   "aia_lev1.5_171a_2013_03_10t12_00_11_34z.fits (JSOC/sunpy export style), written atomically (temporary\n"
+                                   "file + rename) with FITS DATASUM/CHECKSUM and a HISTORY line naming level, steps and aiapy semantics.\n"
+                                   "Pipeline: --jobs N threads each decode (FITS read, RICE), compute and write, overlapped; at most N+2\n"
+                                   "images are in memory whatever the number of inputs. Deconvolve and register run on --backend; a stage\n"
+                                   "the backend does not have yet runs on the reference backend (said once, and in the manifest's 'stages').\n"
+                                   "The PSF is computed once per channel per run.\n"
+                                   "A bad input (truncated, not AIA, wrong level, missing keyword or pointing entry, no full disk for register)\n"
+                                   "is reported and skipped; the others go on; the exit code is then 1. OUTDIR/manifest.json lists every input\n"
+                                   "(index, path, size, sha256, output, output sha256 / content sha256 / DATASUM, status ok|skipped|failed,\n"
+                                   "reason, seconds) and OUTDIR/failures.txt the failed ones (input<TAB>kind<TAB>reason); both are written\n"
+                                   "atomically, and the manifest is refreshed every 30 s while running.\n"
+                                   "--resume skips inputs whose output exists, passes its FITS checksum and carries the same HISTORY line, so\n"
+                                   "a killed run (even kill -9) resumes without reprocessing or leaving partial outputs.\n"
+                                   "--shard I/N processes inputs k with k mod N == I of the sorted list (N jobs with I = 0..N-1 cover every\n"
+                                   "input once) and names its record manifest.shard-I-of-N.json; `aiaccel merge-manifests` checks coverage.\n"
+                                   "On Slurm: tools/slurm/prep-array.sbatch (a job array, one shard per task).\n"
+                                   "Without register (--steps), outputs stay level 1: aia_lev1_…, LVL_NUM unchanged, HISTORY naming the steps.\n"
+                                   "The work runs in a worker process: an input that crashes the decoder fails alone (\"decoder crashed: SIGSEGV\")\n"
+                                   "and the rest goes on. One run per OUTDIR at a time (a lock that ends with the process; the shards of one\n"
+                                   "batch share it); a second run exits 2 naming the holder. SIGINT/SIGTERM remove the run's temporary files,\n"
+                                   "write the manifest and exit 130/143; temporary files of dead runs are removed by the next run.\n"
+                                   "Exit: 0 all ok, 1 a file failed, 2 usage (or OUTDIR in use), 130/143 interrupted.");
     auto a = std::make_shared<PrepArgs>();
     cmd->add_option("INPUTS", a->inputs, "AIA level-1 FITS files, folders, glob patterns or @list.txt")->required();
     cmd->add_option("-o,--output-dir", a->outdir, "Output folder (created if missing)")->required();
-    cmd->add_option("--level", a->level, "1.5 (pointing + register + exposure) or 1.6 (deconvolve first)")->check(CLI::IsMember({"1.5", "1.6"}))
+    cmd->add_option("--level", a->level, "1.5 (pointing + register + exposure) or 1.6 (deconvolve first)")
+        ->check(CLI::IsMember({"1.5", "1.6"}))
         ->default_val("1.5");
     cmd->add_option("--steps", a->steps, "Comma-separated subset of: pointing,deconvolve,register,degradation,exposure");
     cmd->add_option("--pointing-table", a->pointing_table, "Master pointing table file (CSV in aiapy's column layout)");
@@ -295,15 +301,18 @@ void add_prep(CLI::App& app, int& exit_code) {
     cmd->add_option("--backend", a->backend, backends)->default_val("auto");
     cmd->add_option("--precision", a->stage.precision, "Compute precision of the backend: f64 or f32 (f32: cpu/cuda deconvolve)")->default_val("f64");
     cmd->add_option("-j,--jobs", a->jobs, "Worker threads per pipeline stage, also the fast backends' threads (0: hardware threads)")
-        ->default_val(0)->check(CLI::NonNegativeNumber);
+        ->default_val(0)
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--shard", a->shard, "I/N: process only inputs k with k mod N == I of the sorted list (0 <= I < N)");
     cmd->add_flag("--no-verify-checksum", a->no_verify, "Read inputs whose DATASUM/CHECKSUM do not verify (default: refuse them, exit 2)");
     cmd->add_flag("--resume", a->resume, "Skip inputs whose output exists and verifies (checksum + same settings)");
     cmd->add_flag("--overwrite", a->overwrite, "Replace existing outputs (default: an existing output is a failure)");
     cmd->add_flag("--dry-run", a->dry, "List each input, its output and what would be done; write nothing");
-    cmd->add_option("--compress", a->compress, "Output compression: none (default, lossless, bit-reproducible) or rice (JSOC-style "
+    cmd->add_option("--compress", a->compress,
+                    "Output compression: none (default, lossless, bit-reproducible) or rice (JSOC-style "
                     "tile compression: lossless for integers, quantised q=16 for floats, dither seeded by CFITSIO from the clock)")
-        ->check(CLI::IsMember({"rice", "none"}))->default_val("none");
+        ->check(CLI::IsMember({"rice", "none"}))
+        ->default_val("none");
     // Set by prep itself for its worker process (prep_pipeline.hpp supervise_batch); hidden from --help.
     cmd->add_option("--internal-worker", a->worker, "")->group("");
     cmd->callback([a, &exit_code] { exit_code = run_prep(*a); });

@@ -24,9 +24,15 @@ FitsHeader psf_header(int channel, const reference::PsfOptions& opt, const std::
 }
 
 void add_psf(CLI::App& app, int& exit_code) {
-    auto* cmd = app.add_subcommand("psf", "Compute the 4096x4096 point spread function of an AIA EUV channel\n"
-                                          "(aiapy.psf.psf / calculate_psf) and write it as a float64 FITS image.");
-    struct Args { int channel = 0; bool preflight = false; std::string out, backend, version = "0.10.2"; StageArgs stage; };
+    auto* cmd = app.add_subcommand("psf",
+                                   "Compute the 4096x4096 point spread function of an AIA EUV channel\n"
+                                   "(aiapy.psf.psf / calculate_psf) and write it as a float64 FITS image.");
+    struct Args {
+        int channel = 0;
+        bool preflight = false;
+        std::string out, backend, version = "0.10.2";
+        StageArgs stage;
+    };
     auto a = std::make_shared<Args>();
     cmd->add_option("-c,--channel", a->channel, fmt::format("EUV channel in Å: {}", euv_channels_text()))->required();
     cmd->add_flag("--preflight-core", a->preflight, "Use the pre-flight core width (aiapy use_preflightcore=True)");
@@ -49,7 +55,8 @@ void add_psf(CLI::App& app, int& exit_code) {
             return backend->psf({.channel = a->channel, .use_preflight_core = opt.use_preflight_core, .version = opt.version}, so);
         });
         stage(a->out, "writing it", [&] { write_fits(a->out, p, psf_header(a->channel, opt, a->backend)); });
-        fmt::print(stderr, "psf: wrote {} in {:.1f} s\n", escape_control(a->out), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        fmt::print(stderr, "psf: wrote {} in {:.1f} s\n", escape_control(a->out),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         exit_code = 0;
     });
 }

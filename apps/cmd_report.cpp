@@ -9,13 +9,19 @@
 namespace aiaccel::cli {
 
 void add_report(CLI::App& app, int& exit_code) {
-    auto* cmd = app.add_subcommand("report", "Render result rows (from `aiaccel validate` and `aiaccel bench`) to OUTDIR/report.json,\n"
-                                             "summary.md and a self-contained index.html with tables, images and charts.\n"
-                                             "The exit code says whether the report was written, not whether the rows passed.");
-    struct Args { std::vector<std::string> inputs; std::string out, title; };
+    auto* cmd = app.add_subcommand("report",
+                                   "Render result rows (from `aiaccel validate` and `aiaccel bench`) to OUTDIR/report.json,\n"
+                                   "summary.md and a self-contained index.html with tables, images and charts.\n"
+                                   "The exit code says whether the report was written, not whether the rows passed.");
+    struct Args {
+        std::vector<std::string> inputs;
+        std::string out, title;
+    };
     auto a = std::make_shared<Args>();
-    cmd->add_option("ROWS", a->inputs, "JSON files: an array of result rows or {\"rows\": [...]}; artifact paths\n"
-                                       "in a file are relative to that file's folder")->required();
+    cmd->add_option("ROWS", a->inputs,
+                    "JSON files: an array of result rows or {\"rows\": [...]}; artifact paths\n"
+                    "in a file are relative to that file's folder")
+        ->required();
     cmd->add_option("-o,--output", a->out, "Output folder (created when missing; existing report files are replaced)")->required();
     cmd->add_option("--title", a->title, "Report title")->default_val("aiaccel validation report");
     cmd->callback([a, &exit_code] {

@@ -84,9 +84,11 @@ std::string case_summary(const validate::Case& c) {
 }
 
 void print_row(const validate::ResultRow& r) {
-    const bool cached = std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) { return n.rfind("reference output from the cache", 0) == 0; });
+    const bool cached =
+        std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) { return n.rfind("reference output from the cache", 0) == 0; });
     fmt::print("{:<8} {:<10} {:<9} {:<4} {:<34} {:<12} {}{}{}\n", validate::to_string(r.verdict), r.stage, r.backend, r.precision, r.case_name,
-               r.against, validate::result_text(r), r.verdict == validate::Verdict::skipped ? "" : fmt::format("  [{:.2f} s, {:.0f} MiB]", r.time_s, r.peak_rss_mib),
+               r.against, validate::result_text(r),
+               r.verdict == validate::Verdict::skipped ? "" : fmt::format("  [{:.2f} s, {:.0f} MiB]", r.time_s, r.peak_rss_mib),
                cached ? " (reference cached)" : "");
     if (r.verdict == validate::Verdict::failed || r.verdict == validate::Verdict::mistrusted) {
         for (std::size_t i = 0; i < r.notes.size() && i < 4; ++i) fmt::print("         why:   {}\n", r.notes[i]);
@@ -100,15 +102,15 @@ void print_row(const validate::ResultRow& r) {
 
 // External candidates (validate/candidate_backend.hpp): one more backend each; null without --candidate.
 std::unique_ptr<validate::CandidateSet> make_candidates(const Args& a) {
-if (!a.candidates.empty() || !a.candidate_bounds.empty()) {
-    if (a.candidates.empty()) throw Error(ErrorKind::usage, "--candidate-bound: there is no --candidate to bound");
-    std::vector<validate::CandidateSpec> specs;
-    for (const auto& c : a.candidates) specs.push_back(validate::parse_candidate(c));
-    validate::CandidateOptions copt;
-    copt.timeout_s = a.candidate_timeout;
-    for (const auto& b : a.candidate_bounds) copt.bounds.insert(validate::parse_candidate_bound(b));
-    return std::make_unique<validate::CandidateSet>(std::move(specs), std::move(copt));
-}
+    if (!a.candidates.empty() || !a.candidate_bounds.empty()) {
+        if (a.candidates.empty()) throw Error(ErrorKind::usage, "--candidate-bound: there is no --candidate to bound");
+        std::vector<validate::CandidateSpec> specs;
+        for (const auto& c : a.candidates) specs.push_back(validate::parse_candidate(c));
+        validate::CandidateOptions copt;
+        copt.timeout_s = a.candidate_timeout;
+        for (const auto& b : a.candidate_bounds) copt.bounds.insert(validate::parse_candidate_bound(b));
+        return std::make_unique<validate::CandidateSet>(std::move(specs), std::move(copt));
+    }
     return nullptr;
 }
 
@@ -141,8 +143,9 @@ int run_validate(const Args& a, bool backends_given, const std::string& self) {
     if (!a.data.empty() && !fs::is_directory(data_dir)) throw file_error(ErrorKind::usage, a.data, "--data: no such folder");
 
     const std::unique_ptr<validate::CandidateSet> candidates = make_candidates(a);
-    const std::vector<BackendEntry> registry =
-        candidates ? candidates->registry(validate::all_backends()) : std::vector<BackendEntry>(validate::all_backends().begin(), validate::all_backends().end());
+    const std::vector<BackendEntry> registry = candidates
+        ? candidates->registry(validate::all_backends())
+        : std::vector<BackendEntry>(validate::all_backends().begin(), validate::all_backends().end());
     std::vector<std::string> names, all_names;
     for (const auto& b : validate::all_backends()) names.emplace_back(b.name);
     all_names = names;
@@ -150,15 +153,13 @@ int run_validate(const Args& a, bool backends_given, const std::string& self) {
         for (const auto& n : candidates->names()) all_names.push_back(n);
     std::vector<std::string> backends = a.backends == std::vector<std::string>{"all"} ? all_names : checked(a.backends, all_names, "--backends");
     if (candidates && !backends_given) backends = candidates->names();
-    std::vector<std::string> stages = a.stages.empty() ? validate::stage_names()
-                                                        : checked(a.stages, validate::stage_names(), "--stages");
+    std::vector<std::string> stages = a.stages.empty() ? validate::stage_names() : checked(a.stages, validate::stage_names(), "--stages");
     if (candidates && a.stages.empty()) stages = candidates->stages();
     std::vector<std::string> precisions = checked(a.precisions, {"f64", "f32"}, "--precision");
 
     const validate::CaseList list = validate::load_case_list(cases_file, root, data_dir);
     if (a.list) {
-        for (const auto& c : list.cases)
-            fmt::print("{:<36} {:<10} {:<5} {}\n", c.name, c.stage, c.quick ? "quick" : "full", case_summary(c));
+        for (const auto& c : list.cases) fmt::print("{:<36} {:<10} {:<5} {}\n", c.name, c.stage, c.quick ? "quick" : "full", case_summary(c));
         return 0;
     }
     const auto cases = validate::select_cases(list, a.cases);
@@ -179,7 +180,7 @@ int run_validate(const Args& a, bool backends_given, const std::string& self) {
     opt.preview_images = a.images;
     opt.out_dir = out;
     opt.repro_prefix = quote(self) + " validate" + (a.data.empty() ? "" : " --data " + quote(a.data)) +
-                       (a.baseline.empty() ? "" : " --baseline " + quote(a.baseline));
+        (a.baseline.empty() ? "" : " --baseline " + quote(a.baseline));
     opt.baseline = baseline ? &*baseline : nullptr;
     opt.log = [](const std::string& line) { fmt::print(stderr, "validate: {}\n", line); };
     opt.registry = registry;
@@ -193,8 +194,8 @@ int run_validate(const Args& a, bool backends_given, const std::string& self) {
     for (const auto& b : backends)
         for (const auto& e : registry)
             if (e.name == b) fmt::print("  {}\n", e.probe().reason);
-    fmt::print("  goldens: {} · real files: {}, {} · cache: {}{}\n\n", (testdata / "golden").string(), (testdata / "aia").string(),
-               data_dir.string(), cache_dir.empty() ? "off" : cache_dir.string(), baseline ? " · baseline: " + a.baseline : "");
+    fmt::print("  goldens: {} · real files: {}, {} · cache: {}{}\n\n", (testdata / "golden").string(), (testdata / "aia").string(), data_dir.string(),
+               cache_dir.empty() ? "off" : cache_dir.string(), baseline ? " · baseline: " + a.baseline : "");
     fmt::print("{:<8} {:<10} {:<9} {:<4} {:<34} {:<12} {}\n", "VERDICT", "STAGE", "BACKEND", "PREC", "CASE", "VS", "RESULT");
 
     validate::GoldenStore store(testdata, data_dir);
@@ -203,8 +204,9 @@ int run_validate(const Args& a, bool backends_given, const std::string& self) {
         if (!quiet || r.verdict == validate::Verdict::failed || r.verdict == validate::Verdict::mistrusted) print_row(r);
     });
     if (rows.empty())
-        throw Error(ErrorKind::usage, "this selection gives no rows (the reference runs in f64 only; prep has no fast backends; "
-                                      "check --cases, --stages, --backends and --precision)");
+        throw Error(ErrorKind::usage,
+                    "this selection gives no rows (the reference runs in f64 only; prep has no fast backends; "
+                    "check --cases, --stages, --backends and --precision)");
 
     nlohmann::json doc = {{"command", "aiaccel validate"},
                           {"cases", a.cases},
@@ -214,48 +216,53 @@ int run_validate(const Args& a, bool backends_given, const std::string& self) {
                           {"rows", nlohmann::json::array()}};
     for (const auto& r : rows) doc["rows"].push_back(validate::to_json(r));
     validate::report::write_file_atomic(out / "rows.json", doc.dump(1) + "\n");
-    if (!a.junit.empty())
-        validate::report::write_file_atomic(a.junit, validate::junit_xml(rows, "aiaccel validate", doc["wall_s"].get<double>()));
+    if (!a.junit.empty()) validate::report::write_file_atomic(a.junit, validate::junit_xml(rows, "aiaccel validate", doc["wall_s"].get<double>()));
 
     return print_summary(rows, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), out, self);
 }
 
 void add_validate(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("validate",
-        "Validate every backend against the reference and the reference against real aiapy's goldens, case by case\n"
-        "(validate/cases.json), judged with the tolerance table (validate/tolerances.cpp). Prints PASSED / FAILED /\n"
-        "SKIPPED per case x stage x backend x precision, the command that reproduces each failure and FITS dumps of\n"
-        "both outputs and their difference; writes OUT/rows.json for `aiaccel report OUT/rows.json -o OUT/report`.\n"
-        "Exit code: 0 everything that ran passed, 1 something failed, 2 usage or input error.");
+                                   "Validate every backend against the reference and the reference against real aiapy's goldens, case by case\n"
+                                   "(validate/cases.json), judged with the tolerance table (validate/tolerances.cpp). Prints PASSED / FAILED /\n"
+                                   "SKIPPED per case x stage x backend x precision, the command that reproduces each failure and FITS dumps of\n"
+                                   "both outputs and their difference; writes OUT/rows.json for `aiaccel report OUT/rows.json -o OUT/report`.\n"
+                                   "Exit code: 0 everything that ran passed, 1 something failed, 2 usage or input error.");
     auto a = std::make_shared<Args>();
     std::string backend_help = "Backends, comma-separated, or all:";
     for (const auto& b : validate::all_backends()) backend_help += fmt::format("\n  {:<10} {}", b.name, validate::help_status(b));
     cmd->add_option("--backends", a->backends, backend_help)->delimiter(',')->default_str("all");
     cmd->add_option("--stages", a->stages, "Stages, comma-separated: psf, deconvolve, register, prep (default: all)")->delimiter(',');
     cmd->add_option("--precision", a->precisions, "Precisions, comma-separated: f64, f32 (the reference is float64 only)")
-        ->delimiter(',')->default_str("f64,f32");
+        ->delimiter(',')
+        ->default_str("f64,f32");
     cmd->add_option("--cases", a->cases, "quick (CI, a few minutes on 2 cores), full (every case) or case names")
-        ->delimiter(',')->default_str("quick");
+        ->delimiter(',')
+        ->default_str("quick");
     cmd->add_option("--data", a->data, "Folder of extra real AIA files (default: $AIA_DATA_DIR, else ../shared/aia, else data/)");
     cmd->add_option("-o,--out", a->out, "Output folder: rows.json and failures/ (FITS dumps; replaced on every run)")->default_str("validate-out");
-    cmd->add_option("--baseline", a->baseline, "Rows of a clean run (reports/baseline.json): also fail when an error metric grew\n"
-                                              "more than 2x over its baseline value (and above a floor)");
+    cmd->add_option("--baseline", a->baseline,
+                    "Rows of a clean run (reports/baseline.json): also fail when an error metric grew\n"
+                    "more than 2x over its baseline value (and above a floor)");
     cmd->add_option("--cache", a->cache, "Folder of cached reference outputs (default: $AIACCEL_CACHE, else ~/.cache/aiaccel/validate)");
     cmd->add_flag("--no-cache", a->no_cache, "Recompute every reference output (nothing read from or written to the cache)");
-    cmd->add_flag("--images", a->images, "Also write 256-px previews of every compared output, its reference and their difference\n"
-                                      "to OUT/images/, so `aiaccel report` shows pictures for passing rows too");
-    cmd->add_flag("--quiet", a->quiet, "Print only the rows that FAILED or are MISTRUSTED (with their repro lines) and the summary;\n"
-                                    "every row is still in OUT/rows.json (CI uses this to keep its log short)");
+    cmd->add_flag("--images", a->images,
+                  "Also write 256-px previews of every compared output, its reference and their difference\n"
+                  "to OUT/images/, so `aiaccel report` shows pictures for passing rows too");
+    cmd->add_flag("--quiet", a->quiet,
+                  "Print only the rows that FAILED or are MISTRUSTED (with their repro lines) and the summary;\n"
+                  "every row is still in OUT/rows.json (CI uses this to keep its log short)");
     cmd->add_option("--candidate", a->candidates,
-        "NAME[:STAGE]='COMMAND {input} {output} ...': validate an external program like a backend (repeatable).\n"
-        "Placeholders: {input} {output} {psf} {iterations} {channel} {order} {missing} {precision} {preflight}\n"
-        "(validate/candidate_backend.hpp). Exit 1-127 = it refuses the input; a crash, timeout or missing output\n"
-        "is FAILED with the reason. Without --backends only the candidates run (--backends may list built-in and\n"
-        "candidate names); without --stages only their stages")
-        ->take_all()->allow_extra_args(false);
+                    "NAME[:STAGE]='COMMAND {input} {output} ...': validate an external program like a backend (repeatable).\n"
+                    "Placeholders: {input} {output} {psf} {iterations} {channel} {order} {missing} {precision} {preflight}\n"
+                    "(validate/candidate_backend.hpp). Exit 1-127 = it refuses the input; a crash, timeout or missing output\n"
+                    "is FAILED with the reason. Without --backends only the candidates run (--backends may list built-in and\n"
+                    "candidate names); without --stages only their stages")
+        ->take_all()
+        ->allow_extra_args(false);
     cmd->add_option("--candidate-bound", a->candidate_bounds,
-        "STAGE=VALUE: judge the candidates' STAGE rows by max|Δ|/max <= VALUE (plus shape, NaN mask and refusals)\n"
-        "instead of the tolerance table (repeatable)");
+                    "STAGE=VALUE: judge the candidates' STAGE rows by max|Δ|/max <= VALUE (plus shape, NaN mask and refusals)\n"
+                    "instead of the tolerance table (repeatable)");
     cmd->add_option("--candidate-timeout", a->candidate_timeout, "Seconds one candidate command may run before it is killed (FAILED)")
         ->default_str("600");
     cmd->add_option("--junit", a->junit, "Also write the rows as JUnit XML to this file (one testcase per row)");

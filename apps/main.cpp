@@ -12,13 +12,15 @@
 #include "validate/backend_registry.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{fmt::format(
-        "aiaccel {} — reproduce, validate and accelerate aiapy's SDO/AIA image processing\n"
-        "(PSF, Richardson-Lucy deconvolution, level-1.5 registration).", AIACCEL_VERSION)};
+    CLI::App app{
+        fmt::format("aiaccel {} — reproduce, validate and accelerate aiapy's SDO/AIA image processing\n"
+                    "(PSF, Richardson-Lucy deconvolution, level-1.5 registration).",
+                    AIACCEL_VERSION)};
     app.set_version_flag("--version", std::string(AIACCEL_VERSION));
     app.require_subcommand(1);
-    app.footer("Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.\n"
-               "Run `aiaccel SUBCOMMAND --help` for the options of each subcommand.");
+    app.footer(
+        "Exit codes: 0 ok, 1 a check failed, 2 bad input or usage.\n"
+        "Run `aiaccel SUBCOMMAND --help` for the options of each subcommand.");
     // The --backend help texts probe the backends (loading the CUDA module) only when help is asked for.
     for (int i = 1; i < argc; ++i)
         if (std::string_view(argv[i]) == "-h" || std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "--help-all")
@@ -36,13 +38,9 @@ int main(int argc, char** argv) {
     aiaccel::cli::add_merge_manifests(app, exit_code);
     try {
         app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
+    } catch (const CLI::CallForHelp& e) { return app.exit(e); } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
-    } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
+    } catch (const CLI::CallForVersion& e) { return app.exit(e); } catch (const CLI::ParseError& e) {
         fmt::print(stderr, "aiaccel: {}\n", aiaccel::escape_control(e.what()));
         return 2;
     } catch (const aiaccel::Error& e) {

@@ -36,11 +36,16 @@ std::string ChainSettings::signature() const {
 std::string output_name(const AiaHeader& h, const std::string& level) {
     std::string t;
     for (char c : h.date_obs()) {
-        if (c == '-' || c == ':' || c == '.') t += '_';
-        else if (c == 'T' || c == 't') t += 't';
-        else if (c == 'Z' || c == 'z' || c == ' ') continue;
-        else if (c == '/' || c == '\\') t += '_';
-        else t += c;
+        if (c == '-' || c == ':' || c == '.')
+            t += '_';
+        else if (c == 'T' || c == 't')
+            t += 't';
+        else if (c == 'Z' || c == 'z' || c == ' ')
+            continue;
+        else if (c == '/' || c == '\\')
+            t += '_';
+        else
+            t += c;
     }
     return fmt::format("aia_lev{}_{}a_{}z.fits", level, h.channel().wavelength, t);
 }
@@ -48,8 +53,8 @@ std::string output_name(const AiaHeader& h, const std::string& level) {
 void check_input_header(const AiaHeader& h, const ChainSettings& s) {
     const std::string instrume = h.fits().get_string("INSTRUME").value_or("");
     if (!instrume.starts_with("AIA"))
-        throw file_error(ErrorKind::not_aia, h.path(), instrume.empty() ? "not an AIA image (no INSTRUME keyword)"
-                                                                         : fmt::format("not an AIA image (INSTRUME '{}')", instrume));
+        throw file_error(ErrorKind::not_aia, h.path(),
+                         instrume.empty() ? "not an AIA image (no INSTRUME keyword)" : fmt::format("not an AIA image (INSTRUME '{}')", instrume));
     const Channel ch = h.channel();  // not_aia for an unknown WAVELNTH
     if (auto lvl = h.level(); lvl && *lvl != 1.0)
         throw file_error(ErrorKind::bad_value, h.path(), fmt::format("wrong level: LVL_NUM {} (prep needs level-1 input)", *lvl));
@@ -95,9 +100,7 @@ const Image<double>& Chain::psf_for(int channel) {
             // Once per process here; once per machine through the on-disk PSF cache (core/psf_cache),
             // which Slurm tasks on one node share.
             promise.set_value(cached_psf(*backend_, {.channel = channel, .version = s_.version}, opt_, "prep"));
-        } catch (...) {
-            promise.set_exception(std::current_exception());
-        }
+        } catch (...) { promise.set_exception(std::current_exception()); }
     }
     return f.get();  // the map owns the shared state; references stay valid
 }
@@ -140,17 +143,23 @@ std::string Chain::run(AiaImage& img, std::vector<std::string>* warnings) {
             for (const auto& w : pu.warnings) {
                 if (warnings) warnings->push_back(w);
                 bool first;
-                { std::lock_guard lock(warned_mutex_); first = warned_.insert(w).second; }
-                if (first) fmt::print(stderr, "prep: warning: {}: {}{}\n", escape_control(in), escape_control(w),
-                                      " (as aiapy warns; said once, every input it concerns lists it in the manifest)");
+                {
+                    std::lock_guard lock(warned_mutex_);
+                    first = warned_.insert(w).second;
+                }
+                if (first)
+                    fmt::print(stderr, "prep: warning: {}: {}{}\n", escape_control(in), escape_control(w),
+                               " (as aiapy warns; said once, every input it concerns lists it in the manifest)");
             }
         }
         if (s_.steps.count("deconvolve")) {
             const auto ch = img.aia().channel();
             // aiapy's PSF is 4096x4096 (the CCD); checked before the (expensive, once per channel) PSF.
             if (img.data.rows() != 4096 || img.data.cols() != 4096)
-                throw file_error(ErrorKind::bad_value, in, fmt::format("image is {}x{} px: aiapy's deconvolve with the default PSF needs a "
-                                 "full-frame 4096x4096 image", img.data.cols(), img.data.rows()));
+                throw file_error(ErrorKind::bad_value, in,
+                                 fmt::format("image is {}x{} px: aiapy's deconvolve with the default PSF needs a "
+                                             "full-frame 4096x4096 image",
+                                             img.data.cols(), img.data.rows()));
             const Image<double>& psf = psf_for(ch.wavelength);
             img.data = deconvolve(img.data, psf, used);
             img.dtype = PixelType::f64;
@@ -160,9 +169,7 @@ std::string Chain::run(AiaImage& img, std::vector<std::string>* warnings) {
         if (s_.steps.count("degradation"))
             reference::correct_degradation(img, *s_.response, {.version = s_.version, .calibration_version = s_.calibration_version});
         if (s_.steps.count("exposure")) reference::normalize_exposure(img);
-    } catch (const Error& e) {
-        throw named(e);
-    }
+    } catch (const Error& e) { throw named(e); }
     img.header.add_history(s_.signature());
     return used;
 }

@@ -21,14 +21,14 @@ namespace aiaccel::cli::prep {
 extern const std::vector<std::string> kStepOrder;  // pointing, deconvolve, register, degradation, exposure
 
 struct ChainSettings {
-    std::string level = "1.5";      // what the outputs are: level_for(steps) (cmd_prep sets it)
+    std::string level = "1.5";  // what the outputs are: level_for(steps) (cmd_prep sets it)
     std::set<std::string> steps;
     AiapyVersion version = kDefaultAiapyVersion;
     int iterations = 25;
     int calibration_version = 10;
     std::optional<reference::PointingTable> pointing;
     std::optional<reference::ResponseTable> response;
-    std::string plan() const;       // "pointing → register → exposure"
+    std::string plan() const;  // "pointing → register → exposure"
     // aiapy changes the level only in register (LVL_NUM = 1.5); deconvolve before it makes "1.6" (this
     // project's name for deconvolved level 1.5). Without register the outputs stay level 1.
     static std::string level_for(const std::set<std::string>& steps);
@@ -68,7 +68,7 @@ private:
     ChainSettings s_;
     std::unique_ptr<Backend> backend_, reference_;
     StageOptions opt_;
-    bool exclusive_;                 // serialise calls into backend_
+    bool exclusive_;  // serialise calls into backend_
     bool deconvolve_on_backend_ = true, register_on_backend_ = true;  // else: on reference_
     std::mutex backend_mutex_, psf_mutex_, warned_mutex_;
     std::set<std::string> warned_;

@@ -70,9 +70,7 @@ void add_list(const std::string& list, std::vector<std::string>& out) {
         if (fs::path(p).is_relative() && !base.empty()) p = (base / p).string();
         try {
             add_path(p, out);
-        } catch (const Error& err) {
-            throw Error(ErrorKind::usage, fmt::format("{}:{}: {}", list, n, err.what()));
-        }
+        } catch (const Error& err) { throw Error(ErrorKind::usage, fmt::format("{}:{}: {}", list, n, err.what())); }
     }
 }
 
@@ -100,8 +98,7 @@ struct Hdu {
         if (naxis == 0) return 0;
         std::uint64_t n = 1;
         for (long long a : naxes) n *= static_cast<std::uint64_t>(std::max(0LL, a));
-        return static_cast<std::uint64_t>(std::llabs(bitpix) / 8) * static_cast<std::uint64_t>(gcount) *
-               (static_cast<std::uint64_t>(pcount) + n);
+        return static_cast<std::uint64_t>(std::llabs(bitpix) / 8) * static_cast<std::uint64_t>(gcount) * (static_cast<std::uint64_t>(pcount) + n);
     }
     bool is_image() const { return (naxis > 0 && (xtension.empty() || xtension == "IMAGE")) || zimage; }
 };
@@ -122,8 +119,9 @@ void scan_fits(const std::string& path, Stop stop, CardFn visit_header_card, Dat
         while (!end) {
             if (!in.read(block.data(), kBlock)) {
                 if (h > 0 && in.gcount() == 0 && hdu.cards.empty()) return;  // clean end of file after the last HDU
-                throw file_error(ErrorKind::unreadable, path, h == 0 && hdu.cards.empty() ? "not a FITS file (shorter than one 2880-byte block)"
-                                                                                     : fmt::format("truncated (header of HDU {} ends early)", h));
+                throw file_error(ErrorKind::unreadable, path,
+                                 h == 0 && hdu.cards.empty() ? "not a FITS file (shorter than one 2880-byte block)"
+                                                             : fmt::format("truncated (header of HDU {} ends early)", h));
             }
             if (h == 0 && hdu.cards.empty() && std::string_view(block.data(), 6) != "SIMPLE")
                 throw file_error(ErrorKind::unreadable, path, "not a FITS file (does not start with SIMPLE)");
@@ -131,16 +129,27 @@ void scan_fits(const std::string& path, Stop stop, CardFn visit_header_card, Dat
                 std::string_view card(block.data() + c, kCard);
                 const std::string key = card_key(card);
                 visit_header_card(card, key);
-                if (key == "END") { end = true; break; }
+                if (key == "END") {
+                    end = true;
+                    break;
+                }
                 hdu.cards.emplace_back(card);
-                if (key == "BITPIX") hdu.bitpix = to_ll(card_text(card));
-                else if (key == "NAXIS") hdu.naxis = to_ll(card_text(card));
-                else if (key.starts_with("NAXIS")) hdu.naxes.push_back(to_ll(card_text(card)));
-                else if (key == "PCOUNT") hdu.pcount = to_ll(card_text(card));
-                else if (key == "GCOUNT") hdu.gcount = to_ll(card_text(card));
-                else if (key == "XTENSION") hdu.xtension = card_text(card);
-                else if (key == "ZIMAGE") hdu.zimage = card_text(card) == "T";
-                else if (key == "DATASUM") hdu.datasum = card_text(card);
+                if (key == "BITPIX")
+                    hdu.bitpix = to_ll(card_text(card));
+                else if (key == "NAXIS")
+                    hdu.naxis = to_ll(card_text(card));
+                else if (key.starts_with("NAXIS"))
+                    hdu.naxes.push_back(to_ll(card_text(card)));
+                else if (key == "PCOUNT")
+                    hdu.pcount = to_ll(card_text(card));
+                else if (key == "GCOUNT")
+                    hdu.gcount = to_ll(card_text(card));
+                else if (key == "XTENSION")
+                    hdu.xtension = card_text(card);
+                else if (key == "ZIMAGE")
+                    hdu.zimage = card_text(card) == "T";
+                else if (key == "DATASUM")
+                    hdu.datasum = card_text(card);
             }
             // remaining cards of the END block are blank and visited by nobody
         }
@@ -152,8 +161,8 @@ void scan_fits(const std::string& path, Stop stop, CardFn visit_header_card, Dat
             in.seekg(0, std::ios::end);
             const auto size = static_cast<std::uint64_t>(in.tellg());
             if (size < here + hdu.data_bytes())
-                throw file_error(ErrorKind::unreadable, path, fmt::format("truncated (HDU {} needs {} data bytes, the file has {})", h,
-                                 hdu.data_bytes(), size - here));
+                throw file_error(ErrorKind::unreadable, path,
+                                 fmt::format("truncated (HDU {} needs {} data bytes, the file has {})", h, hdu.data_bytes(), size - here));
             return;
         }
         if (last && left == 0) return;
@@ -172,9 +181,12 @@ void scan_fits(const std::string& path, Stop stop, CardFn visit_header_card, Dat
 std::vector<std::string> expand_inputs(const std::vector<std::string>& args) {
     std::vector<std::string> all;
     for (const auto& a : args) {
-        if (a.starts_with("@")) add_list(a.substr(1), all);
-        else if (a.find_first_of("*?[") != std::string::npos && !fs::exists(a)) add_glob(a, all);
-        else add_path(a, all);
+        if (a.starts_with("@"))
+            add_list(a.substr(1), all);
+        else if (a.find_first_of("*?[") != std::string::npos && !fs::exists(a))
+            add_glob(a, all);
+        else
+            add_path(a, all);
     }
     std::set<std::string> seen;
     std::vector<std::string> out;
@@ -197,11 +209,8 @@ Shard parse_shard(const std::string& s) {
         sh.index = std::stoi(s.substr(0, slash), &n1);
         sh.count = std::stoi(s.substr(slash + 1), &n2);
         if (n1 != slash || n2 != s.size() - slash - 1) throw std::invalid_argument(s);
-    } catch (const std::exception&) {
-        throw Error(ErrorKind::usage, fmt::format("--shard {}: expected I/N, e.g. 0/4", s));
-    }
-    if (sh.count < 1 || sh.index < 0 || sh.index >= sh.count)
-        throw Error(ErrorKind::usage, fmt::format("--shard {}: need 0 <= I < N", s));
+    } catch (const std::exception&) { throw Error(ErrorKind::usage, fmt::format("--shard {}: expected I/N, e.g. 0/4", s)); }
+    if (sh.count < 1 || sh.index < 0 || sh.index >= sh.count) throw Error(ErrorKind::usage, fmt::format("--shard {}: need 0 <= I < N", s));
     return sh;
 }
 

@@ -49,7 +49,7 @@ bool stamp_of_ended_run(const fs::path& lock_file) {
     char host[256] = {0}, mine[256] = {0};
     ::gethostname(mine, sizeof mine - 1);
     return std::sscanf(describe_holder(lock_file).c_str(), "pid %ld on host %255s", &pid, host) == 2 && std::strcmp(host, mine) == 0 &&
-           process_gone(pid);
+        process_gone(pid);
 }
 
 // Whether every holder of `lock_file` (for the folder lock: the shards holding their shard files, or
@@ -70,18 +70,20 @@ bool holders_ended(const fs::path& outdir, const fs::path& lock_file, bool folde
     return stamp_of_ended_run(lock_file);
 }
 
-
 // flock on `p`, retried while the file we locked is no longer the one at `p` (a finishing run unlinks
 // its lock file: whoever locked the unlinked inode must lock the new file instead).
 int lock_file(const fs::path& p, int how, const std::string& outdir) {
     for (int attempt = 0; attempt < 100; ++attempt) {
         const int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) throw file_error(ErrorKind::write_failed, outdir, fmt::format("cannot create the lock file {}: {}", p.filename().string(), std::strerror(errno)));
+        if (fd < 0)
+            throw file_error(ErrorKind::write_failed, outdir,
+                             fmt::format("cannot create the lock file {}: {}", p.filename().string(), std::strerror(errno)));
         if (::flock(fd, how | LOCK_NB) != 0) {
             ::close(fd);
             return -1;
         }
-        struct stat a {}, b {};
+        struct stat a {
+        }, b{};
         if (::fstat(fd, &a) == 0 && ::stat(p.c_str(), &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) return fd;
         ::close(fd);
     }
@@ -116,8 +118,10 @@ OutputLock::OutputLock(const fs::path& outdir, const std::string& shard, const s
     ::gethostname(host, sizeof host - 1);
     const std::string me = fmt::format("pid {} on host {} since {}: {}\n", ::getpid(), host, utc_now_iso8601(), escape_control(command));
     auto busy = [&](const std::string& who) {
-        return Error(ErrorKind::usage, fmt::format("{}: another aiaccel prep run is using this output folder ({}); wait for it, or use another "
-                                                   "folder (shards of one batch: --shard I/N)", outdir.string(), who));
+        return Error(ErrorKind::usage,
+                     fmt::format("{}: another aiaccel prep run is using this output folder ({}); wait for it, or use another "
+                                 "folder (shards of one batch: --shard I/N)",
+                                 outdir.string(), who));
     };
     auto stamp = [&](int fd) {
         if (::ftruncate(fd, 0) == 0) write_all(fd, me);

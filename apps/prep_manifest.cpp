@@ -43,7 +43,10 @@ std::string shard_suffix(const std::string& shard) {
 }  // namespace
 
 json to_json(const ManifestEntry& e) {
-    json j = {{"index", e.index}, {"input", escape_control(e.input)}, {"input_size", e.input_size}, {"status", to_string(e.status)},
+    json j = {{"index", e.index},
+              {"input", escape_control(e.input)},
+              {"input_size", e.input_size},
+              {"status", to_string(e.status)},
               {"seconds", std::round(e.seconds * 1000) / 1000}};
     if (!e.input_sha256.empty()) j["input_sha256"] = e.input_sha256;
     if (!e.output.empty()) j["output"] = escape_control(e.output);
@@ -70,11 +73,21 @@ json to_json(const Manifest& m) {
     for (const auto& e : m.entries) entries.push_back(to_json(e));
     std::size_t n[4] = {0, 0, 0, 0};
     for (const auto& e : m.entries) ++n[static_cast<int>(e.status)];
-    return {{"schema", "aiaccel-prep-manifest/1"}, {"tool", m.tool}, {"command", escape_control(m.command)}, {"level", m.level},
-            {"steps", m.steps}, {"backend", m.backend}, {"precision", m.precision}, {"shard", m.shard},
-            {"inputs_total", m.inputs_total}, {"inputs_sha256", m.inputs_sha256}, {"started_utc", m.started_utc},
-            {"finished_utc", m.finished_utc}, {"wall_s", std::round(m.wall_s * 1000) / 1000},
-            {"counts", {{"ok", n[0]}, {"skipped", n[1]}, {"failed", n[2]}, {"planned", n[3]}}}, {"entries", entries}};
+    return {{"schema", "aiaccel-prep-manifest/1"},
+            {"tool", m.tool},
+            {"command", escape_control(m.command)},
+            {"level", m.level},
+            {"steps", m.steps},
+            {"backend", m.backend},
+            {"precision", m.precision},
+            {"shard", m.shard},
+            {"inputs_total", m.inputs_total},
+            {"inputs_sha256", m.inputs_sha256},
+            {"started_utc", m.started_utc},
+            {"finished_utc", m.finished_utc},
+            {"wall_s", std::round(m.wall_s * 1000) / 1000},
+            {"counts", {{"ok", n[0]}, {"skipped", n[1]}, {"failed", n[2]}, {"planned", n[3]}}},
+            {"entries", entries}};
 }
 
 Manifest manifest_from_json(const json& j, const std::string& where) {
@@ -96,9 +109,7 @@ Manifest manifest_from_json(const json& j, const std::string& where) {
         m.wall_s = j.value("wall_s", 0.0);
         for (const auto& e : j.at("entries")) m.entries.push_back(entry_from_json(e, where));
         return m;
-    } catch (const json::exception& e) {
-        throw file_error(ErrorKind::bad_value, where, fmt::format("malformed manifest: {}", e.what()));
-    }
+    } catch (const json::exception& e) { throw file_error(ErrorKind::bad_value, where, fmt::format("malformed manifest: {}", e.what())); }
 }
 
 ManifestEntry entry_from_json(const json& e, const std::string& where) {
@@ -119,9 +130,7 @@ ManifestEntry entry_from_json(const json& e, const std::string& where) {
         x.stages = e.value("stages", "");
         if (e.contains("warnings")) x.warnings = e.at("warnings").get<std::vector<std::string>>();
         return x;
-    } catch (const json::exception& ex) {
-        throw file_error(ErrorKind::bad_value, where, fmt::format("malformed manifest entry: {}", ex.what()));
-    }
+    } catch (const json::exception& ex) { throw file_error(ErrorKind::bad_value, where, fmt::format("malformed manifest entry: {}", ex.what())); }
 }
 
 Manifest read_manifest(const std::string& path) {
@@ -130,9 +139,7 @@ Manifest read_manifest(const std::string& path) {
     json j;
     try {
         j = json::parse(in);
-    } catch (const json::exception& e) {
-        throw file_error(ErrorKind::unreadable, path, fmt::format("not JSON (truncated?): {}", e.what()));
-    }
+    } catch (const json::exception& e) { throw file_error(ErrorKind::unreadable, path, fmt::format("not JSON (truncated?): {}", e.what())); }
     return manifest_from_json(j, path);
 }
 
@@ -155,8 +162,8 @@ MergeResult merge_manifests(const std::vector<std::pair<std::string, Manifest>>&
     r.merged.shard = "merged";
     r.merged.entries.clear();
     r.merged.wall_s = 0;
-    std::map<std::size_t, std::string> owner;              // index → manifest that lists it
-    std::map<std::string, std::size_t> outputs;            // output → index that wrote it
+    std::map<std::size_t, std::string> owner;  // index → manifest that lists it
+    std::map<std::string, std::size_t> outputs;  // output → index that wrote it
     for (const auto& [path, m] : manifests) {
         auto differs = [&](const char* what, const std::string& a, const std::string& b) {
             if (a != b) r.mismatches.push_back(fmt::format("{}: {} '{}' but {} has '{}'", path, what, b, manifests.front().first, a));
@@ -165,7 +172,8 @@ MergeResult merge_manifests(const std::vector<std::pair<std::string, Manifest>>&
         differs("level", first.level, m.level);
         differs("steps", first.steps, m.steps);
         if (m.inputs_total != first.inputs_total)
-            r.mismatches.push_back(fmt::format("{}: inputs_total {} but {} has {}", path, m.inputs_total, manifests.front().first, first.inputs_total));
+            r.mismatches.push_back(
+                fmt::format("{}: inputs_total {} but {} has {}", path, m.inputs_total, manifests.front().first, first.inputs_total));
         r.merged.wall_s = std::max(r.merged.wall_s, m.wall_s);
         if (!m.started_utc.empty() && (r.merged.started_utc.empty() || m.started_utc < r.merged.started_utc)) r.merged.started_utc = m.started_utc;
         if (m.finished_utc > r.merged.finished_utc) r.merged.finished_utc = m.finished_utc;
@@ -192,10 +200,14 @@ MergeResult merge_manifests(const std::vector<std::pair<std::string, Manifest>>&
         if (i == r.merged.entries.size() || r.merged.entries[i].index != k) r.gaps.push_back(k);
     }
     for (const auto& e : r.merged.entries) {
-        if (e.status == Status::ok) ++r.ok;
-        else if (e.status == Status::skipped) ++r.skipped;
-        else if (e.status == Status::failed) ++r.failed;
-        else ++r.planned;
+        if (e.status == Status::ok)
+            ++r.ok;
+        else if (e.status == Status::skipped)
+            ++r.skipped;
+        else if (e.status == Status::failed)
+            ++r.failed;
+        else
+            ++r.planned;
     }
     return r;
 }

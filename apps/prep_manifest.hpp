@@ -16,29 +16,29 @@ enum class Status { ok, skipped, failed, planned };
 std::string_view to_string(Status s);  // "ok", "skipped", "failed", "planned"
 
 struct ManifestEntry {
-    std::size_t index = 0;         // position in the full sorted input list (all shards)
+    std::size_t index = 0;  // position in the full sorted input list (all shards)
     std::string input;
     std::uintmax_t input_size = 0;
-    std::string input_sha256;      // "" when not computed (--dry-run, unreadable input)
-    std::string output;            // "" when the input failed before its output was named
-    std::string output_sha256;     // sha256 of the output file as written
+    std::string input_sha256;  // "" when not computed (--dry-run, unreadable input)
+    std::string output;  // "" when the input failed before its output was named
+    std::string output_sha256;  // sha256 of the output file as written
     std::string output_content_sha256;  // same, without the CHECKSUM/DATASUM cards (time-stamped)
-    std::string output_datasum;    // FITS DATASUM of the image HDU
+    std::string output_datasum;  // FITS DATASUM of the image HDU
     Status status = Status::planned;
-    std::string reason;            // failures: the error; skipped: why
-    std::string error_kind;        // failures: unreadable, not_aia, missing_keyword, bad_value, ...
-    double seconds = 0;            // wall time from its decode to its write (queue waits included)
-    std::string stages;            // e.g. "deconvolve=cpu register=reference"
+    std::string reason;  // failures: the error; skipped: why
+    std::string error_kind;  // failures: unreadable, not_aia, missing_keyword, bad_value, ...
+    double seconds = 0;  // wall time from its decode to its write (queue waits included)
+    std::string stages;  // e.g. "deconvolve=cpu register=reference"
     std::vector<std::string> warnings;  // what aiapy would warn about for this input (e.g. the plate scale)
 };
 
 struct Manifest {
-    std::string tool;              // "aiaccel 0.1.0"
-    std::string command;           // the command line
+    std::string tool;  // "aiaccel 0.1.0"
+    std::string command;  // the command line
     std::string level, steps, backend, precision, started_utc, finished_utc;
     std::string shard = "0/1";
     std::size_t inputs_total = 0;  // size of the full sorted list (all shards)
-    std::string inputs_sha256;     // identity of that list (prep_inputs.hpp list_sha256)
+    std::string inputs_sha256;  // identity of that list (prep_inputs.hpp list_sha256)
     double wall_s = 0;
     std::vector<ManifestEntry> entries;  // this shard's inputs, in list order
 };
@@ -62,10 +62,10 @@ void write_manifest_files(const std::filesystem::path& outdir, const Manifest& m
 
 // merge-manifests: the union of shard manifests of one batch, and what is wrong with it.
 struct MergeResult {
-    Manifest merged;                       // entries sorted by index; shard "merged"
-    std::vector<std::size_t> gaps;         // indices no manifest lists
-    std::vector<std::string> duplicates;   // "input #k ... listed by A and B" / "output X written for #i and #j"
-    std::vector<std::string> mismatches;   // manifests of different batches or settings
+    Manifest merged;  // entries sorted by index; shard "merged"
+    std::vector<std::size_t> gaps;  // indices no manifest lists
+    std::vector<std::string> duplicates;  // "input #k ... listed by A and B" / "output X written for #i and #j"
+    std::vector<std::string> mismatches;  // manifests of different batches or settings
     std::size_t ok = 0, skipped = 0, failed = 0, planned = 0;
 };
 MergeResult merge_manifests(const std::vector<std::pair<std::string, Manifest>>& manifests);

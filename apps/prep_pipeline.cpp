@@ -58,7 +58,10 @@ template <class T>
 class Queue {
 public:
     void push(T v) {
-        { std::lock_guard l(m_); q_.push_back(std::move(v)); }
+        {
+            std::lock_guard l(m_);
+            q_.push_back(std::move(v));
+        }
         cv_.notify_one();
     }
     std::optional<T> pop() {  // nullopt once closed and empty
@@ -70,7 +73,10 @@ public:
         return v;
     }
     void close() {
-        { std::lock_guard l(m_); closed_ = true; }
+        {
+            std::lock_guard l(m_);
+            closed_ = true;
+        }
         cv_.notify_all();
     }
 
@@ -104,9 +110,7 @@ std::string existing_output_problem(const std::string& path, const ChainSettings
         if (history_text(read_image_header(path)).find(cs.signature()) == std::string::npos)
             return fmt::format("it was made with other settings (no HISTORY '{}')", cs.signature());
         return "";
-    } catch (const Error& e) {
-        return e.what();
-    }
+    } catch (const Error& e) { return e.what(); }
 }
 
 namespace {
@@ -116,8 +120,18 @@ namespace {
 class BatchRun {
 public:
     BatchRun(Chain& chain, const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m, const BatchHooks& hooks)
-        : chain_(chain), cs_(chain.settings()), work_(work), bs_(bs), m_(m), hooks_(hooks), n_(work.size()), jobs_(std::max(1, bs.jobs)),
-          worker_(static_cast<bool>(hooks.finished)), tokens_(jobs_ + 2), claimed_(bs.claimed_before), progress_(n_) {
+        : chain_(chain),
+          cs_(chain.settings()),
+          work_(work),
+          bs_(bs),
+          m_(m),
+          hooks_(hooks),
+          n_(work.size()),
+          jobs_(std::max(1, bs.jobs)),
+          worker_(static_cast<bool>(hooks.finished)),
+          tokens_(jobs_ + 2),
+          claimed_(bs.claimed_before),
+          progress_(n_) {
         m_.entries.assign(n_, {});
         for (std::size_t i = 0; i < n_; ++i) {
             m_.entries[i].index = work_[i].index;
@@ -163,8 +177,7 @@ private:
         }
         try {
             if (st == Status::failed) progress_.log("prep: FAILED " + escape_control(reason));
-        } catch (...) {
-        }
+        } catch (...) {}
         finished_cv_.notify_all();
         tokens_.release();
     }
@@ -176,15 +189,11 @@ private:
             std::string msg, kind = "internal";
             try {
                 std::rethrow_exception(ep);
-            } catch (const std::bad_alloc&) {
-                msg = fmt::format("out of memory while {}", stage), kind = "out_of_memory";
-            } catch (const Error& e) {
+            } catch (const std::bad_alloc&) { msg = fmt::format("out of memory while {}", stage), kind = "out_of_memory"; } catch (const Error& e) {
                 msg = e.what(), kind = std::string(error_kind_name(e.kind()));
             } catch (const std::system_error& e) {
                 msg = fmt::format("{} failed: {}", stage, e.what()), kind = "resources";
-            } catch (const std::exception& e) {
-                msg = e.what();
-            } catch (...) {
+            } catch (const std::exception& e) { msg = e.what(); } catch (...) {
                 msg = fmt::format("unknown error while {}", stage);
             }
             if (msg.rfind(in + ":", 0) != 0) msg = in + ": " + msg;
@@ -219,7 +228,10 @@ private:
         std::error_code ec;
         const auto size = fs::file_size(in, ec);
         if (ec) throw file_error(ErrorKind::unreadable, in, "cannot read the file: " + ec.message());
-        { std::lock_guard l(mu_); m_.entries[slot].input_size = size; }
+        {
+            std::lock_guard l(mu_);
+            m_.entries[slot].input_size = size;
+        }
         FitsHeader h = read_image_header(in);
         const AiaHeader ah(h, in);
         check_input_header(ah, cs_);
@@ -277,9 +289,7 @@ private:
                     m_.entries[slot].reason = *note;
                 }
                 to_compute_.push(Item{slot, std::move(img), t0});
-            } catch (...) {
-                fail(slot, t0, std::current_exception(), "decoding");
-            }
+            } catch (...) { fail(slot, t0, std::current_exception(), "decoding"); }
         }
     }
 
@@ -302,9 +312,7 @@ private:
                     m_.entries[it->slot].warnings = std::move(warnings);
                 }
                 to_write_.push(std::move(*it));
-            } catch (...) {
-                fail(it->slot, it->t0, std::current_exception(), "computing");
-            }
+            } catch (...) { fail(it->slot, it->t0, std::current_exception(), "computing"); }
         }
     }
 
@@ -313,9 +321,7 @@ private:
             std::optional<Item> it;
             try {
                 it = to_write_.pop();
-            } catch (...) {
-                continue;
-            }
+            } catch (...) { continue; }
             if (!it) return;
             StageScope scope(work_[it->slot].index, kWrite);
             try {
@@ -324,11 +330,12 @@ private:
                 it->img = {};  // free the pixels before hashing
                 identify_output(it->slot, out);
                 std::string note;
-                { std::lock_guard l(mu_); note = m_.entries[it->slot].reason; }
+                {
+                    std::lock_guard l(mu_);
+                    note = m_.entries[it->slot].reason;
+                }
                 finish(it->slot, Status::ok, it->t0, note);
-            } catch (...) {
-                fail(it->slot, it->t0, std::current_exception(), "writing");
-            }
+            } catch (...) { fail(it->slot, it->t0, std::current_exception(), "writing"); }
         }
     }
 
@@ -342,9 +349,7 @@ private:
                 writers_.emplace_back([this] { writer(); });
                 computers_.emplace_back([this] { computer(); });
                 decoders_.emplace_back([this] { decoder(); });
-            } catch (const std::exception& e) {
-                start_error = e.what();
-            }
+            } catch (const std::exception& e) { start_error = e.what(); }
         }
         if (decoders_.empty()) {
             to_compute_.close();
@@ -352,8 +357,8 @@ private:
             for (auto& t : computers_) t.join();
             for (auto& t : writers_) t.join();
             computers_.clear(), writers_.clear();
-            throw Error(ErrorKind::internal, fmt::format("{}: cannot start worker threads ({}); try fewer --jobs or more memory",
-                                                         bs_.outdir.string(), start_error));
+            throw Error(ErrorKind::internal,
+                        fmt::format("{}: cannot start worker threads ({}); try fewer --jobs or more memory", bs_.outdir.string(), start_error));
         }
         if (!start_error.empty())
             progress_.log(fmt::format("prep: started {} of {} thread(s) per stage ({}); going on with {}", decoders_.size(), jobs_, start_error,
@@ -378,9 +383,7 @@ private:
                 m_.wall_s = since(t_start_);
                 try {
                     write_manifest_files(bs_.outdir, m_);
-                } catch (const std::exception& e) {
-                    progress_.log(fmt::format("prep: {}", escape_control(e.what())));
-                }
+                } catch (const std::exception& e) { progress_.log(fmt::format("prep: {}", escape_control(e.what()))); }
                 last_manifest = Clock::now();
             }
         }
@@ -433,22 +436,28 @@ std::size_t dry_run(const ChainSettings& cs, const std::vector<WorkItem>& work, 
             out = (bs.outdir / output_name(ah, cs.level)).string();
             std::error_code ec;
             if (!claimed.insert(out).second) throw file_error(ErrorKind::bad_value, w.input, "same channel and DATE-OBS as an earlier input");
-            if (!fs::exists(out, ec)) action = "process";
-            else if (bs.overwrite) action = "process (replace existing output)";
+            if (!fs::exists(out, ec))
+                action = "process";
+            else if (bs.overwrite)
+                action = "process (replace existing output)";
             else if (bs.resume) {
                 const std::string why = existing_output_problem(out, cs);
                 action = why.empty() ? "skip (output exists and verifies)" : "process (existing output: " + why + ")";
-            } else throw file_error(ErrorKind::usage, w.input, "output exists (--resume or --overwrite)");
-        } catch (const Error& e) {
-            action = fmt::format("FAIL {}", e.what());
-        }
-        if (action.starts_with("FAIL")) ++would_fail;
-        else if (action.starts_with("skip")) ++would_skip;
-        else ++would_run;
+            } else
+                throw file_error(ErrorKind::usage, w.input, "output exists (--resume or --overwrite)");
+        } catch (const Error& e) { action = fmt::format("FAIL {}", e.what()); }
+        if (action.starts_with("FAIL"))
+            ++would_fail;
+        else if (action.starts_with("skip"))
+            ++would_skip;
+        else
+            ++would_run;
         fmt::print("#{:<6} {} -> {}  [{}]\n", w.index, w.input, out.empty() ? "-" : out, action);
     }
-    fmt::print(stderr, "prep --dry-run: {} to process, {} to skip, {} would fail (header checks only; pixel-level failures such as "
-               "'no full disk' show only in a real run)\n", would_run, would_skip, would_fail);
+    fmt::print(stderr,
+               "prep --dry-run: {} to process, {} to skip, {} would fail (header checks only; pixel-level failures such as "
+               "'no full disk' show only in a real run)\n",
+               would_run, would_skip, would_fail);
     return would_fail;
 }
 

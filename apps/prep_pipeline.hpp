@@ -19,14 +19,14 @@ namespace aiaccel::cli::prep {
 
 struct BatchSettings {
     std::filesystem::path outdir;
-    int jobs = 2;                       // worker threads per stage; images in flight <= jobs + 2
+    int jobs = 2;  // worker threads per stage; images in flight <= jobs + 2
     bool overwrite = false, resume = false;
-    bool verify_checksum = true;        // refuse inputs whose DATASUM/CHECKSUM do not verify
+    bool verify_checksum = true;  // refuse inputs whose DATASUM/CHECKSUM do not verify
     Compression compression = Compression::none;
-    double manifest_every_s = 30;       // the manifest is also rewritten (atomically) while running
+    double manifest_every_s = 30;  // the manifest is also rewritten (atomically) while running
     std::map<std::string, std::vector<std::filesystem::path>> stale;  // stale_temporaries(outdir)
     std::set<std::string> claimed_before;  // outputs of inputs an earlier worker process already handled
-    std::set<std::size_t> retried;         // inputs in flight when a worker crashed: their output may be its
+    std::set<std::size_t> retried;  // inputs in flight when a worker crashed: their output may be its
     std::vector<int> lock_fds;  // OutputLock::fds(): inherited by worker processes, so the folder stays locked until the last ends
 };
 
@@ -38,16 +38,15 @@ struct WorkItem {
 
 // How a supervised worker process reports (worker_hooks); empty: run_batch keeps the record itself.
 struct BatchHooks {
-    std::function<void(std::size_t index)> started;             // a decoder took input #index
-    std::function<void(const ManifestEntry&)> finished;         // its entry is final
+    std::function<void(std::size_t index)> started;  // a decoder took input #index
+    std::function<void(const ManifestEntry&)> finished;  // its entry is final
 };
 
 // Processes `work`, fills `m.entries` (list order), writes manifest + failures in outdir (not with
 // hooks: then the supervisor does). Returns the number of failed inputs. A failure to allocate is that
 // input's failure ("out of memory while decoding"); a thread the system refuses means fewer threads,
 // none at all one Error. Never std::terminate.
-std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m,
-                      const BatchHooks& hooks = {});
+std::size_t run_batch(Chain& chain, const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m, const BatchHooks& hooks = {});
 
 // Crash isolation. `aiaccel prep` supervises: supervise_batch runs the batch in a worker process (the
 // same command line plus --internal-worker=IN,OUT,CRASH,ROUND, a fresh exec, so no thread or GPU state
@@ -68,7 +67,7 @@ BatchHooks worker_hooks(const WorkerLink& l, const std::string& backend_name);
 
 struct Supervised {
     std::size_t failed = 0;
-    int signal = 0;        // the run was interrupted by this signal
+    int signal = 0;  // the run was interrupted by this signal
     int worker_exit = -1;  // > 0: the worker failed before processing (it printed why); its exit code
 };
 Supervised supervise_batch(const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m);

@@ -14,7 +14,6 @@ namespace aiaccel::cli::prep {
 
 using Clock = std::chrono::steady_clock;
 
-
 // Terminal: one redrawn line "[#####.....] 23/57  4.1 img/s  ETA 0:08  ok 20  skipped 2  failed 1".
 // Otherwise (logs, Slurm): the same numbers as a plain line every 10 s and at the end.
 class BatchProgress {

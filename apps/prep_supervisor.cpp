@@ -48,7 +48,8 @@ void on_crash(int sig) {
         int n = 0;
         auto put_num = [&](unsigned long long v) {
             int k = 0;
-            do tmp[k++] = static_cast<char>('0' + v % 10), v /= 10; while (v);
+            do tmp[k++] = static_cast<char>('0' + v % 10), v /= 10;
+            while (v);
             while (k) buf[n++] = tmp[--k];
         };
         buf[n++] = 'C', buf[n++] = ' ';
@@ -177,8 +178,12 @@ struct Pipe {
         r = fds[0], w = fds[1];
     }
     ~Pipe() { close_r(), close_w(); }
-    void close_r() { if (r >= 0) ::close(r), r = -1; }
-    void close_w() { if (w >= 0) ::close(w), w = -1; }
+    void close_r() {
+        if (r >= 0) ::close(r), r = -1;
+    }
+    void close_w() {
+        if (w >= 0) ::close(w), w = -1;
+    }
 };
 
 }  // namespace
@@ -198,7 +203,8 @@ public:
         }
         args_ = own_argv();
         auto at = std::find(args_.begin(), args_.end(), "prep");
-        if (args_.empty() || at == args_.end()) throw Error(ErrorKind::internal, "prep: cannot read this process's command line (/proc/self/cmdline)");
+        if (args_.empty() || at == args_.end())
+            throw Error(ErrorKind::internal, "prep: cannot read this process's command line (/proc/self/cmdline)");
         prep_at_ = static_cast<std::size_t>(at - args_.begin());
     }
     Supervised run();
@@ -236,7 +242,7 @@ private:
     std::vector<bool> done_;
     std::vector<std::string> outputs_;  // outputs claimed by finished inputs, for the next worker
     std::set<std::size_t> retry_;  // in flight when a worker died: their output may be that worker's
-    std::set<std::size_t> solo_;   // suspects of a crash nobody claimed: run one per worker
+    std::set<std::size_t> solo_;  // suspects of a crash nobody claimed: run one per worker
     BatchProgress progress_;
     Clock::time_point t_start_ = Clock::now(), last_manifest_ = Clock::now();
 };
@@ -328,9 +334,7 @@ void Supervisor::refresh() {
     m_.wall_s = since(t_start_);
     try {
         write_manifest_files(bs_.outdir, m_);
-    } catch (const std::exception& e) {
-        progress_.log(fmt::format("prep: {}", escape_control(e.what())));
-    }
+    } catch (const std::exception& e) { progress_.log(fmt::format("prep: {}", escape_control(e.what()))); }
     last_manifest_ = Clock::now();
 }
 
@@ -392,8 +396,9 @@ bool Supervisor::after_worker(pid_t pid, int st, const std::string& crash_line, 
     if (std::sscanf(crash_line.c_str(), "C %llu %d %d", &index, &stage, &csig) == 3)
         if (auto it = slot_of_.find(index); it != slot_of_.end() && !done_[it->second]) slot = it->second;
     if (slot < n_) {
-        mark_failed(slot, fmt::format("{} crashed: {} (the input was isolated in a worker process; the batch went on)", stage_word(stage),
-                                      signal_name(csig)), "crashed");
+        mark_failed(
+            slot, fmt::format("{} crashed: {} (the input was isolated in a worker process; the batch went on)", stage_word(stage), signal_name(csig)),
+            "crashed");
     } else if (r.inflight.size() == 1) {
         mark_failed(*r.inflight.begin(), fmt::format("the worker process died by {} while processing it (the batch went on)", signal_name(sig)),
                     "crashed");
@@ -416,8 +421,7 @@ Supervised Supervisor::run() {
         send_assignment(in, part);
         Round r = read_reports(out, pid);
         int st = 0;
-        while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-        }
+        while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
         std::string crash_line;
         char cb[128];
         if (const ssize_t got = ::read(crash.r, cb, sizeof cb); got > 0) crash_line.assign(cb, static_cast<std::size_t>(got));
@@ -442,8 +446,6 @@ Supervised Supervisor::run() {
 
 }  // namespace
 
-Supervised supervise_batch(const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m) {
-    return Supervisor(work, bs, m).run();
-}
+Supervised supervise_batch(const std::vector<WorkItem>& work, const BatchSettings& bs, Manifest& m) { return Supervisor(work, bs, m).run(); }
 
 }  // namespace aiaccel::cli::prep

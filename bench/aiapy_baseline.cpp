@@ -65,9 +65,10 @@ ResultRow aiapy_row(const std::string& backend, const std::string& stage, const 
     r.precision = "f64";
     r.case_name = case_name;
     r.machine = machine;
-    r.repro = fmt::format("aiaccel bench --stages {} --backends cpu --baseline-aiapy --aiapy-versions {} --aiapy-stages {}", stage,
-                          backend.substr(6), stage);
-    for (auto& ch : r.repro) if (ch == '+') ch = '-';  // aiapy-0.12.1+jax <- --aiapy-versions 0.12.1-jax
+    r.repro = fmt::format("aiaccel bench --stages {} --backends cpu --baseline-aiapy --aiapy-versions {} --aiapy-stages {}", stage, backend.substr(6),
+                          stage);
+    for (auto& ch : r.repro)
+        if (ch == '+') ch = '-';  // aiapy-0.12.1+jax <- --aiapy-versions 0.12.1-jax
     r.extra.emplace_back("threads", 1);
     return r;
 }
@@ -109,8 +110,10 @@ std::vector<ResultRow> run_aiapy(const AiapyRequest& req, const validate::Machin
     if (!fs::exists(python, ec)) {
         const std::string mode = req.version == "0.12.1-jax" ? "jax" : "all";
         if (req.log)
-            req.log(fmt::format("aiapy {}: no oracle venv at {}; install it with `tools/oracle/setup {}` (speed ratios against the "
-                                "reference only until then)", req.version, venv.string(), mode));
+            req.log(
+                fmt::format("aiapy {}: no oracle venv at {}; install it with `tools/oracle/setup {}` (speed ratios against the "
+                            "reference only until then)",
+                            req.version, venv.string(), mode));
         return all(Verdict::skipped, fmt::format("{}: oracle venv {} not installed (tools/oracle/setup {})", backend, venv.string(), mode));
     }
     const fs::path json_out = req.out_dir / fmt::format("aiapy-{}.json", req.version);
@@ -118,10 +121,24 @@ std::vector<ResultRow> run_aiapy(const AiapyRequest& req, const validate::Machin
     fs::remove(json_out, ec);
     std::string stages;
     for (const auto& s : req.stages) append_joined(stages, ",", s);
-    std::vector<std::string> argv = {python.string(), bench_aiapy_script().string(), "--flavour", req.version, "--stages", stages,
-                                     "--psf", req.psf_fits.string(), "--input", req.real_fits.string(),
-                                     "--expect-derived-sha256", req.derived_sha256, "--repetitions", std::to_string(req.repetitions),
-                                     "--max-warmup-s", fmt::format("{}", req.max_warmup_s), "--out", json_out.string()};
+    std::vector<std::string> argv = {python.string(),
+                                     bench_aiapy_script().string(),
+                                     "--flavour",
+                                     req.version,
+                                     "--stages",
+                                     stages,
+                                     "--psf",
+                                     req.psf_fits.string(),
+                                     "--input",
+                                     req.real_fits.string(),
+                                     "--expect-derived-sha256",
+                                     req.derived_sha256,
+                                     "--repetitions",
+                                     std::to_string(req.repetitions),
+                                     "--max-warmup-s",
+                                     fmt::format("{}", req.max_warmup_s),
+                                     "--out",
+                                     json_out.string()};
     if (req.log) req.log(fmt::format("timing aiapy {} ({}) on {}: {} (stdout: {})", req.version, venv.string(), stages, argv[1], log.string()));
     const int rc = run_process(argv, log);
     json doc;
@@ -132,10 +149,10 @@ std::vector<ResultRow> run_aiapy(const AiapyRequest& req, const validate::Machin
     } catch (const std::exception& e) {
         return all(Verdict::failed, fmt::format("{}: tools/oracle/bench_aiapy.py exited {} ({}); see {}", backend, rc, e.what(), log.string()));
     }
-    std::string env_note = fmt::format("aiapy {} in {} (python {}, numpy {}, scipy {}{}); {}", doc.value("aiapy_version", "?"), venv_label(venv),
-                                       doc.value("python", "?"), doc.value("numpy", "?"), doc.value("scipy", "?"),
-                                       doc.value("accelerator", "none") == "none" ? "" : ", accelerator " + doc.value("accelerator", ""),
-                                       doc.value("threads_note", ""));
+    std::string env_note =
+        fmt::format("aiapy {} in {} (python {}, numpy {}, scipy {}{}); {}", doc.value("aiapy_version", "?"), venv_label(venv),
+                    doc.value("python", "?"), doc.value("numpy", "?"), doc.value("scipy", "?"),
+                    doc.value("accelerator", "none") == "none" ? "" : ", accelerator " + doc.value("accelerator", ""), doc.value("threads_note", ""));
     for (const auto& res : doc.value("results", json::array())) {
         ResultRow r = aiapy_row(backend, res.value("stage", ""), res.value("case", ""), machine);
         if (r.case_name == kDerivedCase) r.input_sha256 = res.value("input_sha256", "");

@@ -14,13 +14,13 @@
 namespace aiaccel::bench {
 
 struct AiapyRequest {
-    std::string version;               // "0.10.2", "0.12.1" or "0.12.1-jax" (the venv's suffix)
+    std::string version;  // "0.10.2", "0.12.1" or "0.12.1-jax" (the venv's suffix)
     std::filesystem::path oracle_dir;  // holds venv-<version>/
-    std::vector<std::string> stages;   // psf, deconvolve, register
-    std::filesystem::path out_dir;     // aiapy-<version>.json and .log go here
-    std::filesystem::path psf_fits;    // the PSF aiapy's deconvolve is given
-    std::filesystem::path real_fits;   // the real 2048² file (aiapy derives the 4096² input from it)
-    std::string derived_sha256;        // ours, checked against aiapy's derived input
+    std::vector<std::string> stages;  // psf, deconvolve, register
+    std::filesystem::path out_dir;  // aiapy-<version>.json and .log go here
+    std::filesystem::path psf_fits;  // the PSF aiapy's deconvolve is given
+    std::filesystem::path real_fits;  // the real 2048² file (aiapy derives the 4096² input from it)
+    std::string derived_sha256;  // ours, checked against aiapy's derived input
     int repetitions = 3;
     double max_warmup_s = 20;
     std::function<void(const std::string&)> log;

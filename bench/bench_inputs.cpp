@@ -39,9 +39,10 @@ const BenchInputs& inputs() {
 }
 
 std::string describe_inputs() {
-    return fmt::format("{}: the real 2048x2048 file {}; {}: its 2x2 pixel replication to 4096x4096 ({}, NOT a real observation); "
-                       "deconvolve PSF: aiaccel cpu 171 A",
-                       kRealCase, kDerived1600Source, kDerivedCase, kDerived1600Label);
+    return fmt::format(
+        "{}: the real 2048x2048 file {}; {}: its 2x2 pixel replication to 4096x4096 ({}, NOT a real observation); "
+        "deconvolve PSF: aiaccel cpu 171 A",
+        kRealCase, kDerived1600Source, kDerivedCase, kDerived1600Label);
 }
 
 void reset_peak_rss() {

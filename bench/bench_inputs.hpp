@@ -14,17 +14,17 @@
 namespace aiaccel::bench {
 
 inline constexpr const char* kDerivedCase = "derived-4096";  // the derived 4096² input
-inline constexpr const char* kRealCase = "real-2048";        // the real 2048² file it is made from
-inline constexpr const char* kPsfCase = "psf-171";           // psf stage: one 4096² channel
+inline constexpr const char* kRealCase = "real-2048";  // the real 2048² file it is made from
+inline constexpr const char* kPsfCase = "psf-171";  // psf stage: one 4096² channel
 inline constexpr int kPsfChannel = 171;
-inline constexpr int kIterations = 25;                       // Richardson–Lucy iterations (aiapy's default)
+inline constexpr int kIterations = 25;  // Richardson–Lucy iterations (aiapy's default)
 
 struct BenchInputs {
     std::filesystem::path real_path;  // testdata/aia/<kDerived1600Source>
-    AiaImage real2048;                // as load_aia reads it
-    AiaImage derived4096;             // derive_full_res_2x(real2048)
-    Image<double> psf171;             // the cpu backend's float64 171 Å PSF (equal to the reference's within 1e-13)
-    std::string derived_sha256;       // of derived4096's float64 pixels, little-endian, row-major (as numpy's tobytes())
+    AiaImage real2048;  // as load_aia reads it
+    AiaImage derived4096;  // derive_full_res_2x(real2048)
+    Image<double> psf171;  // the cpu backend's float64 171 Å PSF (equal to the reference's within 1e-13)
+    std::string derived_sha256;  // of derived4096's float64 pixels, little-endian, row-major (as numpy's tobytes())
 };
 
 // $AIACCEL_TESTDATA, else <source root>/testdata ($AIACCEL_ROOT or the configured source root).

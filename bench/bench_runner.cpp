@@ -43,10 +43,9 @@ Measurement measure(const std::function<void()>& run, int repetitions, double ma
 }
 
 std::string timing_note(const Measurement& m, int repetitions, const std::string& warmup_absorbs) {
-    if (m.runs == 0)
-        return fmt::format("one cold run ({:.1f} s; no warm-up: a run longer than the warm-up limit is measured once)", m.warmup_s);
-    return fmt::format("median of {} run{} (min {:.4g} s, max {:.4g} s) after 1 warm-up run of {:.4g} s, not counted ({})", repetitions, repetitions == 1 ? "" : "s",
-                       m.min_s, m.max_s, m.warmup_s, warmup_absorbs);
+    if (m.runs == 0) return fmt::format("one cold run ({:.1f} s; no warm-up: a run longer than the warm-up limit is measured once)", m.warmup_s);
+    return fmt::format("median of {} run{} (min {:.4g} s, max {:.4g} s) after 1 warm-up run of {:.4g} s, not counted ({})", repetitions,
+                       repetitions == 1 ? "" : "s", m.min_s, m.max_s, m.warmup_s, warmup_absorbs);
 }
 
 namespace {
@@ -95,9 +94,9 @@ ResultRow base_row(const Job& j, const BenchOptions& opt, const validate::Machin
     r.case_name = j.spec.case_name;
     r.against = "";
     r.machine = machine;
-    r.repro = j.floor ? fmt::format("{} --stages floors --precision {} --threads {}", opt.repro_prefix, r.precision, j.spec.threads)
-                      : fmt::format("{} --stages {} --backends {} --precision {} --threads {}", opt.repro_prefix, r.stage, r.backend,
-                                    r.precision, j.spec.threads);
+    r.repro = j.floor
+        ? fmt::format("{} --stages floors --precision {} --threads {}", opt.repro_prefix, r.precision, j.spec.threads)
+        : fmt::format("{} --stages {} --backends {} --precision {} --threads {}", opt.repro_prefix, r.stage, r.backend, r.precision, j.spec.threads);
     r.extra.emplace_back("threads", j.spec.threads);
     if (j.spec.case_name == kDerivedCase) {
         r.input_sha256 = inputs().derived_sha256;
@@ -106,8 +105,9 @@ ResultRow base_row(const Job& j, const BenchOptions& opt, const validate::Machin
         r.notes.push_back(fmt::format("input {}: the real 2048x2048 file {}", kRealCase, inputs().real_path.filename().string()));
     }
     const Capabilities* caps = j.floor ? nullptr : &validate::find_backend(j.spec.backend).caps;  // floors are no backend
-    r.notes.push_back(caps && !caps->host_threads && caps->device == "host" ? fmt::format("1 thread ({} is single-threaded)", j.spec.backend)
-                                                                             : fmt::format("{} thread{}", j.spec.threads, j.spec.threads == 1 ? "" : "s"));
+    r.notes.push_back(caps && !caps->host_threads && caps->device == "host"
+                          ? fmt::format("1 thread ({} is single-threaded)", j.spec.backend)
+                          : fmt::format("{} thread{}", j.spec.threads, j.spec.threads == 1 ? "" : "s"));
     return r;
 }
 
@@ -139,9 +139,10 @@ void add_device_times(ResultRow& r, const std::vector<DeviceTiming>& t, const Me
     r.extra.emplace_back("device_compute_s", median(compute));
     r.extra.emplace_back("device_upload_s", median(up));
     r.extra.emplace_back("device_download_s", median(down));
-    r.notes.push_back(fmt::format("device compute {:.4g} ms (CUDA events, kernels + cuFFT; median of {}) within {:.4g} ms end to end; "
-                                  "transfers {:.4g} ms up, {:.4g} ms down",
-                                  median(compute) * 1e3, compute.size(), m.time_s * 1e3, median(up) * 1e3, median(down) * 1e3));
+    r.notes.push_back(
+        fmt::format("device compute {:.4g} ms (CUDA events, kernels + cuFFT; median of {}) within {:.4g} ms end to end; "
+                    "transfers {:.4g} ms up, {:.4g} ms down",
+                    median(compute) * 1e3, compute.size(), m.time_s * 1e3, median(up) * 1e3, median(down) * 1e3));
 }
 
 ResultRow run_job(const Job& j, const BenchOptions& opt, const validate::MachineInfo& machine) {
@@ -167,8 +168,8 @@ ResultRow run_job(const Job& j, const BenchOptions& opt, const validate::Machine
         r.extra.emplace_back("warmup_s", m.warmup_s);
         if (validate::stage_driver(j.spec.stage).bench().iterations) r.extra.emplace_back("iterations", kIterations);
         r.notes.insert(r.notes.end(), p.notes.begin(), p.notes.end());
-        r.notes.push_back(timing_note(m, opt.repetitions, device ? "cuFFT planning, device allocations, the resident PSF transform"
-                                                                : "FFTW planning, first-touch pages"));
+        r.notes.push_back(timing_note(
+            m, opt.repetitions, device ? "cuFFT planning, device allocations, the resident PSF transform" : "FFTW planning, first-touch pages"));
         if (device) add_device_times(r, device_times, m);
     } catch (const Error& e) {
         r.verdict = Verdict::skipped;

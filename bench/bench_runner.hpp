@@ -30,7 +30,7 @@ struct BenchOptions {
     std::vector<std::string> aiapy_versions{"0.10.2", "0.12.1", "0.12.1-jax"};
     std::vector<std::string> aiapy_stages{"psf", "deconvolve", "register"};
     std::filesystem::path oracle_dir;  // holds venv-<version>/ (default: <source root>/.oracle)
-    std::filesystem::path out_dir;     // rows.json, inputs/ (the PSF handed to aiapy), aiapy-*.json
+    std::filesystem::path out_dir;  // rows.json, inputs/ (the PSF handed to aiapy), aiapy-*.json
     std::string repro_prefix = "aiaccel bench";
     std::function<void(const std::string&)> log;  // progress lines
 };

@@ -57,13 +57,12 @@ PreparedRun memcpy_floor(const Image<double>& img, int threads) {
     for (std::size_t k = 0; k < n; ++k) (*a)[k] = static_cast<T>(img.data()[k]);
     PreparedRun r;
     r.run = [a, b, n, threads] {
-        cpu::parallel_for(n, threads, [&](std::size_t lo, std::size_t hi, std::size_t) {
-            std::memcpy(b->data() + lo, a->data() + lo, (hi - lo) * sizeof(T));
-        });
+        cpu::parallel_for(n, threads,
+                          [&](std::size_t lo, std::size_t hi, std::size_t) { std::memcpy(b->data() + lo, a->data() + lo, (hi - lo) * sizeof(T)); });
     };
     r.pixels = double(n);
-    r.notes.push_back(fmt::format("one memcpy of the {}x{} image ({:.0f} MiB read + written)", img.rows(), img.cols(),
-                                  double(n * sizeof(T)) / (1 << 20)));
+    r.notes.push_back(
+        fmt::format("one memcpy of the {}x{} image ({:.0f} MiB read + written)", img.rows(), img.cols(), double(n * sizeof(T)) / (1 << 20)));
     return r;
 }
 
@@ -83,10 +82,10 @@ bool stage_has_precision(const std::string& stage, Precision precision) {
 
 PreparedRun prepare(const StageSpec& s) {
     const bool f64 = s.precision == Precision::f64;
-    if (s.backend == kFftwFloor) return f64 ? fftw_floor<double>(input_image(s.case_name).data, s.threads)
-                                            : fftw_floor<float>(input_image(s.case_name).data, s.threads);
-    if (s.backend == kMemcpyFloor) return f64 ? memcpy_floor<double>(input_image(s.case_name).data, s.threads)
-                                              : memcpy_floor<float>(input_image(s.case_name).data, s.threads);
+    if (s.backend == kFftwFloor)
+        return f64 ? fftw_floor<double>(input_image(s.case_name).data, s.threads) : fftw_floor<float>(input_image(s.case_name).data, s.threads);
+    if (s.backend == kMemcpyFloor)
+        return f64 ? memcpy_floor<double>(input_image(s.case_name).data, s.threads) : memcpy_floor<float>(input_image(s.case_name).data, s.threads);
 
     const std::optional<Stage> stage = validate::stage_driver(s.stage).backend_stage();
     if (!stage) throw Error(ErrorKind::usage, fmt::format("bench: stage {} runs on no backend", s.stage));
@@ -97,29 +96,31 @@ PreparedRun prepare(const StageSpec& s) {
     PreparedRun r;
     r.backend = backend;
     switch (*stage) {
-    case Stage::psf:
-        r.run = [backend, opt] { (void)backend->psf(PsfRequest{kPsfChannel, false, kDefaultAiapyVersion}, opt); };
-        r.pixels = 4096.0 * 4096.0;
-        r.notes.push_back(fmt::format("PSF of channel {} (4096x4096, aiapy {} semantics), computed in float64 (no f32 row: f32 callers get "
-                                      "this float64 PSF)", kPsfChannel, to_string(kDefaultAiapyVersion)));
-        break;
-    case Stage::deconvolve: {
-        const auto& img = input_image(s.case_name);
-        const auto& psf = inputs().psf171;
-        r.run = [backend, opt, &img, &psf] { (void)backend->deconvolve(img.data, psf, DeconvolveRequest{kIterations, true}, opt); };
-        r.pixels = double(img.data.size());
-        r.notes.push_back(fmt::format("{} Richardson-Lucy iterations, PSF passed in (171 A)", kIterations));
-        if (s.backend == "cpu")
-            r.notes.push_back(fmt::format("cpu loop: {} (AIACCEL_DECONVOLVE_CPU=unfused selects the unfused loop)", cpu::deconvolve_cpu_path()));
-        break;
-    }
-    case Stage::register_image: {
-        const auto& img = input_image(s.case_name);
-        r.run = [backend, opt, &img] { (void)backend->register_image(img, RegisterRequest{}, opt); };
-        r.pixels = double(img.data.size());
-        r.notes.push_back("register to level 1.5 (order 3, missing = nanmin)");
-        break;
-    }
+        case Stage::psf:
+            r.run = [backend, opt] { (void)backend->psf(PsfRequest{kPsfChannel, false, kDefaultAiapyVersion}, opt); };
+            r.pixels = 4096.0 * 4096.0;
+            r.notes.push_back(
+                fmt::format("PSF of channel {} (4096x4096, aiapy {} semantics), computed in float64 (no f32 row: f32 callers get "
+                            "this float64 PSF)",
+                            kPsfChannel, to_string(kDefaultAiapyVersion)));
+            break;
+        case Stage::deconvolve: {
+            const auto& img = input_image(s.case_name);
+            const auto& psf = inputs().psf171;
+            r.run = [backend, opt, &img, &psf] { (void)backend->deconvolve(img.data, psf, DeconvolveRequest{kIterations, true}, opt); };
+            r.pixels = double(img.data.size());
+            r.notes.push_back(fmt::format("{} Richardson-Lucy iterations, PSF passed in (171 A)", kIterations));
+            if (s.backend == "cpu")
+                r.notes.push_back(fmt::format("cpu loop: {} (AIACCEL_DECONVOLVE_CPU=unfused selects the unfused loop)", cpu::deconvolve_cpu_path()));
+            break;
+        }
+        case Stage::register_image: {
+            const auto& img = input_image(s.case_name);
+            r.run = [backend, opt, &img] { (void)backend->register_image(img, RegisterRequest{}, opt); };
+            r.pixels = double(img.data.size());
+            r.notes.push_back("register to level 1.5 (order 3, missing = nanmin)");
+            break;
+        }
     }
     return r;
 }

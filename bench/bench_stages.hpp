@@ -13,11 +13,11 @@
 
 namespace aiaccel::bench {
 
-inline constexpr const char* kFftwFloor = "fftw-floor";      // rows of stage "deconvolve"
+inline constexpr const char* kFftwFloor = "fftw-floor";  // rows of stage "deconvolve"
 inline constexpr const char* kMemcpyFloor = "memcpy-floor";  // rows of stage "register"
 
 struct StageSpec {
-    std::string stage;    // psf | deconvolve | register
+    std::string stage;  // psf | deconvolve | register
     std::string backend;  // reference | cpu | cuda | fftw-floor | memcpy-floor
     std::string case_name = "derived-4096";  // kDerivedCase, kRealCase (register, memcpy-floor), kPsfCase (psf)
     Precision precision = Precision::f64;
@@ -27,7 +27,7 @@ std::string label(const StageSpec& s);  // "deconvolve/cpu/f32/derived-4096/thre
 
 struct PreparedRun {
     std::function<void()> run;  // one complete run of the stage; buffers, plans and inputs are made before
-    double pixels = 0;          // output pixels per run (for pixels/s)
+    double pixels = 0;  // output pixels per run (for pixels/s)
     std::vector<std::string> notes;
     std::shared_ptr<Backend> backend;  // the backend that runs (none for floors): its device timings
 };

@@ -29,9 +29,9 @@ inline void run_spec(benchmark::State& state, const StageSpec& spec) {
     for (auto _ : state) p.run();
     state.counters["pixels/s"] = benchmark::Counter(p.pixels * double(state.iterations()), benchmark::Counter::kIsRate);
     state.counters["peak_RSS_MiB"] = peak_rss_mib();
-    state.SetLabel(spec.case_name == kDerivedCase ? "derived 4096^2 (2x2 replication of the real 2048^2 file)"
-                   : spec.case_name == kRealCase  ? "real 2048^2 file"
-                                                  : "");
+    state.SetLabel(spec.case_name == kDerivedCase    ? "derived 4096^2 (2x2 replication of the real 2048^2 file)"
+                       : spec.case_name == kRealCase ? "real 2048^2 file"
+                                                     : "");
 }
 
 // Registers stage × backends × {f64, f32} × threads {1, 2} × the stage's cases. The reference is

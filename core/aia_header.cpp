@@ -12,7 +12,8 @@ namespace aiaccel {
 double AiaHeader::require(const char* key) const {
     if (!h_->has(key)) throw file_error(ErrorKind::missing_keyword, path_, fmt::format("missing keyword {}", key));
     auto v = h_->get_double(key);
-    if (!v) throw file_error(ErrorKind::missing_keyword, path_, fmt::format("keyword {} is not a number ('{}')", key, h_->get_text(key).value_or("")));
+    if (!v)
+        throw file_error(ErrorKind::missing_keyword, path_, fmt::format("keyword {} is not a number ('{}')", key, h_->get_text(key).value_or("")));
     if (!std::isfinite(*v)) throw file_error(ErrorKind::bad_value, path_, fmt::format("keyword {} is not finite", key));
     return *v;
 }
@@ -37,8 +38,8 @@ bool iso_datetime(const std::string& s) {
     };
     if (!digits(0, 4, 0, 9999) || s.size() < 10 || s[4] != '-' || !digits(5, 2, 1, 12) || s[7] != '-' || !digits(8, 2, 1, 31)) return false;
     if (s.size() == 10) return true;
-    if ((s[10] != 'T' && s[10] != ' ') || !digits(11, 2, 0, 23) || s.size() < 19 || s[13] != ':' || !digits(14, 2, 0, 59) ||
-        s[16] != ':' || !digits(17, 2, 0, 60))
+    if ((s[10] != 'T' && s[10] != ' ') || !digits(11, 2, 0, 23) || s.size() < 19 || s[13] != ':' || !digits(14, 2, 0, 59) || s[16] != ':' ||
+        !digits(17, 2, 0, 60))
         return false;
     std::size_t i = 19;
     if (i < s.size() && s[i] == '.') {
@@ -56,7 +57,8 @@ bool iso_datetime(const std::string& s) {
 std::string AiaHeader::date_obs() const {
     std::string v = require_string("DATE-OBS");
     if (!iso_datetime(v))
-        throw file_error(ErrorKind::bad_value, path_, fmt::format("keyword DATE-OBS is not an ISO 8601 date-time ('{}', expected e.g. 2012-06-06T04:07:29.12)", v));
+        throw file_error(ErrorKind::bad_value, path_,
+                         fmt::format("keyword DATE-OBS is not an ISO 8601 date-time ('{}', expected e.g. 2012-06-06T04:07:29.12)", v));
     return v;
 }
 
@@ -67,7 +69,8 @@ bool AiaHeader::is_aia() const {
 
 Channel AiaHeader::channel() const {
     if (!is_aia())
-        throw file_error(ErrorKind::not_aia, path_, fmt::format("not an AIA image (INSTRUME = '{}', expected 'AIA_n')", h_->get_string("INSTRUME").value_or("")));
+        throw file_error(ErrorKind::not_aia, path_,
+                         fmt::format("not an AIA image (INSTRUME = '{}', expected 'AIA_n')", h_->get_string("INSTRUME").value_or("")));
     double w = wavelength();
     auto c = find_channel(w);
     if (!c) throw file_error(ErrorKind::not_aia, path_, fmt::format("unknown AIA channel WAVELNTH = {} (known: {} Å)", w, known_channels_text()));
@@ -76,8 +79,8 @@ Channel AiaHeader::channel() const {
 
 Matrix2 AiaHeader::rotation_matrix() const {
     if (has_pc()) {
-        return {{{optional("PC1_1").value_or(1.0), optional("PC1_2").value_or(0.0)},
-                 {optional("PC2_1").value_or(0.0), optional("PC2_2").value_or(1.0)}}};
+        return {
+            {{optional("PC1_1").value_or(1.0), optional("PC1_2").value_or(0.0)}, {optional("PC2_1").value_or(0.0), optional("PC2_2").value_or(1.0)}}};
     }
     // sunpy GenericMap.rotation_matrix from CROTA2: lam = cdelt2/cdelt1, p = radians(crota2).
     const double lam = cdelt2() / cdelt1();

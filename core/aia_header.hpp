@@ -23,12 +23,12 @@ public:
     FitsHeader& fits() { return *h_; }
     const FitsHeader& fits() const { return *h_; }
 
-    double require(const char* key) const;                  // numeric keyword, or missing_keyword error
+    double require(const char* key) const;  // numeric keyword, or missing_keyword error
     std::string require_string(const char* key) const;
     std::optional<double> optional(const char* key) const { return h_->get_double(key); }
 
-    bool is_aia() const;                 // INSTRUME starts with "AIA" (sunpy AIAMap.is_datasource_for)
-    Channel channel() const;             // WAVELNTH as a known channel, else not_aia error
+    bool is_aia() const;  // INSTRUME starts with "AIA" (sunpy AIAMap.is_datasource_for)
+    Channel channel() const;  // WAVELNTH as a known channel, else not_aia error
     double wavelength() const { return require("WAVELNTH"); }
     double exptime() const { return require("EXPTIME"); }
     // DATE-OBS as written; Error(bad_value) unless it is an ISO 8601 date-time (YYYY-MM-DDThh:mm:ss[.f][Z],
@@ -45,9 +45,9 @@ public:
     std::string cunit1() const { return h_->get_string("CUNIT1").value_or("arcsec"); }
     std::string cunit2() const { return h_->get_string("CUNIT2").value_or("arcsec"); }
     bool has_pc() const { return h_->has("PC1_1"); }
-    Matrix2 rotation_matrix() const;     // PCi_j, or derived from CROTA2 (0 when absent)
-    double rotation_deg() const;         // atan2 of the rotation matrix, degrees
-    double rsun_obs() const;             // arcsec; RSUN_OBS
+    Matrix2 rotation_matrix() const;  // PCi_j, or derived from CROTA2 (0 when absent)
+    double rotation_deg() const;  // atan2 of the rotation matrix, degrees
+    double rsun_obs() const;  // arcsec; RSUN_OBS
     std::optional<double> r_sun() const { return optional("R_SUN"); }
     std::optional<double> dsun_obs() const { return optional("DSUN_OBS"); }
 

@@ -23,7 +23,10 @@ PixelStats pixel_stats(const Image<double>& img) {
     s.max = -s.min;
     long double sum = 0;
     for (double v : img.pixels()) {
-        if (std::isnan(v)) { ++s.nan_count; continue; }
+        if (std::isnan(v)) {
+            ++s.nan_count;
+            continue;
+        }
         if (!std::isfinite(v)) continue;
         ++s.finite_count;
         s.min = std::min(s.min, v);

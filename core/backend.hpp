@@ -69,8 +69,7 @@ public:
     virtual bool supports(Precision p) const = 0;
     // Results are returned in double storage whatever the compute precision.
     virtual Image<double> psf(const PsfRequest& req, const StageOptions& opt) = 0;
-    virtual Image<double> deconvolve(const Image<double>& img, const Image<double>& psf, const DeconvolveRequest& req,
-                                     const StageOptions& opt) = 0;
+    virtual Image<double> deconvolve(const Image<double>& img, const Image<double>& psf, const DeconvolveRequest& req, const StageOptions& opt) = 0;
     virtual AiaImage register_image(const AiaImage& img, const RegisterRequest& req, const StageOptions& opt) = 0;
     // A device backend's event times of its last call of `stage` ("psf", "deconvolve", "register");
     // nothing for host backends. reset_device_timing marks them "not timed" before a measured call.
@@ -81,12 +80,12 @@ public:
 // What one backend does for one stage, declared up front (BackendEntry::caps) so callers choose
 // before running: validate skips with the reason, prep picks its fallback once, the CLI refuses early.
 struct StageCaps {
-    bool provided = true;               // the backend implements the stage at all
-    bool f64 = true, f32 = true;        // precisions it accepts
-    bool f32_computes_in_f64 = false;   // an f32 request is computed in float64 (and is not an error)
-    unsigned spline_orders = ~0u;       // register: bit k set = spline order k accepted
-    bool progress = false;              // deconvolve: calls DeconvolveRequest::on_iteration
-    bool preflight_core = true;         // psf: the pre-flight core PSF (use_preflight_core)
+    bool provided = true;  // the backend implements the stage at all
+    bool f64 = true, f32 = true;  // precisions it accepts
+    bool f32_computes_in_f64 = false;  // an f32 request is computed in float64 (and is not an error)
+    unsigned spline_orders = ~0u;  // register: bit k set = spline order k accepted
+    bool progress = false;  // deconvolve: calls DeconvolveRequest::on_iteration
+    bool preflight_core = true;  // psf: the pre-flight core PSF (use_preflight_core)
 
     bool accepts(Precision p) const { return provided && (p == Precision::f64 ? f64 : f32); }
     bool accepts_order(int order) const { return order >= 0 && order < 32 && (spline_orders >> order & 1u); }
@@ -97,9 +96,9 @@ inline std::string_view to_string(Stage s) { return s == Stage::psf ? "psf" : s 
 
 struct Capabilities {
     StageCaps psf, deconvolve, register_image;
-    bool thread_safe = false;            // concurrent calls from several threads are safe (else: serialise them)
-    bool host_threads = false;           // StageOptions::threads sets how many host threads it computes on
-    std::string_view device = "host";    // where it computes: "host" or "gpu"
+    bool thread_safe = false;  // concurrent calls from several threads are safe (else: serialise them)
+    bool host_threads = false;  // StageOptions::threads sets how many host threads it computes on
+    std::string_view device = "host";  // where it computes: "host" or "gpu"
 
     const StageCaps& of(Stage s) const { return s == Stage::psf ? psf : s == Stage::deconvolve ? deconvolve : register_image; }
     // Accepted by at least one stage (what a command-line --precision may name).

@@ -9,16 +9,24 @@ namespace aiaccel {
 
 namespace {
 constexpr std::array<Channel, 10> kChannels = {{
-    {94, ChannelKind::euv}, {131, ChannelKind::euv}, {171, ChannelKind::euv}, {193, ChannelKind::euv},
-    {211, ChannelKind::euv}, {304, ChannelKind::euv}, {335, ChannelKind::euv},
-    {1600, ChannelKind::uv}, {1700, ChannelKind::uv}, {4500, ChannelKind::visible},
+    {94, ChannelKind::euv},
+    {131, ChannelKind::euv},
+    {171, ChannelKind::euv},
+    {193, ChannelKind::euv},
+    {211, ChannelKind::euv},
+    {304, ChannelKind::euv},
+    {335, ChannelKind::euv},
+    {1600, ChannelKind::uv},
+    {1700, ChannelKind::uv},
+    {4500, ChannelKind::visible},
 }};
 }
 
 std::span<const Channel> all_channels() { return kChannels; }
 
 std::optional<Channel> find_channel(double wavelength) {
-    for (const auto& c : kChannels) if (std::fabs(wavelength - c.wavelength) < 1e-6) return c;
+    for (const auto& c : kChannels)
+        if (std::fabs(wavelength - c.wavelength) < 1e-6) return c;
     return std::nullopt;
 }
 

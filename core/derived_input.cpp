@@ -9,7 +9,8 @@ namespace aiaccel {
 
 AiaImage derive_full_res_2x(const AiaImage& src) {
     if (src.data.rows() != 2048 || src.data.cols() != 2048)
-        throw file_error(ErrorKind::bad_value, src.path, fmt::format("derived input needs a 2048x2048 source, got {}x{}", src.data.cols(), src.data.rows()));
+        throw file_error(ErrorKind::bad_value, src.path,
+                         fmt::format("derived input needs a 2048x2048 source, got {}x{}", src.data.cols(), src.data.rows()));
     AiaImage out;
     out.path = src.path + " [" + kDerived1600Label + "]";
     out.dtype = src.dtype;

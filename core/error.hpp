@@ -8,15 +8,15 @@
 namespace aiaccel {
 
 enum class ErrorKind {
-    unreadable,        // file missing, unreadable, truncated, not FITS
-    unsupported,       // FITS we understand but do not support (BITPIX, NAXIS, ...)
-    not_aia,           // valid FITS but not an AIA image / unknown channel
-    missing_keyword,   // a keyword the stage needs is absent or malformed
-    bad_value,         // a keyword or pixel value out of range (NaN where forbidden, wrong size)
-    write_failed,      // output could not be written (nothing left behind)
-    usage,             // bad command-line combination
-    not_implemented,   // a backend that does not (yet) provide this stage or precision
-    internal,          // a bug: should never reach a user
+    unreadable,  // file missing, unreadable, truncated, not FITS
+    unsupported,  // FITS we understand but do not support (BITPIX, NAXIS, ...)
+    not_aia,  // valid FITS but not an AIA image / unknown channel
+    missing_keyword,  // a keyword the stage needs is absent or malformed
+    bad_value,  // a keyword or pixel value out of range (NaN where forbidden, wrong size)
+    write_failed,  // output could not be written (nothing left behind)
+    usage,  // bad command-line combination
+    not_implemented,  // a backend that does not (yet) provide this stage or precision
+    internal,  // a bug: should never reach a user
 };
 
 class Error : public std::runtime_error {
@@ -31,8 +31,6 @@ private:
 };
 
 // "<file>: <problem>" — the one shape all file-related messages take.
-inline Error file_error(ErrorKind kind, const std::string& file, const std::string& problem) {
-    return Error(kind, file + ": " + problem);
-}
+inline Error file_error(ErrorKind kind, const std::string& file, const std::string& problem) { return Error(kind, file + ": " + problem); }
 
 }  // namespace aiaccel

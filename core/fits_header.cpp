@@ -35,7 +35,11 @@ std::string unquote_fits_string(std::string_view v) {
     std::string out;
     for (std::size_t j = 1; j < v.size(); ++j) {
         if (v[j] == '\'') {
-            if (j + 1 < v.size() && v[j + 1] == '\'') { out += '\''; ++j; continue; }
+            if (j + 1 < v.size() && v[j + 1] == '\'') {
+                out += '\'';
+                ++j;
+                continue;
+            }
             break;
         }
         out += v[j];
@@ -66,7 +70,8 @@ std::string comment_of(const std::string& raw) {
     auto v = raw.size() > 10 ? raw.substr(10) : std::string();
     bool in_str = false;
     for (std::size_t i = 0; i < v.size(); ++i) {
-        if (v[i] == '\'') in_str = !in_str;
+        if (v[i] == '\'')
+            in_str = !in_str;
         else if (v[i] == '/' && !in_str) {
             std::string c = v.substr(i + 1);
             c.erase(0, c.find_first_not_of(' '));
@@ -82,7 +87,10 @@ std::string make_card(std::string_view key, const std::string& value, bool is_st
     std::string card = k + "= ";
     if (is_string) {
         std::string q = "'";
-        for (char c : value) { q += c; if (c == '\'') q += '\''; }
+        for (char c : value) {
+            q += c;
+            if (c == '\'') q += '\'';
+        }
         while (q.size() < 9) q += ' ';  // strings padded to at least 8 characters
         q += "'";
         card += q;
@@ -97,18 +105,19 @@ std::string make_card(std::string_view key, const std::string& value, bool is_st
 }  // namespace
 
 bool is_structural_keyword(std::string_view key) {
-    static constexpr std::array<std::string_view, 17> exact = {
-        "SIMPLE", "XTENSION", "BITPIX", "NAXIS", "PCOUNT", "GCOUNT", "EXTEND", "TFIELDS", "END",
-        "BSCALE", "BZERO", "BLANK", "CHECKSUM", "DATASUM", "ZIMAGE", "ZTENSION", "ZSIMPLE"};
+    static constexpr std::array<std::string_view, 17> exact = {"SIMPLE",   "XTENSION", "BITPIX", "NAXIS",    "PCOUNT", "GCOUNT",
+                                                               "EXTEND",   "TFIELDS",  "END",    "BSCALE",   "BZERO",  "BLANK",
+                                                               "CHECKSUM", "DATASUM",  "ZIMAGE", "ZTENSION", "ZSIMPLE"};
     if (std::find(exact.begin(), exact.end(), key) != exact.end()) return true;
     auto starts = [&](std::string_view p) { return key.substr(0, p.size()) == p; };
     if (starts("NAXIS") || starts("TTYPE") || starts("TFORM") || starts("TUNIT") || starts("TDIM")) return true;
     // Tile-compression bookkeeping (FITS standard §10): ZBITPIX, ZNAXISn, ZTILEn, ZCMPTYPE, ZNAMEn,
     // ZVALn, ZQUANTIZ, ZDITHER0, ZBLANK, ZSCALE, ZZERO, ZEXTEND, ZBLOCKED, ZPCOUNT, ZGCOUNT, ZHECKSUM, ZDATASUM.
-    static constexpr std::array<std::string_view, 18> zkeys = {
-        "ZBITPIX", "ZNAXIS", "ZTILE", "ZCMPTYPE", "ZNAME", "ZVAL", "ZQUANTIZ", "ZDITHER0", "ZBLANK",
-        "ZSCALE", "ZZERO", "ZEXTEND", "ZBLOCKED", "ZPCOUNT", "ZGCOUNT", "ZHECKSUM", "ZDATASUM", "ZMASKCMP"};
-    for (auto z : zkeys) if (starts(z)) return true;
+    static constexpr std::array<std::string_view, 18> zkeys = {"ZBITPIX",  "ZNAXIS",   "ZTILE",   "ZCMPTYPE", "ZNAME",    "ZVAL",
+                                                               "ZQUANTIZ", "ZDITHER0", "ZBLANK",  "ZSCALE",   "ZZERO",    "ZEXTEND",
+                                                               "ZBLOCKED", "ZPCOUNT",  "ZGCOUNT", "ZHECKSUM", "ZDATASUM", "ZMASKCMP"};
+    for (auto z : zkeys)
+        if (starts(z)) return true;
     return false;
 }
 
@@ -119,7 +128,8 @@ void FitsHeader::add_raw(std::string raw) {
 
 const FitsCard* FitsHeader::find(std::string_view key) const {
     std::string k = upper(key);
-    for (const auto& c : cards_) if (c.key == k && card_value(c.raw)) return &c;
+    for (const auto& c : cards_)
+        if (c.key == k && card_value(c.raw)) return &c;
     return nullptr;
 }
 
@@ -154,7 +164,8 @@ std::string FitsHeader::format_real(double v) {
     auto [p, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v);
     std::string s(buf.data(), p);
     if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
-    for (auto& ch : s) if (ch == 'e') ch = 'E';
+    for (auto& ch : s)
+        if (ch == 'e') ch = 'E';
     return s;
 }
 
@@ -180,9 +191,7 @@ void FitsHeader::set_int(std::string_view key, long long value, std::string_view
 void FitsHeader::set_string(std::string_view key, std::string_view value, std::string_view comment) {
     set_value_text(key, std::string(value), true, comment);
 }
-void FitsHeader::set_bool(std::string_view key, bool value, std::string_view comment) {
-    set_value_text(key, value ? "T" : "F", false, comment);
-}
+void FitsHeader::set_bool(std::string_view key, bool value, std::string_view comment) { set_value_text(key, value ? "T" : "F", false, comment); }
 
 void FitsHeader::add_history(std::string_view text) {
     for (std::size_t i = 0; i < text.size() || i == 0; i += 72) cards_.push_back({"HISTORY", "HISTORY " + std::string(text.substr(i, 72))});

@@ -12,8 +12,8 @@
 namespace aiaccel {
 
 struct FitsCard {
-    std::string key;    // upper case, no trailing blanks; "" for blank cards
-    std::string raw;    // the card as 80 characters (or fewer, right-trimmed)
+    std::string key;  // upper case, no trailing blanks; "" for blank cards
+    std::string raw;  // the card as 80 characters (or fewer, right-trimmed)
 };
 
 class FitsHeader {
@@ -24,7 +24,7 @@ public:
     bool has(std::string_view key) const;
     // Value as text: strings unquoted (with '' → '), numbers as written. nullopt if absent.
     std::optional<std::string> get_text(std::string_view key) const;
-    std::optional<double> get_double(std::string_view key) const;   // nullopt if absent or not numeric
+    std::optional<double> get_double(std::string_view key) const;  // nullopt if absent or not numeric
     std::optional<std::string> get_string(std::string_view key) const;  // nullopt if absent
 
     // Replace the first card with this key (keeping its position and comment), or append.

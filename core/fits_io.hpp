@@ -29,21 +29,21 @@ enum class PixelType { u8, i16, i32, f32, f64 };
 std::string_view to_string(PixelType t);  // numpy names: "uint8", "int16", "int32", "float32", "float64"
 
 struct FitsImage {
-    std::string path;          // as given by the caller, for messages
-    int hdu = 0;               // 0-based HDU index the image came from
-    bool compressed = false;   // tile-compressed in the file
-    int file_bitpix = 0;       // BITPIX (or ZBITPIX) as stored
+    std::string path;  // as given by the caller, for messages
+    int hdu = 0;  // 0-based HDU index the image came from
+    bool compressed = false;  // tile-compressed in the file
+    int file_bitpix = 0;  // BITPIX (or ZBITPIX) as stored
     PixelType dtype = PixelType::f64;  // what astropy returns
-    FitsHeader header;         // non-structural cards, verbatim
-    Image<double> data;        // pixel values (exact for every dtype)
-    SumState datasum = SumState::not_checked;   // DATASUM of the image HDU (the table HDU if compressed)
+    FitsHeader header;  // non-structural cards, verbatim
+    Image<double> data;  // pixel values (exact for every dtype)
+    SumState datasum = SumState::not_checked;  // DATASUM of the image HDU (the table HDU if compressed)
     SumState checksum = SumState::not_checked;  // CHECKSUM of that HDU
-    std::string checksum_detail;                // what did not verify, for messages
+    std::string checksum_detail;  // what did not verify, for messages
 };
 
 struct ReadOptions {
-    bool verify_checksum = true;    // compute DATASUM/CHECKSUM when present
-    bool refuse_mismatch = true;    // and throw Error(bad_value) if either does not verify
+    bool verify_checksum = true;  // compute DATASUM/CHECKSUM when present
+    bool refuse_mismatch = true;  // and throw Error(bad_value) if either does not verify
 };
 
 // Runs fits_precheck() first, so a malformed or hostile header is refused before CFITSIO reads it.
@@ -52,18 +52,17 @@ FitsImage read_fits(const std::string& path, const ReadOptions& opt = {});
 enum class Compression { none, rice, gzip };
 
 struct WriteOptions {
-    PixelType dtype = PixelType::f64;   // f32, f64 or i16 (values must then be integers)
+    PixelType dtype = PixelType::f64;  // f32, f64 or i16 (values must then be integers)
     Compression compression = Compression::none;
     // RICE on float data quantises (lossy) with this level (CFITSIO's q, SUBTRACTIVE_DITHER_1),
     // as JSOC level-1.5 products are stored; 0 is refused for RICE floats (use gzip for lossless).
     float rice_float_quantize = 16.0f;
-    bool add_history = true;            // HISTORY card naming aiaccel and its version
+    bool add_history = true;  // HISTORY card naming aiaccel and its version
 };
 
 // Writes `img` + `header` to `path` atomically: the file either appears complete (with DATASUM and
 // CHECKSUM) or not at all; an existing file at `path` is replaced only on success.
-void write_fits(const std::filesystem::path& path, const Image<double>& img, const FitsHeader& header,
-                const WriteOptions& opt = {});
+void write_fits(const std::filesystem::path& path, const Image<double>& img, const FitsHeader& header, const WriteOptions& opt = {});
 
 // Verifies DATASUM/CHECKSUM of the image HDU (through fits_precheck); false if absent or wrong,
 // Error if the pre-check refuses the file.

@@ -44,7 +44,9 @@ constexpr std::uint64_t kMaxHeaderBlocks = 1000;  // 36000 cards; AIA headers us
 class Fd {
 public:
     explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() { if (fd_ >= 0) ::close(fd_); }
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
     int get() const { return fd_; }
@@ -83,7 +85,11 @@ int gunzip_to_memory(int fd, const std::string& path) {
     std::string problem;
     for (;;) {
         const int n = gzread(gz, buf.data(), static_cast<unsigned>(buf.size()));
-        if (n < 0) { int code = 0; problem = fmt::format("corrupt gzip data ({})", gzerror(gz, &code)); break; }
+        if (n < 0) {
+            int code = 0;
+            problem = fmt::format("corrupt gzip data ({})", gzerror(gz, &code));
+            break;
+        }
         if (n == 0) {
             int code = 0;
             gzerror(gz, &code);
@@ -91,8 +97,14 @@ int gunzip_to_memory(int fd, const std::string& path) {
             break;
         }
         total += static_cast<std::uint64_t>(n);
-        if (total > kMaxGunzipBytes) { problem = fmt::format("decompresses to more than {} GiB", kMaxGunzipBytes >> 30); break; }
-        if (::write(mem, buf.data(), static_cast<std::size_t>(n)) != n) { problem = fmt::format("cannot decompress: {}", std::strerror(errno)); break; }
+        if (total > kMaxGunzipBytes) {
+            problem = fmt::format("decompresses to more than {} GiB", kMaxGunzipBytes >> 30);
+            break;
+        }
+        if (::write(mem, buf.data(), static_cast<std::size_t>(n)) != n) {
+            problem = fmt::format("cannot decompress: {}", std::strerror(errno));
+            break;
+        }
     }
     gzclose(gz);
     if (!problem.empty()) {
@@ -129,9 +141,7 @@ struct Header {
     const std::string& path() const { return *path_; }
     const std::string* path_ = nullptr;
 
-    [[noreturn]] void fail(ErrorKind k, const std::string& what) const {
-        throw file_error(k, path(), fmt::format("HDU {}: {}", index, what));
-    }
+    [[noreturn]] void fail(ErrorKind k, const std::string& what) const { throw file_error(k, path(), fmt::format("HDU {}: {}", index, what)); }
     bool has(const std::string& k) const { return values.count(k) != 0; }
     std::optional<long long> integer(const std::string& k) const {
         auto it = values.find(k);
@@ -165,7 +175,10 @@ struct Header {
         if (v.size() < 2 || v.front() != '\'') return trim(v);
         return trim(unquote_fits_string(v));
     }
-    bool logical(const std::string& k) const { auto v = str(k); return v && *v == "T"; }
+    bool logical(const std::string& k) const {
+        auto v = str(k);
+        return v && *v == "T";
+    }
 };
 
 std::string value_text(std::string_view card) {
@@ -177,7 +190,10 @@ std::string value_text(std::string_view card) {
         std::size_t j = 1;
         for (; j < v.size(); ++j) {
             if (v[j] == '\'') {
-                if (j + 1 < v.size() && v[j + 1] == '\'') { ++j; continue; }
+                if (j + 1 < v.size() && v[j + 1] == '\'') {
+                    ++j;
+                    continue;
+                }
                 break;
             }
         }
@@ -274,7 +290,8 @@ void check_frame(const Header& h, const std::vector<long long>& axes, const char
     for (std::size_t i = 0; i < axes.size(); ++i) {
         if (axes[i] < 1) h.fail(ErrorKind::bad_value, fmt::format("empty image ({}{} = {})", name, i + 1, axes[i]));
         if (axes[i] > kMaxFrameSide)
-            h.fail(ErrorKind::unsupported, fmt::format("image too large ({}{} = {}; at most {} pixels a side are accepted)", name, i + 1, axes[i], kMaxFrameSide));
+            h.fail(ErrorKind::unsupported,
+                   fmt::format("image too large ({}{} = {}; at most {} pixels a side are accepted)", name, i + 1, axes[i], kMaxFrameSide));
     }
     std::uint64_t n = 1;
     for (long long a : axes) n = mul(n, static_cast<std::uint64_t>(a), h, "the pixel count");
@@ -292,19 +309,24 @@ void check_scaling_keywords(const Header& h) {
 }
 
 struct Column {
-    std::string type;       // TTYPEn
-    char code = 0;          // TFORM type letter
+    std::string type;  // TTYPEn
+    char code = 0;  // TFORM type letter
     bool descriptor = false;  // P or Q
-    char elem = 0;          // element type of a P/Q column
+    char elem = 0;  // element type of a P/Q column
     std::uint64_t offset = 0, width = 0;  // byte offset in the row, byte width
 };
 
 std::uint64_t elem_size(char c) {
     switch (c) {
-        case 'L': case 'B': case 'A': return 1;
+        case 'L':
+        case 'B':
+        case 'A': return 1;
         case 'I': return 2;
-        case 'J': case 'E': return 4;
-        case 'K': case 'D': case 'C': return 8;
+        case 'J':
+        case 'E': return 4;
+        case 'K':
+        case 'D':
+        case 'C': return 8;
         case 'M': return 16;
         case 'P': return 8;
         case 'Q': return 16;
@@ -329,9 +351,12 @@ Column parse_tform(const Header& h, int n, std::uint64_t offset) {
     }
     if (i >= f.size()) h.fail(ErrorKind::unreadable, fmt::format("invalid {} '{}'", key, f));
     c.code = static_cast<char>(std::toupper(static_cast<unsigned char>(f[i])));
-    if (c.code == 'X') c.width = (repeat + 7) / 8;
-    else if (elem_size(c.code)) c.width = mul(repeat, elem_size(c.code), h, key.c_str());
-    else h.fail(ErrorKind::unreadable, fmt::format("invalid {} '{}'", key, f));
+    if (c.code == 'X')
+        c.width = (repeat + 7) / 8;
+    else if (elem_size(c.code))
+        c.width = mul(repeat, elem_size(c.code), h, key.c_str());
+    else
+        h.fail(ErrorKind::unreadable, fmt::format("invalid {} '{}'", key, f));
     if (c.code == 'P' || c.code == 'Q') {
         c.descriptor = true;
         c.elem = i + 1 < f.size() ? static_cast<char>(std::toupper(static_cast<unsigned char>(f[i + 1]))) : 0;
@@ -365,8 +390,8 @@ std::uint64_t tile_pixel_count(std::uint64_t row, const std::vector<long long>& 
 
 // CFITSIO's Rice decoder does not bound its reads inside a tile: every RICE tile's bit stream is
 // walked first (core/rice_check), so a crafted stream is refused here instead of crashing the decoder.
-void check_rice_tiles(int fd, const Header& h, std::uint64_t heap_start, const std::vector<TileSlice>& tiles,
-                      const std::vector<long long>& axes, const std::vector<long long>& sides, int bytepix, int blocksize) {
+void check_rice_tiles(int fd, const Header& h, std::uint64_t heap_start, const std::vector<TileSlice>& tiles, const std::vector<long long>& axes,
+                      const std::vector<long long>& sides, int bytepix, int blocksize) {
     std::vector<std::uint8_t> bytes;
     for (const TileSlice& t : tiles) {
         bytes.resize(t.len);
@@ -398,7 +423,8 @@ Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) 
         const long long n = h.require_int(fmt::format("ZNAXIS{}", i));
         if (n < 1) h.fail(ErrorKind::bad_value, fmt::format("empty image (ZNAXIS{} = {})", i, n));
         if (n > kMaxFrameSide)
-            h.fail(ErrorKind::unsupported, fmt::format("image too large (ZNAXIS{} = {}; at most {} pixels a side are accepted)", i, n, kMaxFrameSide));
+            h.fail(ErrorKind::unsupported,
+                   fmt::format("image too large (ZNAXIS{} = {}; at most {} pixels a side are accepted)", i, n, kMaxFrameSide));
         d.axes.push_back(n);
         const long long t = h.integer(fmt::format("ZTILE{}", i)).value_or(i == 1 ? n : 1);
         if (t < 1 || t > n) h.fail(ErrorKind::bad_value, fmt::format("invalid tile size ZTILE{} = {} (must be 1 to ZNAXIS{} = {})", i, t, i, n));
@@ -413,7 +439,8 @@ Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) 
     const bool rice = cmp == "RICE_1" || cmp == "RICE_ONE";
     int rice_blocksize = 32, rice_bytepix = 4;  // CFITSIO's defaults when ZNAMEn/ZVALn do not say
     if (!rice && cmp != "GZIP_1" && cmp != "GZIP_2" && cmp != "NOCOMPRESS")
-        h.fail(ErrorKind::unsupported, fmt::format("unsupported tile compression ZCMPTYPE = '{}' (supported: RICE_1, GZIP_1, GZIP_2, NOCOMPRESS)", cmp));
+        h.fail(ErrorKind::unsupported,
+               fmt::format("unsupported tile compression ZCMPTYPE = '{}' (supported: RICE_1, GZIP_1, GZIP_2, NOCOMPRESS)", cmp));
     for (int i = 1; i <= 999; ++i) {
         auto name = h.str(fmt::format("ZNAME{}", i));
         if (!name) break;
@@ -446,11 +473,11 @@ Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) 
     if (width != row_bytes) h.fail(ErrorKind::unreadable, fmt::format("the columns are {} bytes wide, NAXIS1 says {}", width, row_bytes));
     const std::uint64_t table = mul(row_bytes, nrows, h, "the table size");
     if (pcount < 0) h.fail(ErrorKind::unreadable, fmt::format("invalid PCOUNT {}", pcount));
-    if (table_bytes_total != add(table, static_cast<std::uint64_t>(pcount), h, "the data size"))
-        h.fail(ErrorKind::internal, "data size mismatch");
+    if (table_bytes_total != add(table, static_cast<std::uint64_t>(pcount), h, "the data size")) h.fail(ErrorKind::internal, "data size mismatch");
     const long long theap = h.integer("THEAP").value_or(static_cast<long long>(table));
     if (theap < 0 || static_cast<std::uint64_t>(theap) < table || static_cast<std::uint64_t>(theap) > table_bytes_total)
-        h.fail(ErrorKind::bad_value, fmt::format("THEAP {} is outside the data unit (table {} bytes, heap to byte {})", theap, table, table_bytes_total));
+        h.fail(ErrorKind::bad_value,
+               fmt::format("THEAP {} is outside the data unit (table {} bytes, heap to byte {})", theap, table, table_bytes_total));
     const std::uint64_t heap = table_bytes_total - static_cast<std::uint64_t>(theap);
 
     bool has_data = false;
@@ -484,10 +511,12 @@ Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) 
                 if (c.code == 'P' && (len > 0x7fffffffu || off > 0x7fffffffu))
                     h.fail(ErrorKind::bad_value, fmt::format("tile {}: negative {} descriptor", r0 + r + 1, c.type));
                 if (c.type == "UNCOMPRESSED_DATA" && len > tile_pixels)
-                    h.fail(ErrorKind::bad_value, fmt::format("tile {}: {} elements of uncompressed data for a {}-pixel tile", r0 + r + 1, len, tile_pixels));
+                    h.fail(ErrorKind::bad_value,
+                           fmt::format("tile {}: {} elements of uncompressed data for a {}-pixel tile", r0 + r + 1, len, tile_pixels));
                 if (len > heap / es || off > heap - len * es)
-                    h.fail(ErrorKind::bad_value, fmt::format("tile {}: {} bytes at heap offset {} lie outside the {}-byte heap", r0 + r + 1,
-                                                             len * std::min<std::uint64_t>(es, 16), off, heap));
+                    h.fail(ErrorKind::bad_value,
+                           fmt::format("tile {}: {} bytes at heap offset {} lie outside the {}-byte heap", r0 + r + 1,
+                                       len * std::min<std::uint64_t>(es, 16), off, heap));
                 if (rice && c.type == "COMPRESSED_DATA" && len > 0) rice_tiles.push_back({r0 + r, len, off});
             }
         }
@@ -504,8 +533,13 @@ struct OnesSum {
             acc += (std::uint64_t{p[i]} << 24) | (std::uint64_t{p[i + 1]} << 16) | (std::uint64_t{p[i + 2]} << 8) | p[i + 3];
         fold();
     }
-    void fold() { while (acc >> 32) acc = (acc & 0xffffffffu) + (acc >> 32); }
-    std::uint32_t value() { fold(); return static_cast<std::uint32_t>(acc); }
+    void fold() {
+        while (acc >> 32) acc = (acc & 0xffffffffu) + (acc >> 32);
+    }
+    std::uint32_t value() {
+        fold();
+        return static_cast<std::uint32_t>(acc);
+    }
 };
 
 // Sum of [from, from + n) of the file, zero-padded past its end.
@@ -559,13 +593,14 @@ void check_sums(int fd, const Header& h, std::uint64_t data_bytes, std::uint64_t
 
 FitsLayout fits_precheck(const std::string& path, bool checksums) {
     // stat, not open: a FIFO or device must be refused without blocking on it.
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR) throw file_error(ErrorKind::unreadable, path, "no such file");
         throw file_error(ErrorKind::unreadable, path, fmt::format("cannot read the file: {}", std::strerror(errno)));
     }
     if (S_ISDIR(st.st_mode)) throw file_error(ErrorKind::unreadable, path, "is a folder, not a FITS file");
-    if (!S_ISREG(st.st_mode)) throw file_error(ErrorKind::unreadable, path, "is not a regular file (a FIFO, socket or device); FITS input must be a file");
+    if (!S_ISREG(st.st_mode))
+        throw file_error(ErrorKind::unreadable, path, "is not a regular file (a FIFO, socket or device); FITS input must be a file");
     Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
     if (fd.get() < 0) throw file_error(ErrorKind::unreadable, path, fmt::format("cannot open the file: {}", std::strerror(errno)));
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
@@ -590,8 +625,9 @@ FitsLayout fits_precheck(const std::string& path, bool checksums) {
         }
         const std::uint64_t bytes = data_size(h, d);
         if (h.data_start > file_size || bytes > file_size - h.data_start)
-            h.fail(ErrorKind::unreadable, fmt::format("truncated (the data unit needs {} bytes, the file has {} after the header)", bytes,
-                                                      file_size - std::min(file_size, h.data_start)));
+            h.fail(ErrorKind::unreadable,
+                   fmt::format("truncated (the data unit needs {} bytes, the file has {} after the header)", bytes,
+                               file_size - std::min(file_size, h.data_start)));
         if (image) {
             FitsLayout out;
             out.hdu = index;

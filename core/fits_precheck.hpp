@@ -21,15 +21,15 @@ enum class SumState { not_checked, absent, ok, mismatch };
 std::string_view to_string(SumState s);  // "not checked", "absent", "ok", "MISMATCH"
 
 struct FitsLayout {
-    int hdu = 0;                    // 0-based index of the image HDU (as read_fits chooses it)
-    bool compressed = false;        // tile-compressed image in a binary table
-    int bitpix = 0;                 // BITPIX, or ZBITPIX when compressed
-    std::vector<long long> axes;    // NAXISn, or ZNAXISn when compressed
-    std::uint64_t data_start = 0;   // byte offset of the image HDU's data unit
-    std::uint64_t data_bytes = 0;   // its size (table + heap when compressed), without padding
+    int hdu = 0;  // 0-based index of the image HDU (as read_fits chooses it)
+    bool compressed = false;  // tile-compressed image in a binary table
+    int bitpix = 0;  // BITPIX, or ZBITPIX when compressed
+    std::vector<long long> axes;  // NAXISn, or ZNAXISn when compressed
+    std::uint64_t data_start = 0;  // byte offset of the image HDU's data unit
+    std::uint64_t data_bytes = 0;  // its size (table + heap when compressed), without padding
     SumState datasum = SumState::not_checked;  // DATASUM against the data unit
-    SumState checksum = SumState::not_checked; // CHECKSUM over the whole HDU
-    std::string sum_detail;         // e.g. "DATASUM 123 in the header, the data sum to 456"
+    SumState checksum = SumState::not_checked;  // CHECKSUM over the whole HDU
+    std::string sum_detail;  // e.g. "DATASUM 123 in the header, the data sum to 456"
 };
 
 // Throws Error naming `path` if the file may not be given to CFITSIO; with `checksums`, also

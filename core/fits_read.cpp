@@ -29,13 +29,15 @@ std::string_view to_string(PixelType t) {
 namespace {
 
 template <class Raw, class Flt>
-void convert_scaled(const std::vector<Raw>& raw, Image<double>& out, double bscale, double bzero,
-                    std::optional<long long> blank) {
+void convert_scaled(const std::vector<Raw>& raw, Image<double>& out, double bscale, double bzero, std::optional<long long> blank) {
     const bool scale = bscale != 1.0, shift = bzero != 0.0;
     const Flt fs = static_cast<Flt>(bscale), fz = static_cast<Flt>(bzero);
     double* o = out.data();
     for (std::size_t i = 0; i < raw.size(); ++i) {
-        if (blank && static_cast<long long>(raw[i]) == *blank) { o[i] = std::numeric_limits<double>::quiet_NaN(); continue; }
+        if (blank && static_cast<long long>(raw[i]) == *blank) {
+            o[i] = std::numeric_limits<double>::quiet_NaN();
+            continue;
+        }
         Flt v = static_cast<Flt>(raw[i]);
         if (scale) v = v * fs;
         if (shift) v = v + fz;
@@ -62,7 +64,8 @@ FitsImage read_fits(const std::string& path, const ReadOptions& opt) {
     img.checksum = layout.checksum;
     img.checksum_detail = layout.sum_detail;
     if (opt.refuse_mismatch && (layout.datasum == SumState::mismatch || layout.checksum == SumState::mismatch))
-        throw file_error(ErrorKind::bad_value, path, fmt::format("checksum mismatch, the file is corrupt: {} (--no-verify-checksum reads it anyway)", layout.sum_detail));
+        throw file_error(ErrorKind::bad_value, path,
+                         fmt::format("checksum mismatch, the file is corrupt: {} (--no-verify-checksum reads it anyway)", layout.sum_detail));
 
     FitsFile file(path);
     fitsfile* f = file.get();
@@ -94,8 +97,10 @@ FitsImage read_fits(const std::string& path, const ReadOptions& opt) {
         FitsHeader one;
         one.add_raw(card);
         const std::string& key = one.cards().front().key;
-        if (key == "BSCALE") bscale = one.get_double("BSCALE").value_or(1.0);
-        else if (key == "BZERO") bzero = one.get_double("BZERO").value_or(0.0);
+        if (key == "BSCALE")
+            bscale = one.get_double("BSCALE").value_or(1.0);
+        else if (key == "BZERO")
+            bzero = one.get_double("BZERO").value_or(0.0);
         else if (key == "BLANK" || (key == "ZBLANK" && !blank)) {
             auto b = one.get_double(key);
             if (b) blank = static_cast<long long>(*b);
@@ -115,20 +120,35 @@ FitsImage read_fits(const std::string& path, const ReadOptions& opt) {
     switch (img.file_bitpix) {
         case BYTE_IMG: {
             auto raw = read_raw<unsigned char>(f, TBYTE, n, path);
-            if (convert) { img.dtype = PixelType::f32; convert_scaled<unsigned char, float>(raw, img.data, bscale, bzero, blank); }
-            else { img.dtype = PixelType::u8; std::copy(raw.begin(), raw.end(), img.data.data()); }
+            if (convert) {
+                img.dtype = PixelType::f32;
+                convert_scaled<unsigned char, float>(raw, img.data, bscale, bzero, blank);
+            } else {
+                img.dtype = PixelType::u8;
+                std::copy(raw.begin(), raw.end(), img.data.data());
+            }
             break;
         }
         case SHORT_IMG: {
             auto raw = read_raw<short>(f, TSHORT, n, path);
-            if (convert) { img.dtype = PixelType::f32; convert_scaled<short, float>(raw, img.data, bscale, bzero, blank); }
-            else { img.dtype = PixelType::i16; std::copy(raw.begin(), raw.end(), img.data.data()); }
+            if (convert) {
+                img.dtype = PixelType::f32;
+                convert_scaled<short, float>(raw, img.data, bscale, bzero, blank);
+            } else {
+                img.dtype = PixelType::i16;
+                std::copy(raw.begin(), raw.end(), img.data.data());
+            }
             break;
         }
         case LONG_IMG: {
             auto raw = read_raw<int>(f, TINT, n, path);
-            if (convert) { img.dtype = PixelType::f64; convert_scaled<int, double>(raw, img.data, bscale, bzero, blank); }
-            else { img.dtype = PixelType::i32; std::copy(raw.begin(), raw.end(), img.data.data()); }
+            if (convert) {
+                img.dtype = PixelType::f64;
+                convert_scaled<int, double>(raw, img.data, bscale, bzero, blank);
+            } else {
+                img.dtype = PixelType::i32;
+                std::copy(raw.begin(), raw.end(), img.data.data());
+            }
             break;
         }
         case FLOAT_IMG: {
@@ -149,8 +169,10 @@ FitsImage read_fits(const std::string& path, const ReadOptions& opt) {
     // Float data with BSCALE/BZERO (not seen in AIA files): astropy applies them in the data's type.
     if (!is_int && (bscale != 1.0 || bzero != 0.0)) {
         for (double& v : img.data.pixels()) {
-            if (img.dtype == PixelType::f32) v = static_cast<float>(static_cast<float>(v) * static_cast<float>(bscale) + static_cast<float>(bzero));
-            else v = v * bscale + bzero;
+            if (img.dtype == PixelType::f32)
+                v = static_cast<float>(static_cast<float>(v) * static_cast<float>(bscale) + static_cast<float>(bzero));
+            else
+                v = v * bscale + bzero;
         }
     }
     return img;

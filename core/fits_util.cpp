@@ -11,7 +11,9 @@ void check_fits(int status, const std::string& path, const std::string& what, Er
     fits_get_errstatus(status, text);
     char msg[FLEN_ERRMSG] = {0};
     std::string detail;
-    while (fits_read_errmsg(msg)) { if (detail.empty()) detail = msg; }  // first = most specific
+    while (fits_read_errmsg(msg)) {
+        if (detail.empty()) detail = msg;
+    }  // first = most specific
     std::string s = fmt::format("{} (CFITSIO {}: {}{}{})", what, status, text, detail.empty() ? "" : "; ", detail);
     throw file_error(kind, path, s);
 }
@@ -19,7 +21,10 @@ void check_fits(int status, const std::string& path, const std::string& what, Er
 FitsFile::FitsFile(const std::string& path) {
     int status = 0;
     fits_open_diskfile(&f_, path.c_str(), READONLY, &status);
-    if (status) { f_ = nullptr; check_fits(status, path, "not a readable FITS file"); }
+    if (status) {
+        f_ = nullptr;
+        check_fits(status, path, "not a readable FITS file");
+    }
 }
 
 FitsFile::~FitsFile() {

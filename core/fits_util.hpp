@@ -10,8 +10,7 @@
 namespace aiaccel {
 
 // Throws a file_error with CFITSIO's own explanation appended when status != 0.
-void check_fits(int status, const std::string& path, const std::string& what,
-                ErrorKind kind = ErrorKind::unreadable);
+void check_fits(int status, const std::string& path, const std::string& what, ErrorKind kind = ErrorKind::unreadable);
 
 // RAII handle for a file opened read-only (no extended-filename syntax: the path is literal).
 class FitsFile {

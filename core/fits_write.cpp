@@ -43,8 +43,7 @@ void write_checksums(fitsfile* f, int* status) {
     fits_modify_key_str(f, "CHECKSUM", ascii, "&", status);  // "&": keep the comment
 }
 
-void write_to(const fs::path& tmp, const std::string& dest_name, const Image<double>& img,
-              const FitsHeader& header, const WriteOptions& opt) {
+void write_to(const fs::path& tmp, const std::string& dest_name, const Image<double>& img, const FitsHeader& header, const WriteOptions& opt) {
     const std::string where = tmp.string();
     fitsfile* f = nullptr;
     int status = 0;
@@ -56,7 +55,10 @@ void write_to(const fs::path& tmp, const std::string& dest_name, const Image<dou
     check_fits(status, dest_name, "cannot create the output file", ErrorKind::write_failed);
     struct Closer {
         fitsfile*& f;
-        ~Closer() { int s = 0; if (f) fits_close_file(f, &s); }
+        ~Closer() {
+            int s = 0;
+            if (f) fits_close_file(f, &s);
+        }
     } closer{f};
 
     int bitpix = opt.dtype == PixelType::f32 ? FLOAT_IMG : opt.dtype == PixelType::i16 ? SHORT_IMG : DOUBLE_IMG;
@@ -160,9 +162,7 @@ bool verify_fits_checksum(const std::string& path) {
     try {
         const FitsLayout l = fits_precheck(path, true);
         return l.datasum == SumState::ok && l.checksum == SumState::ok;
-    } catch (const Error&) {
-        return false;
-    }
+    } catch (const Error&) { return false; }
 }
 
 }  // namespace aiaccel

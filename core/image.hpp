@@ -20,8 +20,7 @@ template <class T>
 class ImageView {
 public:
     ImageView() = default;
-    ImageView(T* data, std::size_t rows, std::size_t cols, std::size_t stride)
-        : data_(data), rows_(rows), cols_(cols), stride_(stride) {}
+    ImageView(T* data, std::size_t rows, std::size_t cols, std::size_t stride) : data_(data), rows_(rows), cols_(cols), stride_(stride) {}
     std::size_t rows() const { return rows_; }
     std::size_t cols() const { return cols_; }
     std::size_t stride() const { return stride_; }  // elements between row starts
@@ -48,7 +47,10 @@ public:
     Image(std::size_t rows, std::size_t cols, T fill) : Image(rows, cols) { std::fill_n(data_.get(), size(), fill); }
     Image(const Image& o) : Image(o.rows_, o.cols_) { std::copy_n(o.data(), size(), data()); }
     Image& operator=(const Image& o) {
-        if (this != &o) { Image t(o); *this = std::move(t); }
+        if (this != &o) {
+            Image t(o);
+            *this = std::move(t);
+        }
         return *this;
     }
     Image(Image&&) noexcept = default;
@@ -91,7 +93,9 @@ private:
     struct Free {
         std::size_t bytes = 0;
         bool owned = true;
-        void operator()(T* p) const noexcept { if (owned) frame_free(p, bytes); }
+        void operator()(T* p) const noexcept {
+            if (owned) frame_free(p, bytes);
+        }
     };
     static std::unique_ptr<T[], Free> allocate(std::size_t n) {
         if (n == 0) return nullptr;

@@ -22,8 +22,9 @@ fs::path PsfCache::default_dir() {
 }
 
 fs::path PsfCache::file_for(std::string_view backend, const PsfRequest& req) const {
-    return dir_ / fmt::format("psf_{}_{}a{}_aiapy{}_{}.fits", backend, req.channel, req.use_preflight_core ? "_preflight" : "",
-                              to_string(req.version), code_version_.substr(0, 16));
+    return dir_ /
+        fmt::format("psf_{}_{}a{}_aiapy{}_{}.fits", backend, req.channel, req.use_preflight_core ? "_preflight" : "", to_string(req.version),
+                    code_version_.substr(0, 16));
 }
 
 Image<double> PsfCache::get(Backend& backend, const PsfRequest& req, const StageOptions& opt, bool* hit) const {
@@ -40,8 +41,7 @@ Image<double> PsfCache::get(Backend& backend, const PsfRequest& req, const Stage
                     return std::move(f.data);
                 }
             }
-        } catch (const Error&) {
-        }  // an unreadable entry is recomputed and replaced
+        } catch (const Error&) {}  // an unreadable entry is recomputed and replaced
     }
     Image<double> psf = backend.psf(req, opt);
     try {
@@ -53,8 +53,7 @@ Image<double> PsfCache::get(Backend& backend, const PsfRequest& req, const Stage
         h.set_string("BACKEND", backend.name(), "aiaccel backend that computed it");
         h.set_string("CODEVER", code_version_, "sha256 of the sources that compute PSFs");
         write_fits(file, psf, h, {});
-    } catch (const Error&) {
-    }  // read-only or full cache folder: the PSF is still correct, only not kept
+    } catch (const Error&) {}  // read-only or full cache folder: the PSF is still correct, only not kept
     return psf;
 }
 

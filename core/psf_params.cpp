@@ -20,8 +20,8 @@ const PsfChannelParams& psf_params(int channel) {
     }};
     for (const auto& r : rows)
         if (r.channel == channel) return r;
-    throw Error(ErrorKind::not_aia, fmt::format("no PSF for channel {} Å: aiapy defines the PSF only for the EUV channels {} Å",
-                                                channel, euv_channels_text()));
+    throw Error(ErrorKind::not_aia,
+                fmt::format("no PSF for channel {} Å: aiapy defines the PSF only for the EUV channels {} Å", channel, euv_channels_text()));
 }
 
 }  // namespace aiaccel

@@ -8,10 +8,10 @@
 namespace aiaccel {
 
 struct PsfChannelParams {
-    int channel;                          // Å
+    int channel;  // Å
     std::array<double, 4> entrance_angles_deg;  // entrance-filter arm angles, aiapy's order
-    double spacing_e, spacing_fp;         // px between diffraction spots (entrance, focal plane)
-    double width_preflight;               // w of exp(−w r²) with use_preflightcore=True (default 4.5)
+    double spacing_e, spacing_fp;  // px between diffraction spots (entrance, focal plane)
+    double width_preflight;  // w of exp(−w r²) with use_preflightcore=True (default 4.5)
 };
 
 inline constexpr double kPsfDefaultWidth = 4.5;

@@ -47,13 +47,21 @@ private:
 
 }  // namespace
 
-std::optional<std::string> check_rice_tile(std::span<const std::uint8_t> bytes, std::size_t npix,
-                                           int bytepix, int blocksize) {
+std::optional<std::string> check_rice_tile(std::span<const std::uint8_t> bytes, std::size_t npix, int bytepix, int blocksize) {
     unsigned fsbits = 0, fsmax = 0;
     switch (bytepix) {
-        case 1: fsbits = 3; fsmax = 6; break;
-        case 2: fsbits = 4; fsmax = 14; break;
-        case 4: fsbits = 5; fsmax = 25; break;
+        case 1:
+            fsbits = 3;
+            fsmax = 6;
+            break;
+        case 2:
+            fsbits = 4;
+            fsmax = 14;
+            break;
+        case 4:
+            fsbits = 5;
+            fsmax = 25;
+            break;
         default: return fmt::format("RICE BYTEPIX {} (expected 1, 2 or 4)", bytepix);
     }
     if (blocksize <= 0) return fmt::format("RICE BLOCKSIZE {} (expected > 0)", blocksize);

@@ -18,7 +18,6 @@ namespace aiaccel {
 // `bytes`: the tile's compressed bytes (its heap slice); `npix`: pixels in the tile; `bytepix`:
 // 1, 2 or 4 (RICE BYTEPIX, the decoder variant); `blocksize`: RICE BLOCKSIZE (> 0).
 // Returns the problem in a few words, or nothing when the stream is well formed.
-std::optional<std::string> check_rice_tile(std::span<const std::uint8_t> bytes, std::size_t npix,
-                                           int bytepix, int blocksize);
+std::optional<std::string> check_rice_tile(std::span<const std::uint8_t> bytes, std::size_t npix, int bytepix, int blocksize);
 
 }  // namespace aiaccel

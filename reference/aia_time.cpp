@@ -24,12 +24,10 @@ struct LeapStep {
     double tai_minus_utc;
 };
 constexpr std::array<LeapStep, 28> kLeapSteps{{
-    {1972, 1, 10.0}, {1972, 7, 11.0}, {1973, 1, 12.0}, {1974, 1, 13.0}, {1975, 1, 14.0},
-    {1976, 1, 15.0}, {1977, 1, 16.0}, {1978, 1, 17.0}, {1979, 1, 18.0}, {1980, 1, 19.0},
-    {1981, 7, 20.0}, {1982, 7, 21.0}, {1983, 7, 22.0}, {1985, 7, 23.0}, {1988, 1, 24.0},
-    {1990, 1, 25.0}, {1991, 1, 26.0}, {1992, 7, 27.0}, {1993, 7, 28.0}, {1994, 7, 29.0},
-    {1996, 1, 30.0}, {1997, 7, 31.0}, {1999, 1, 32.0}, {2006, 1, 33.0}, {2009, 1, 34.0},
-    {2012, 7, 35.0}, {2015, 7, 36.0}, {2017, 1, 37.0},
+    {1972, 1, 10.0}, {1972, 7, 11.0}, {1973, 1, 12.0}, {1974, 1, 13.0}, {1975, 1, 14.0}, {1976, 1, 15.0}, {1977, 1, 16.0},
+    {1978, 1, 17.0}, {1979, 1, 18.0}, {1980, 1, 19.0}, {1981, 7, 20.0}, {1982, 7, 21.0}, {1983, 7, 22.0}, {1985, 7, 23.0},
+    {1988, 1, 24.0}, {1990, 1, 25.0}, {1991, 1, 26.0}, {1992, 7, 27.0}, {1993, 7, 28.0}, {1994, 7, 29.0}, {1996, 1, 30.0},
+    {1997, 7, 31.0}, {1999, 1, 32.0}, {2006, 1, 33.0}, {2009, 1, 34.0}, {2012, 7, 35.0}, {2015, 7, 36.0}, {2017, 1, 37.0},
 }};
 
 bool is_leap_year(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -61,7 +59,7 @@ Civil civil_from_days(std::int64_t z) {
     const int m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
     return {static_cast<int>(yoe + era * 400 + (m <= 2)), m, d};
 }
-constexpr std::int64_t kMjdOfUnixEpoch = 40587;   // MJD of 1970-01-01
+constexpr std::int64_t kMjdOfUnixEpoch = 40587;  // MJD of 1970-01-01
 constexpr std::int64_t kJdnOfUnixEpoch = 2440588;  // Julian day number of 1970-01-01
 
 double mjd_of(int y, int m, int d) { return static_cast<double>(days_from_civil(y, m, d) + kMjdOfUnixEpoch); }
@@ -157,8 +155,9 @@ double delta_at_or_throw(int y, int m, int d) {
     const int key = 12 * y + m;
     for (auto it = kLeapSteps.rbegin(); it != kLeapSteps.rend(); ++it)
         if (key >= 12 * it->year + it->month) return it->tai_minus_utc;
-    throw Error(ErrorKind::bad_value, "date " + std::to_string(y) + "-" + std::to_string(m) + "-" + std::to_string(d) +
-                                          " is before 1972-01-01: UTC before leap seconds is not supported");
+    throw Error(ErrorKind::bad_value,
+                "date " + std::to_string(y) + "-" + std::to_string(m) + "-" + std::to_string(d) +
+                    " is before 1972-01-01: UTC before leap seconds is not supported");
 }
 
 bool is_digits(std::string_view s) {
@@ -233,21 +232,17 @@ double tai_minus_utc(int year, int month, int day) { return delta_at_or_throw(ye
 
 UtcTime parse_utc(std::string_view text, TimeParser parser, std::string_view context) {
     const std::string ctx(context);
-    const auto fail = [&](const std::string& why) {
-        return Error(ErrorKind::bad_value, ctx + ": time '" + std::string(text) + "' " + why);
-    };
+    const auto fail = [&](const std::string& why) { return Error(ErrorKind::bad_value, ctx + ": time '" + std::string(text) + "' " + why); };
     std::string_view s = text;
     while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
     while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-    if (s.find("TAI") != std::string_view::npos)
-        throw fail("is on the TAI scale; only UTC strings (ISO 8601, optional 'Z') are supported");
+    if (s.find("TAI") != std::string_view::npos) throw fail("is on the TAI scale; only UTC strings (ISO 8601, optional 'Z') are supported");
     const bool z = !s.empty() && s.back() == 'Z';
     if (z) s.remove_suffix(1);
 
     // YYYY-MM-DD[(T| )HH:MM[:SS[.f…]]]
     const auto bad = [&] { return fail("is not an ISO 8601 UTC time (YYYY-MM-DD[THH:MM[:SS[.fff]]][Z])"); };
-    if (s.size() < 10 || s[4] != '-' || s[7] != '-' || !is_digits(s.substr(0, 4)) || !is_digits(s.substr(5, 2)) ||
-        !is_digits(s.substr(8, 2)))
+    if (s.size() < 10 || s[4] != '-' || s[7] != '-' || !is_digits(s.substr(0, 4)) || !is_digits(s.substr(5, 2)) || !is_digits(s.substr(8, 2)))
         throw bad();
     const int year = to_int(s.substr(0, 4)), month = to_int(s.substr(5, 2)), day = to_int(s.substr(8, 2));
     int hour = 0, minute = 0, isec = 0;
@@ -256,9 +251,7 @@ UtcTime parse_utc(std::string_view text, TimeParser parser, std::string_view con
     bool has_time = false;
     if (s.size() > 10) {
         sep = s[10];
-        if ((sep != 'T' && sep != ' ') || s.size() < 16 || s[13] != ':' || !is_digits(s.substr(11, 2)) ||
-            !is_digits(s.substr(14, 2)))
-            throw bad();
+        if ((sep != 'T' && sep != ' ') || s.size() < 16 || s[13] != ':' || !is_digits(s.substr(11, 2)) || !is_digits(s.substr(14, 2))) throw bad();
         hour = to_int(s.substr(11, 2));
         minute = to_int(s.substr(14, 2));
         has_time = true;

@@ -36,7 +36,7 @@ enum class TimeParser {
 
 struct UtcTime {
     std::string text;  // the string as given
-    JdPair jd;         // astropy's UTC (jd1, jd2)
+    JdPair jd;  // astropy's UTC (jd1, jd2)
 };
 
 // Accepted forms: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM", "YYYY-MM-DDTHH:MM:SS[.f…]" with 'T' or ' ' and an
@@ -55,9 +55,9 @@ double tai_days_between(const UtcTime& a, const UtcTime& b);
 double tai_minus_utc(int year, int month, int day);
 
 namespace time_detail {  // the building blocks, exposed for the tests
-JdPair day_frac(double a, double b);                  // astropy.time.utils.day_frac(a, b)
+JdPair day_frac(double a, double b);  // astropy.time.utils.day_frac(a, b)
 JdPair day_frac(double a, double b, double divisor);  // day_frac(a, b, divisor=…)
-JdPair utc_to_tai(JdPair utc);                        // day_frac(*erfa.utctai(jd1, jd2))
+JdPair utc_to_tai(JdPair utc);  // day_frac(*erfa.utctai(jd1, jd2))
 JdPair utc_from_civil(int year, int month, int day, int hour, int minute, double second);  // dtf2d + day_frac
 }  // namespace time_detail
 

@@ -71,8 +71,10 @@ std::vector<std::size_t> numpy_quicksort_argsort(const std::vector<std::string>&
                 std::ptrdiff_t pi = pl, pj = pr - 1;
                 std::swap(v[pm], v[pj]);
                 for (;;) {
-                    do ++pi; while (less(v[pi], pivot));
-                    do --pj; while (less(pivot, v[pj]));
+                    do ++pi;
+                    while (less(v[pi], pivot));
+                    do --pj;
+                    while (less(pivot, v[pj]));
                     if (pi >= pj) break;
                     std::swap(v[pi], v[pj]);
                 }
@@ -175,16 +177,14 @@ MapUnit map_unit(const AiaImage& img) {
     const std::string s = img.header.get_string(key).value_or("");
     if (s.empty()) return {};
     if (s == "DN" || s == "ct") return {s};
-    throw file_error(ErrorKind::unsupported, img.path,
-                     std::string(key) + " '" + s + "': only DN, ct or no unit are supported for map arithmetic");
+    throw file_error(ErrorKind::unsupported, img.path, std::string(key) + " '" + s + "': only DN, ct or no unit are supported for map arithmetic");
 }
 
 }  // namespace
 
 // ---- update_pointing ---------------------------------------------------------------------------
 
-PointingUpdate update_pointing(AiaImage& img, const PointingTable& table, AiapyVersion version,
-                               const FullDiskCheckFn& contains_full_disk) {
+PointingUpdate update_pointing(AiaImage& img, const PointingTable& table, AiapyVersion version, const FullDiskCheckFn& contains_full_disk) {
     const bool v010 = version == AiapyVersion::v0_10_2;
     PointingUpdate res;
     if (v010) {
@@ -193,18 +193,15 @@ PointingUpdate update_pointing(AiaImage& img, const PointingTable& table, AiapyV
         // the same images are refused, only the message of a both-ways-bad image differs.
         if (img.data.rows() != 4096 || img.data.cols() != 4096)
             throw file_error(ErrorKind::bad_value, img.path,
-                             "aiapy 0.10.2 update_pointing needs a full-resolution 4096x4096 image, this one is " +
-                                 std::to_string(img.data.cols()) + "x" + std::to_string(img.data.rows()) +
-                                 " (aiapy 0.12.1 semantics accept cut-outs)");
+                             "aiapy 0.10.2 update_pointing needs a full-resolution 4096x4096 image, this one is " + std::to_string(img.data.cols()) +
+                                 "x" + std::to_string(img.data.rows()) + " (aiapy 0.12.1 semantics accept cut-outs)");
         const bool full_disk = contains_full_disk ? contains_full_disk(img) : reference::contains_full_disk(img).full_disk;
         if (!full_disk)
-            throw file_error(ErrorKind::bad_value, img.path,
-                             "aiapy 0.10.2 update_pointing needs an image that contains the full solar disk");
+            throw file_error(ErrorKind::bad_value, img.path, "aiapy 0.10.2 update_pointing needs an image that contains the full solar disk");
     } else {
         const double c1 = require_number(img, "CDELT1"), c2 = require_number(img, "CDELT2");
         if (!(std::fabs(c1 / 0.6 - 1) < 0.01 && std::fabs(c2 / 0.6 - 1) < 0.01))
-            res.warnings.push_back("Input map has plate scale " + FitsHeader::format_real(c1) + ", " +
-                                   FitsHeader::format_real(c2) +
+            res.warnings.push_back("Input map has plate scale " + FitsHeader::format_real(c1) + ", " + FitsHeader::format_real(c2) +
                                    " arcsec / pix which is significantly different than 0.6 arcsec / pix; "
                                    "the updated pointing is likely incorrect.");
     }
@@ -231,9 +228,7 @@ PointingUpdate update_pointing(AiaImage& img, const PointingTable& table, AiapyV
     const auto value = [&](const char* q) {
         const std::string name = "A_" + w + "_" + q;
         const int c = table.column(name);
-        if (c < 0)
-            throw file_error(ErrorKind::bad_value, table.path, "no column " + name + " for this " + w + " A image (" +
-                                                                   img.path + ")");
+        if (c < 0) throw file_error(ErrorKind::bad_value, table.path, "no column " + name + " for this " + w + " A image (" + img.path + ")");
         return table.rows[row].values[static_cast<std::size_t>(c)];
     };
     const double x0 = value("X0"), y0 = value("Y0"), cdelt = value("IMSCALE"), instrot = value("INSTROT");
@@ -241,8 +236,7 @@ PointingUpdate update_pointing(AiaImage& img, const PointingTable& table, AiapyV
 
     std::vector<std::pair<const char*, double>> updates;
     if (v010) {
-        updates = {{"CRPIX1", x0 + 1}, {"CRPIX2", y0 + 1}, {"X0_MP", x0}, {"Y0_MP", y0},
-                   {"CDELT1", cdelt},  {"CDELT2", cdelt},  {"CROTA2", crota2}};
+        updates = {{"CRPIX1", x0 + 1}, {"CRPIX2", y0 + 1}, {"X0_MP", x0}, {"Y0_MP", y0}, {"CDELT1", cdelt}, {"CDELT2", cdelt}, {"CROTA2", crota2}};
     } else {
         // sunpy reference_pixel = CRPIX − 1 (CRPIX defaults to (NAXIS + 1)/2); aiapy adds 1 back.
         const auto crpix_or_centre = [&](const char* key, std::size_t n) {
@@ -256,8 +250,7 @@ PointingUpdate update_pointing(AiaImage& img, const PointingTable& table, AiapyV
         } else {
             res.warnings.push_back("x0_mp and/or y0_mp keywords are missing. Skipping reference pixel update.");
         }
-        updates = {{"CRPIX1", crpix1}, {"CRPIX2", crpix2}, {"CDELT1", cdelt}, {"CDELT2", cdelt},
-                   {"CROTA2", crota2}, {"X0_MP", x0},      {"Y0_MP", y0}};
+        updates = {{"CRPIX1", crpix1}, {"CRPIX2", crpix2}, {"CDELT1", cdelt}, {"CDELT2", cdelt}, {"CROTA2", crota2}, {"X0_MP", x0}, {"Y0_MP", y0}};
     }
     for (const auto& [key, v] : updates) {
         if (std::isnan(v)) {
@@ -274,11 +267,9 @@ PointingUpdate update_pointing(AiaImage& img, const PointingTable& table, AiapyV
 
 // ---- degradation -------------------------------------------------------------------------------
 
-DegradationTerms degradation_terms(int channel, const UtcTime& obstime, const ResponseTable& table,
-                                   const DegradationOptions& opt) {
+DegradationTerms degradation_terms(int channel, const UtcTime& obstime, const ResponseTable& table, const DegradationOptions& opt) {
     if (!find_channel(channel))
-        throw Error(ErrorKind::bad_value,
-                    "degradation: " + std::to_string(channel) + " A is not an AIA channel (" + known_channels_text() + ")");
+        throw Error(ErrorKind::bad_value, "degradation: " + std::to_string(channel) + " A is not an AIA channel (" + known_channels_text() + ")");
     const bool v010 = opt.version == AiapyVersion::v0_10_2;
     const bool no_suffix = channel == 1600 || channel == 1700 || channel == 4500;
     const std::string wave_str = format_fixed0(channel, 1) + (no_suffix ? "" : "_THIN");
@@ -295,9 +286,9 @@ DegradationTerms degradation_terms(int channel, const UtcTime& obstime, const Re
         for (std::size_t k : order) sorted.push_back(rows[k]);
         rows = std::move(sorted);
         if (rows.empty())
-            throw file_error(ErrorKind::bad_value, table.path,
-                             "no calibration for " + std::to_string(channel) + " A (WAVE_STR " + wave_str + ")" +
-                                 (channel == 4500 ? "; max version is 3" : ""));
+            throw file_error(
+                ErrorKind::bad_value, table.path,
+                "no calibration for " + std::to_string(channel) + " A (WAVE_STR " + wave_str + ")" + (channel == 4500 ? "; max version is 3" : ""));
     } else {
         if (channel == 4500) version = std::min(version, 3);
         std::vector<std::size_t> kept;
@@ -305,9 +296,9 @@ DegradationTerms degradation_terms(int channel, const UtcTime& obstime, const Re
             if (table.rows[i].ver_num == version) kept.push_back(i);
         rows = std::move(kept);
         if (rows.empty())
-            throw file_error(ErrorKind::bad_value, table.path,
-                             "no calibration for " + std::to_string(channel) + " A (WAVE_STR " + wave_str +
-                                 ") and version " + std::to_string(version));
+            throw file_error(
+                ErrorKind::bad_value, table.path,
+                "no calibration for " + std::to_string(channel) + " A (WAVE_STR " + wave_str + ") and version " + std::to_string(version));
     }
 
     const TimeParser parser = v010 ? TimeParser::astropy : TimeParser::sunpy;
@@ -323,8 +314,7 @@ DegradationTerms degradation_terms(int channel, const UtcTime& obstime, const Re
         }
     }
     if (epoch == table.rows.size())
-        throw file_error(ErrorKind::bad_value, table.path,
-                         "no valid calibration epoch for " + obstime.text + " (" + wave_str + ")");
+        throw file_error(ErrorKind::bad_value, table.path, "no valid calibration epoch for " + obstime.text + " (" + wave_str + ")");
 
     DegradationTerms d;
     d.first_row = rows.front();
@@ -336,9 +326,7 @@ DegradationTerms degradation_terms(int channel, const UtcTime& obstime, const Re
     // compiler from turning pow(dt, 2) into dt*dt).
     volatile double two = 2.0, three = 3.0;
     const double dt = d.dt_days;
-    d.poly = ((e.effa_p1 * dt + e.effa_p2 * std::pow(dt, static_cast<double>(two))) +
-              e.effa_p3 * std::pow(dt, static_cast<double>(three))) +
-             1.0;
+    d.poly = ((e.effa_p1 * dt + e.effa_p2 * std::pow(dt, static_cast<double>(two))) + e.effa_p3 * std::pow(dt, static_cast<double>(three))) + 1.0;
     d.factor = d.poly * d.ratio;
     return d;
 }
@@ -364,18 +352,15 @@ double correct_degradation(AiaImage& img, const ResponseTable& table, const Degr
 
 void normalize_exposure(AiaImage& img) {
     const auto timeunit = img.header.get_string("TIMEUNIT");
-    if (timeunit && *timeunit != "s")
-        throw file_error(ErrorKind::unsupported, img.path, "TIMEUNIT '" + *timeunit + "' (only s is supported)");
+    if (timeunit && *timeunit != "s") throw file_error(ErrorKind::unsupported, img.path, "TIMEUNIT '" + *timeunit + "' (only s is supported)");
     // GenericMap.exposure_time: meta.get('xposure') or meta.get('exptime').
     const auto xposure = img.header.get_double("XPOSURE");
     const bool use_x = xposure && *xposure != 0.0;
     const char* key = use_x ? "XPOSURE" : "EXPTIME";
-    if (!use_x && !img.header.has("EXPTIME"))
-        throw file_error(ErrorKind::missing_keyword, img.path, "EXPTIME (exposure time) is missing");
+    if (!use_x && !img.header.has("EXPTIME")) throw file_error(ErrorKind::missing_keyword, img.path, "EXPTIME (exposure time) is missing");
     const double t = use_x ? *xposure : require_number(img, "EXPTIME");
     if (!(t > 0.0) || !std::isfinite(t))
-        throw file_error(ErrorKind::bad_value, img.path,
-                         std::string(key) + " = " + FitsHeader::format_real(t) + " s is not a usable exposure time");
+        throw file_error(ErrorKind::bad_value, img.path, std::string(key) + " = " + FitsHeader::format_real(t) + " s is not a usable exposure time");
     const MapUnit unit = map_unit(img);
     const double inv = 1.0 / t;  // sunpy: map / q = map * (1/q); a 0-d float64 → float64 result (numpy >= 2)
     for (double& v : img.data.pixels()) v = v * inv;

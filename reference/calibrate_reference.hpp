@@ -26,8 +26,8 @@ namespace aiaccel::reference {
 struct PointingTable {
     struct Row {
         std::string t_start, t_stop;  // as written
-        std::vector<double> values;   // one per value_columns entry; NaN where the cell is empty
-        std::size_t line = 0;         // 1-based line in the file
+        std::vector<double> values;  // one per value_columns entry; NaN where the cell is empty
+        std::size_t line = 0;  // 1-based line in the file
     };
     std::string path;
     std::vector<std::string> value_columns;  // every A_<channel>_{X0,Y0,IMSCALE,INSTROT} column
@@ -40,7 +40,7 @@ struct PointingTable {
 PointingTable read_pointing_table(const std::string& path);
 
 struct PointingUpdate {
-    std::size_t row = 0;                // index of the table row used
+    std::size_t row = 0;  // index of the table row used
     std::vector<std::string> warnings;  // what aiapy warns about (AIApyUserWarning), in its words
 };
 
@@ -80,17 +80,16 @@ struct DegradationOptions {
 
 struct DegradationTerms {
     std::size_t first_row = 0, epoch_row = 0;  // indices into ResponseTable::rows
-    double dt_days = 0;                        // obstime − T_START(epoch), in TAI days
-    double ratio = 0;                          // EFF_AREA(epoch) / EFF_AREA(first)
-    double poly = 0;                           // ((P1·dt + P2·dt²) + P3·dt³) + 1
-    double factor = 0;                         // poly · ratio
+    double dt_days = 0;  // obstime − T_START(epoch), in TAI days
+    double ratio = 0;  // EFF_AREA(epoch) / EFF_AREA(first)
+    double poly = 0;  // ((P1·dt + P2·dt²) + P3·dt³) + 1
+    double factor = 0;  // poly · ratio
 };
 // aiapy degradation(channel, obstime) for one time. Rows of WAVE_STR "171_THIN" ("1600", "1700",
 // "4500" without suffix); 0.10.2 sorts them by DATE (numpy's unstable quicksort, as astropy's
 // Table.sort), 0.12.1 filters VER_NUM; first row = launch epoch, epoch = last row with
 // T_START <= obstime < T_STOP. Errors (bad_value): unknown channel, no rows, no valid epoch.
-DegradationTerms degradation_terms(int channel, const UtcTime& obstime, const ResponseTable& table,
-                                   const DegradationOptions& opt = {});
+DegradationTerms degradation_terms(int channel, const UtcTime& obstime, const ResponseTable& table, const DegradationOptions& opt = {});
 double degradation(int channel, const UtcTime& obstime, const ResponseTable& table, const DegradationOptions& opt = {});
 
 // aiapy correct_degradation(map) = map / degradation(map.wavelength, map.date): data·(1/d) in float64

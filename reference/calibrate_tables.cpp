@@ -72,8 +72,7 @@ TextTable read_text_table(const std::string& path, const char* what) {
         auto fields = split_fields(s, comma);
         if (fields.size() != t.header.size())
             throw file_error(ErrorKind::bad_value, path + ":" + std::to_string(number),
-                             std::to_string(fields.size()) + " fields, but the header names " +
-                                 std::to_string(t.header.size()) + " columns");
+                             std::to_string(fields.size()) + " fields, but the header names " + std::to_string(t.header.size()) + " columns");
         t.lines.push_back({std::move(fields), number});
     }
     if (in.bad()) throw file_error(ErrorKind::unreadable, path, std::string("read error in the ") + what);
@@ -147,8 +146,7 @@ PointingTable read_pointing_table(const std::string& path) {
         check_time(r.t_stop, where, "T_STOP");
         r.line = l.number;
         r.values.reserve(src.size());
-        for (std::size_t k = 0; k < src.size(); ++k)
-            r.values.push_back(parse_number(l.fields[src[k]], true, where, out.value_columns[k]));
+        for (std::size_t k = 0; k < src.size(); ++k) r.values.push_back(parse_number(l.fields[src[k]], true, where, out.value_columns[k]));
         out.rows.push_back(std::move(r));
     }
     return out;
@@ -158,9 +156,9 @@ ResponseTable read_response_table(const std::string& path) {
     const char* what = "response table";
     const TextTable t = read_text_table(path, what);
     const auto col = [&](const char* name) { return require_column(t, path, name, what); };
-    const std::size_t c_date = col("DATE"), c_ver = col("VER_NUM"), c_wave = col("WAVE_STR"), c_wl = col("WAVELNTH"),
-                      c_start = col("T_START"), c_stop = col("T_STOP"), c_p1 = col("EFFA_P1"), c_p2 = col("EFFA_P2"),
-                      c_p3 = col("EFFA_P3"), c_area = col("EFF_AREA"), c_wvln = col("EFF_WVLN");
+    const std::size_t c_date = col("DATE"), c_ver = col("VER_NUM"), c_wave = col("WAVE_STR"), c_wl = col("WAVELNTH"), c_start = col("T_START"),
+                      c_stop = col("T_STOP"), c_p1 = col("EFFA_P1"), c_p2 = col("EFFA_P2"), c_p3 = col("EFFA_P3"), c_area = col("EFF_AREA"),
+                      c_wvln = col("EFF_WVLN");
     ResponseTable out;
     out.path = path;
     for (const auto& l : t.lines) {

@@ -23,7 +23,9 @@ namespace {
 using Cplx = std::complex<double>;
 // numpy's complex multiply: (ar·br − ai·bi, ar·bi + ai·br), no NaN/inf recovery (unlike C's __muldc3).
 inline Cplx cmul(Cplx a, Cplx b) { return {a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real()}; }
-struct FftwFree { void operator()(void* p) const { fftw_free(p); } };
+struct FftwFree {
+    void operator()(void* p) const { fftw_free(p); }
+};
 template <class T>
 std::unique_ptr<T[], FftwFree> fftw_array(std::size_t n) {
     auto* p = static_cast<T*>(fftw_malloc(sizeof(T) * n));
@@ -40,7 +42,10 @@ public:
         fwd_ = fftw_plan_dft_r2c_2d(int(rows), int(cols), real_.get(), s, FFTW_ESTIMATE);
         inv_ = fftw_plan_dft_c2r_2d(int(rows), int(cols), s, real_.get(), FFTW_ESTIMATE);
     }
-    ~RealFft2() { fftw_destroy_plan(fwd_); fftw_destroy_plan(inv_); }
+    ~RealFft2() {
+        fftw_destroy_plan(fwd_);
+        fftw_destroy_plan(inv_);
+    }
     RealFft2(const RealFft2&) = delete;
     RealFft2& operator=(const RealFft2&) = delete;
 

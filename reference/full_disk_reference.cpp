@@ -28,7 +28,7 @@ double unit_to_deg(const std::string& unit, const std::string& path, const char*
 // The map's WCS: pixel (0-based x, y) ↔ helioprojective (Tx, Ty) in degrees.
 struct TanWcs {
     double crpix[2], crval[2];  // crval in degrees
-    double m[2][2];             // CDELTi · PCi_j in degrees per pixel
+    double m[2][2];  // CDELTi · PCi_j in degrees per pixel
     double minv[2][2];
 
     // Pixel → native spherical (phi, theta) → celestial (lon, lat), wcslib's prjx2s + sphx2s.
@@ -36,8 +36,8 @@ struct TanWcs {
         const double dx = (x + 1) - crpix[0], dy = (y + 1) - crpix[1];
         const double ix = m[0][0] * dx + m[0][1] * dy, iy = m[1][0] * dx + m[1][1] * dy;
         const double r = std::hypot(ix, iy);
-        const double phi = r == 0 ? 0.0 : std::atan2(ix, -iy);            // radians
-        const double theta = std::atan2(180.0 / std::numbers::pi, r);      // radians
+        const double phi = r == 0 ? 0.0 : std::atan2(ix, -iy);  // radians
+        const double theta = std::atan2(180.0 / std::numbers::pi, r);  // radians
         // Native pole at (crval1, crval2), LONPOLE φp = 180°.
         const double a0 = crval[0] * kDeg, d0 = crval[1] * kDeg;
         const double dphi = phi - std::numbers::pi;
@@ -53,8 +53,8 @@ struct TanWcs {
     void world_to_pixel(double lon, double lat, double& x, double& y) const {
         const double a = lon * kDeg, d = lat * kDeg, a0 = crval[0] * kDeg, d0 = crval[1] * kDeg;
         const double da = a - a0;
-        const double phi = std::numbers::pi + std::atan2(-std::cos(d) * std::sin(da),
-                                                         std::sin(d) * std::cos(d0) - std::cos(d) * std::sin(d0) * std::cos(da));
+        const double phi =
+            std::numbers::pi + std::atan2(-std::cos(d) * std::sin(da), std::sin(d) * std::cos(d0) - std::cos(d) * std::sin(d0) * std::cos(da));
         const double theta = std::asin(std::clamp(std::sin(d) * std::sin(d0) + std::cos(d) * std::cos(d0) * std::cos(da), -1.0, 1.0));
         const double rr = (180.0 / std::numbers::pi) * std::cos(theta) / std::sin(theta);
         const double ix = rr * std::sin(phi), iy = -rr * std::cos(phi);
@@ -68,8 +68,9 @@ TanWcs make_wcs(const AiaImage& img) {
     const std::string& path = img.path;
     const std::string c1 = h.fits().get_string("CTYPE1").value_or(""), c2 = h.fits().get_string("CTYPE2").value_or("");
     if (c1.rfind("HPLN", 0) != 0 || c2.rfind("HPLT", 0) != 0)
-        throw file_error(ErrorKind::unsupported, path, fmt::format(
-            "CTYPE1/2 = '{}'/'{}' is not helioprojective (HPLN-…/HPLT-…); contains_full_disk needs a helioprojective map", c1, c2));
+        throw file_error(
+            ErrorKind::unsupported, path,
+            fmt::format("CTYPE1/2 = '{}'/'{}' is not helioprojective (HPLN-…/HPLT-…); contains_full_disk needs a helioprojective map", c1, c2));
     if (c1 != "HPLN-TAN" || c2 != "HPLT-TAN")
         throw file_error(ErrorKind::unsupported, path, fmt::format("projection '{}'/'{}' is not supported (only TAN)", c1, c2));
     if (auto lp = h.optional("LONPOLE"); lp && *lp != 180.0)
@@ -77,8 +78,8 @@ TanWcs make_wcs(const AiaImage& img) {
     const double u1 = unit_to_deg(h.cunit1(), path, "CUNIT1"), u2 = unit_to_deg(h.cunit2(), path, "CUNIT2");
     Matrix2 pc;
     if (h.fits().has("PC1_1") || h.fits().has("PC1_2") || h.fits().has("PC2_1") || h.fits().has("PC2_2")) {
-        pc = {{{h.optional("PC1_1").value_or(1), h.optional("PC1_2").value_or(0)},
-               {h.optional("PC2_1").value_or(0), h.optional("PC2_2").value_or(1)}}};
+        pc = {
+            {{h.optional("PC1_1").value_or(1), h.optional("PC1_2").value_or(0)}, {h.optional("PC2_1").value_or(0), h.optional("PC2_2").value_or(1)}}};
     } else {
         pc = h.rotation_matrix();  // from CROTA2 (sunpy builds the WCS PC matrix from its rotation_matrix)
     }
@@ -103,8 +104,8 @@ TanWcs make_wcs(const AiaImage& img) {
 double observer_distance(const AiaHeader& h) {
     auto x = h.optional("HAEX_OBS"), y = h.optional("HAEY_OBS"), z = h.optional("HAEZ_OBS");
     if (x && y && z) return std::sqrt(*x * *x + *y * *y + *z * *z);
-    if (auto d = h.optional("DSUN_OBS"); d && ((h.fits().has("HGLN_OBS") && h.fits().has("HGLT_OBS")) ||
-                                               (h.fits().has("CRLN_OBS") && h.fits().has("CRLT_OBS"))))
+    if (auto d = h.optional("DSUN_OBS");
+        d && ((h.fits().has("HGLN_OBS") && h.fits().has("HGLT_OBS")) || (h.fits().has("CRLN_OBS") && h.fits().has("CRLT_OBS"))))
         return *d;
     throw file_error(ErrorKind::missing_keyword, h.path(),
                      "no observer location: need HAEX_OBS/HAEY_OBS/HAEZ_OBS, or HGLN_OBS/HGLT_OBS/DSUN_OBS, or CRLN_OBS/CRLT_OBS/DSUN_OBS");

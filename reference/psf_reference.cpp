@@ -30,8 +30,7 @@ namespace detail {
 // Mesh parameters come from core/psf_params (aiapy filter_mesh_parameters, identical in 0.10.2 and 0.12.1).
 MeshInfo mesh_info(int channel, bool preflight_core) {
     const PsfChannelParams& p = psf_params(channel);
-    return {p.entrance_angles_deg, p.spacing_e, p.spacing_fp, preflight_core ? p.width_preflight : kPsfDefaultWidth, kMeshPitchUm,
-            kMeshWidthUm};
+    return {p.entrance_angles_deg, p.spacing_e, p.spacing_fp, preflight_core ? p.width_preflight : kPsfDefaultWidth, kMeshPitchUm, kMeshWidthUm};
 }
 
 namespace {
@@ -57,8 +56,7 @@ std::pair<long, long> window(double centre, long r, long n) {
 
 }  // namespace
 
-Image<double> component(const MeshInfo& mi, PsfComponentKind which, const std::vector<int>& orders, AiapyVersion v,
-                        std::size_t n, bool windowed) {
+Image<double> component(const MeshInfo& mi, PsfComponentKind which, const std::vector<int>& orders, AiapyVersion v, std::size_t n, bool windowed) {
     const bool focal = which == PsfComponentKind::focal_plane;
     const double w = mi.width;
     const double spacing = focal ? mi.spacing_fp : mi.spacing_e;
@@ -148,7 +146,9 @@ Image<double> component(const MeshInfo& mi, PsfComponentKind which, const std::v
 Image<double> combine(const Image<double>& entrance, const Image<double>& focal, AiapyVersion v) {
     const std::size_t n = entrance.rows();
     using C = std::complex<double>;
-    struct Free { void operator()(void* p) const { fftw_free(p); } };
+    struct Free {
+        void operator()(void* p) const { fftw_free(p); }
+    };
     std::unique_ptr<C[], Free> a(static_cast<C*>(fftw_malloc(sizeof(C) * n * n)));
     std::unique_ptr<C[], Free> b(static_cast<C*>(fftw_malloc(sizeof(C) * n * n)));
     if (!a || !b) throw Error(ErrorKind::internal, "out of memory for the PSF FFTs");
@@ -160,7 +160,10 @@ Image<double> combine(const Image<double>& entrance, const Image<double>& focal,
     const int ni = static_cast<int>(n);
     fftw_plan pa = fftw_plan_dft_2d(ni, ni, fa, fa, FFTW_FORWARD, FFTW_ESTIMATE);
     fftw_plan pb = fftw_plan_dft_2d(ni, ni, fb, fb, FFTW_FORWARD, FFTW_ESTIMATE);
-    for (std::size_t p = 0; p < n * n; ++p) { a[p] = C(first.data()[p], 0.0); b[p] = C(second.data()[p], 0.0); }
+    for (std::size_t p = 0; p < n * n; ++p) {
+        a[p] = C(first.data()[p], 0.0);
+        b[p] = C(second.data()[p], 0.0);
+    }
     fftw_execute(pa);
     fftw_execute(pb);
     for (std::size_t p = 0; p < n * n; ++p) {

@@ -12,7 +12,7 @@
 namespace aiaccel::reference {
 
 struct PsfOptions {
-    bool use_preflight_core = false;            // aiapy use_preflightcore
+    bool use_preflight_core = false;  // aiapy use_preflightcore
     std::optional<std::vector<int>> diffraction_orders;  // default −100 … 100
     AiapyVersion version = kDefaultAiapyVersion;
 };

@@ -163,8 +163,7 @@ MapGeometry map_geometry(const AiaImage& img) {
     if (f.has("PC1_1") || f.has("PC1_2") || f.has("PC2_1") || f.has("PC2_2")) {
         g.rotation = {{{val("PC1_1", 1), val("PC1_2", 0)}, {val("PC2_1", 0), val("PC2_2", 1)}}};
     } else if (f.has("CD1_1") || f.has("CD1_2") || f.has("CD2_1") || f.has("CD2_2")) {
-        g.rotation = {{{val("CD1_1", 0) / g.cdelt1, val("CD1_2", 0) / g.cdelt1},
-                       {val("CD2_1", 0) / g.cdelt2, val("CD2_2", 0) / g.cdelt2}}};
+        g.rotation = {{{val("CD1_1", 0) / g.cdelt1, val("CD1_2", 0) / g.cdelt1}, {val("CD2_1", 0) / g.cdelt2, val("CD2_2", 0) / g.cdelt2}}};
     } else {
         const double lam = g.cdelt2 / g.cdelt1;
         const double p = val("CROTA2", 0.0) * (std::numbers::pi / 180.0);  // np.deg2rad
@@ -189,8 +188,8 @@ Image<double> nan_counts(const Image<double>& a, int k) {
 
 // sunpy _rotation_scipy: scipy.ndimage.affine_transform(image.T, matrix, offset=shift, order,
 // mode='constant', cval=missing).T — the transpose makes scipy's axis 0 the x axis.
-Image<double> rotation_scipy(const Image<double>& image, const Matrix2& m, std::array<double, 2> shift, int order,
-                             double missing, PixelType dtype, CoordinateSum sum) {
+Image<double> rotation_scipy(const Image<double>& image, const Matrix2& m, std::array<double, 2> shift, int order, double missing, PixelType dtype,
+                             CoordinateSum sum) {
     AffineOptions o;
     o.order = order;
     o.cval = missing;
@@ -204,7 +203,8 @@ Image<double> rotation_scipy(const Image<double>& image, const Matrix2& m, std::
 AiaImage rotate(const AiaImage& in, const RotateOptions& opt) {
     const std::string& path = in.path;
     if (opt.order < 0 || opt.order > 5) throw Error(ErrorKind::bad_value, fmt::format("rotate: order {} is not in 0..5", opt.order));
-    if (!(opt.scale > 0) || !std::isfinite(opt.scale)) throw Error(ErrorKind::bad_value, fmt::format("rotate: scale {} must be positive and finite", opt.scale));
+    if (!(opt.scale > 0) || !std::isfinite(opt.scale))
+        throw Error(ErrorKind::bad_value, fmt::format("rotate: scale {} must be positive and finite", opt.scale));
     if (in.data.empty()) throw file_error(ErrorKind::bad_value, path, "empty image");
     const MapGeometry g = map_geometry(in);
     const Matrix2 r = opt.rmatrix.value_or(g.rotation);
@@ -229,9 +229,10 @@ AiaImage rotate(const AiaImage& in, const RotateOptions& opt) {
     const std::size_t unpad_x = opt.unpad ? static_cast<std::size_t>(std::max(-diff_x, 0L)) : 0;
     const std::size_t unpad_y = opt.unpad ? static_cast<std::size_t>(std::max(-diff_y, 0L)) : 0;
     if ((pad_x > 0 || pad_y > 0) && is_integer_dtype(in.dtype) && !(std::fmod(missing, 1.0) == 0.0))
-        throw file_error(ErrorKind::bad_value, path, fmt::format(
-            "the data are integers ({}) but the fill value for missing pixels ({}) is not an integer; give an integer missing value",
-            to_string(in.dtype), missing));
+        throw file_error(
+            ErrorKind::bad_value, path,
+            fmt::format("the data are integers ({}) but the fill value for missing pixels ({}) is not an integer; give an integer missing value",
+                        to_string(in.dtype), missing));
 
     // np.pad(data, ..., constant_values=missing): the fill is stored in the data's dtype.
     const double fill = is_integer_dtype(in.dtype) ? missing : store_as(missing, in.dtype);
@@ -262,8 +263,10 @@ AiaImage rotate(const AiaImage& in, const RotateOptions& opt) {
         const double big = in.dtype == PixelType::f32 ? static_cast<double>(std::numeric_limits<float>::max()) : std::numeric_limits<double>::max();
         Image<double> filled(padded);
         for (double& v : filled.pixels()) {
-            if (std::isnan(v)) v = substitute;
-            else if (std::isinf(v) && !is_integer_dtype(in.dtype)) v = v > 0 ? big : -big;
+            if (std::isnan(v))
+                v = substitute;
+            else if (std::isinf(v) && !is_integer_dtype(in.dtype))
+                v = v > 0 ? big : -big;
         }
         rotated = rotation_scipy(filled, m, shift, opt.order, missing, in.dtype, opt.coordinate_sum);
         static constexpr int sizes[6] = {1, 1, 5, 5, 7, 7};
@@ -335,8 +338,7 @@ AiaImage register_image(const AiaImage& in, const RegisterOptions& opt) {
         std::string why = !fd.sun_centre_inside
             ? "the Sun centre is outside the image"
             : fmt::format("{} edge pixels lie on the disk, up to {:.1f}″ inside the limb", fd.edge_pixels_on_disk, -fd.margin_arcsec);
-        throw file_error(ErrorKind::bad_value, path,
-                         "does not contain the full solar disk (register needs a full-disk image): " + why);
+        throw file_error(ErrorKind::bad_value, path, "does not contain the full solar disk (register needs a full-disk image): " + why);
     }
 
     // Target scale: 0.6″/px, or the nearest multiple of it for a rebinned image (CDELT1 only).

@@ -20,19 +20,19 @@ struct RotateOptions {
     double missing = std::numeric_limits<double>::quiet_NaN();  // sunpy's default
     bool clip = true;
     std::optional<Matrix2> rmatrix;  // default: the map's rotation matrix (PCi_j, CDi_j or CROTA2)
-    bool unpad = true;               // sunpy crops the padding it no longer needs; false keeps the whole frame
+    bool unpad = true;  // sunpy crops the padding it no longer needs; false keeps the whole frame
     CoordinateSum coordinate_sum = CoordinateSum::scipy_ge_1_16;
 };
 AiaImage rotate(const AiaImage& in, const RotateOptions& opt = {});
 
 struct RegisterOptions {
     std::optional<double> missing;  // default: nanmin(data), as aiapy
-    int order = 3;                  // spline order (aiapy default 3; 0..5 as scipy)
+    int order = 3;  // spline order (aiapy default 3; 0..5 as scipy)
     // false (aiapy): sunpy's unpad + aiapy's crop, e.g. 4094×4094 for a 4096² image with CDELT < 0.6″.
     // true: neither; the whole frame rotate() computed, Sun at its centre (4096² in that example,
     // n + 2·pad when the image is scaled up).
     bool full_frame = false;
-    int scipy_minor = 17;           // coordinate summation order changed in scipy 1.16 (§3.4)
+    int scipy_minor = 17;  // coordinate summation order changed in scipy 1.16 (§3.4)
 };
 
 // Register an AIA level-1 image to 0.6″/px (or a multiple of it for binned images), north up, Sun at
@@ -42,8 +42,8 @@ AiaImage register_image(const AiaImage& in, const RegisterOptions& opt = {});
 
 struct FullDiskCheck {
     bool full_disk = false;
-    double margin_arcsec = 0;   // min over edge pixels of (angular distance from Sun centre − solar radius); < 0: on the disk
-    bool ambiguous = false;     // |margin| < 1e-6″: round-off could flip the answer
+    double margin_arcsec = 0;  // min over edge pixels of (angular distance from Sun centre − solar radius); < 0: on the disk
+    bool ambiguous = false;  // |margin| < 1e-6″: round-off could flip the answer
     bool sun_centre_inside = false;
     std::size_t edge_pixels_on_disk = 0;
 };

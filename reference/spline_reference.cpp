@@ -60,9 +60,7 @@ void init_causal_mirror(Line c, std::size_t n, double z) {
 }
 
 // Anti-causal initialisation for the mirror boundary (_init_anticausal_mirror).
-void init_anticausal_mirror(Line c, std::size_t n, double z) {
-    c[n - 1] = (z * c[n - 2] + c[n - 1]) * z / (z * z - 1);
-}
+void init_anticausal_mirror(Line c, std::size_t n, double z) { c[n - 1] = (z * c[n - 2] + c[n - 1]) * z / (z * z - 1); }
 
 // One pole: causal then anti-causal recursion (_apply_filter).
 void apply_pole(Line c, std::size_t n, double z) {
@@ -103,8 +101,8 @@ bool axis_taps(double cc, std::int64_t len, int order, AxisTaps& t) {
     // and fails `cc > −1`, so it gives cval too.
     if (cc < 0 || cc > static_cast<double>(len - 1)) return false;
     if (!(cc > -1.0)) return false;
-    const std::int64_t start = (order & 1) ? static_cast<std::int64_t>(std::floor(cc)) - order / 2
-                                           : static_cast<std::int64_t>(std::floor(cc + 0.5)) - order / 2;
+    const std::int64_t start =
+        (order & 1) ? static_cast<std::int64_t>(std::floor(cc)) - order / 2 : static_cast<std::int64_t>(std::floor(cc + 0.5)) - order / 2;
     const bool edge = start < 0 || start + order >= len;
     for (int l = 0; l <= order; ++l) t.idx[l] = edge ? mirror_index(start + l, len) : start + l;
     if (order != 0) spline_weights(cc, order, t.w);
@@ -118,9 +116,7 @@ void spline_weights(double x, int order, double* w) {
     x -= std::floor((order & 1) ? x : x + 0.5);
     double y = x, z = 1.0 - x, t;
     switch (order) {
-        case 1:
-            w[0] = 1.0 - x;
-            break;
+        case 1: w[0] = 1.0 - x; break;
         case 2:
             w[1] = 0.75 - x * x;
             y = 0.5 - x;
@@ -154,8 +150,7 @@ void spline_weights(double x, int order, double* w) {
             t = y * y;
             w[0] = y * t * t / 120.0;
             break;
-        default:
-            check_order(order, 1);
+        default: check_order(order, 1);
     }
     // The weights sum to one: the last is 1 minus the others, subtracted one by one.
     w[order] = 1.0;
@@ -225,8 +220,8 @@ double store_as(double t, PixelType dtype) {
     return t;
 }
 
-Image<double> affine_transform(const Image<double>& in, const Matrix2& m, std::array<double, 2> offset,
-                               const AffineOptions& opt, std::size_t out_rows, std::size_t out_cols) {
+Image<double> affine_transform(const Image<double>& in, const Matrix2& m, std::array<double, 2> offset, const AffineOptions& opt,
+                               std::size_t out_rows, std::size_t out_cols) {
     check_order(opt.order, 0);
     if (in.empty()) throw Error(ErrorKind::bad_value, "affine_transform: empty input array");
     if (out_rows == 0) out_rows = in.rows();

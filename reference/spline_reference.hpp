@@ -10,7 +10,7 @@
 #include <cstddef>
 
 #include "core/aia_header.hpp"  // Matrix2
-#include "core/fits_io.hpp"     // PixelType
+#include "core/fits_io.hpp"  // PixelType
 #include "core/image.hpp"
 
 namespace aiaccel::reference {
@@ -23,9 +23,9 @@ constexpr CoordinateSum coordinate_sum_for_scipy_minor(int minor) {
 }
 
 struct AffineOptions {
-    int order = 3;                  // spline order 0..5
-    double cval = 0.0;              // value outside the input (mode 'constant')
-    bool prefilter = true;          // spline-filter the input first (only matters for order ≥ 2)
+    int order = 3;  // spline order 0..5
+    double cval = 0.0;  // value outside the input (mode 'constant')
+    bool prefilter = true;  // spline-filter the input first (only matters for order ≥ 2)
     PixelType output = PixelType::f64;  // scipy writes the input's dtype; the result is rounded to it
     CoordinateSum coordinate_sum = CoordinateSum::scipy_ge_1_16;
 };
@@ -46,8 +46,8 @@ Image<double> spline_filter(const Image<double>& in, int order);
 // prefilter) for a 2-D array, with the 2×2 matrix and offset in numpy axis order (axis 0 = rows):
 // output[o0][o1] = interpolation of `in` at (matrix · (o0, o1) + offset). Output values are rounded
 // to opt.output as scipy stores them (float32: nearest; integers: half away from zero, saturated).
-Image<double> affine_transform(const Image<double>& in, const Matrix2& matrix, std::array<double, 2> offset,
-                               const AffineOptions& opt = {}, std::size_t out_rows = 0, std::size_t out_cols = 0);
+Image<double> affine_transform(const Image<double>& in, const Matrix2& matrix, std::array<double, 2> offset, const AffineOptions& opt = {},
+                               std::size_t out_rows = 0, std::size_t out_cols = 0);
 
 // How scipy stores a double into an output array of this dtype (CASE_INTERP_OUT* in ni_interpolation.c).
 double store_as(double t, PixelType dtype);

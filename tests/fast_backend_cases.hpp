@@ -25,7 +25,9 @@ Image<double> crop(const Image<double>& a, std::size_t r0, std::size_t c0, std::
 const Image<double>& reference_psf_171();  // reference::psf(171), computed once per program (timing printed)
 
 // A 512² crop of the real 1600 Å frame (on-disk region) and the matching centre crop of the PSF.
-struct SmallCase { Image<double> img, psf; };
+struct SmallCase {
+    Image<double> img, psf;
+};
 const SmallCase& small_case();
 
 }  // namespace aiaccel::test

@@ -17,10 +17,8 @@ AiaImage synthetic_register_map(std::size_t n, double cdelt, double crota2, Pixe
     for (std::size_t r = 0; r < n; ++r)
         for (std::size_t c = 0; c < n; ++c) {
             const double v = 100 + 50 * std::sin(0.21 * static_cast<double>(r)) * std::cos(0.13 * static_cast<double>(c)) +
-                             static_cast<double>((r * 7 + c * 3) % 11);
-            m.data(r, c) = dtype == PixelType::f32 ? static_cast<double>(static_cast<float>(v))
-                         : dtype == PixelType::f64 ? v
-                                                   : std::round(v);
+                static_cast<double>((r * 7 + c * 3) % 11);
+            m.data(r, c) = dtype == PixelType::f32 ? static_cast<double>(static_cast<float>(v)) : dtype == PixelType::f64 ? v : std::round(v);
         }
     return m;
 }
@@ -49,13 +47,13 @@ std::string RegisterCase::name() const {
 
 const std::vector<RegisterCase>& synthetic_register_cases() {
     static const std::vector<RegisterCase> cases = {
-        {128, 20.0, 12.0, PixelType::f64, false, false, {}},    // rotation + upscale: padded frame
-        {128, 20.0, -3.0, PixelType::f32, false, true, {}},     // float32 data, --full-frame
-        {256, 9.45, 0.3, PixelType::f32, false, false, {}},     // the 4094 quirk in miniature (unpad + crop)
-        {101, 21.0, 45.0, PixelType::f64, true, false, {}},     // NaN pixels: median substitute + dilated mask
+        {128, 20.0, 12.0, PixelType::f64, false, false, {}},  // rotation + upscale: padded frame
+        {128, 20.0, -3.0, PixelType::f32, false, true, {}},  // float32 data, --full-frame
+        {256, 9.45, 0.3, PixelType::f32, false, false, {}},  // the 4094 quirk in miniature (unpad + crop)
+        {101, 21.0, 45.0, PixelType::f64, true, false, {}},  // NaN pixels: median substitute + dilated mask
         {128, 20.0, 5.0, PixelType::f64, false, false, 250.0},  // missing above the data range: clip bounds after the fact
-        {128, 20.0, 5.0, PixelType::f32, true, false, NAN},     // NaN missing
-        {40, 60.0, 10.0, PixelType::i16, false, false, 0.0},    // integer data padded with an integer missing value
+        {128, 20.0, 5.0, PixelType::f32, true, false, NAN},  // NaN missing
+        {40, 60.0, 10.0, PixelType::i16, false, false, 0.0},  // integer data padded with an integer missing value
         {101, 21.0, 20.0, PixelType::f64, true, false, {}, 1},  // spline orders other than aiapy's 3
         {101, 21.0, -20.0, PixelType::f32, true, false, {}, 5},
     };

@@ -21,7 +21,7 @@ struct RegisterCase {
     std::size_t n;
     double cdelt, crota2;
     PixelType dtype;
-    bool nan;        // a NaN pixel and a NaN row segment: median substitute + dilated mask
+    bool nan;  // a NaN pixel and a NaN row segment: median substitute + dilated mask
     bool full_frame;
     std::optional<double> missing;
     int order = 3;

@@ -26,10 +26,10 @@ void truncate_copy(const fs::path& from, const fs::path& to, std::uintmax_t byte
     fs::resize_file(to, bytes);
 }
 
-const std::vector<std::string> kAiaCards = {"INSTRUME= 'AIA_3   '", "WAVELNTH=                  171", "EXPTIME =                  2.0",
-                                            "DATE-OBS= '2013-03-10T12:00:11.341'", "CDELT1  =                  0.6",
-                                            "CDELT2  =                  0.6", "CRPIX1  =                  2.0", "CRPIX2  =                  2.0",
-                                            "RSUN_OBS=                960.0"};
+const std::vector<std::string> kAiaCards = {
+    "INSTRUME= 'AIA_3   '",           "WAVELNTH=                  171", "EXPTIME =                  2.0", "DATE-OBS= '2013-03-10T12:00:11.341'",
+    "CDELT1  =                  0.6", "CDELT2  =                  0.6", "CRPIX1  =                  2.0", "CRPIX2  =                  2.0",
+    "RSUN_OBS=                960.0"};
 
 // Builds every bad input in `dir`; returns file name → expected error.
 std::vector<BadCase> make_bad_inputs(const test::ScratchDir& dir) {
@@ -76,9 +76,7 @@ TEST(BadInput, LibraryThrowsSpecificErrorNamingTheFile) {
             EXPECT_EQ(msg.rfind(path + ": ", 0), 0u) << msg;
             EXPECT_NE(msg.find(c.expect), std::string::npos) << msg;
             EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-            if (c.name != "header_only.fits") {
-                EXPECT_EQ(e.kind(), c.kind) << msg;
-            }
+            if (c.name != "header_only.fits") { EXPECT_EQ(e.kind(), c.kind) << msg; }
             EXPECT_EQ(e.exit_code(), 2);
         }
     }

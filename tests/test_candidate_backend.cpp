@@ -27,9 +27,7 @@ struct TempFolder {
 ErrorKind kind_of(const std::function<void()>& f) {
     try {
         f();
-    } catch (const Error& e) {
-        return e.kind();
-    }
+    } catch (const Error& e) { return e.kind(); }
     return ErrorKind::internal;  // "did not throw"
 }
 

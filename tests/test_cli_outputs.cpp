@@ -176,8 +176,9 @@ TEST(CliOutputs, OutputPathErrorsAreOneLineExit2) {
 TEST(CliOutputs, ReadOnlyOutputFolderIsExit2) {
     test::ScratchDir dir;
     fs::create_directory(dir / "ro");
-    fs::permissions(dir / "ro", fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read | fs::perms::group_exec |
-                                    fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(dir / "ro",
+                    fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+                        fs::perms::others_exec);
     fs::permissions(dir.path(), fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
     // Root writes anywhere: run the command as nobody then (the folder stays read-only to it).
     const std::string prefix = ::geteuid() == 0 ? "setpriv --reuid=65534 --regid=65534 --clear-groups" : "";
@@ -224,9 +225,11 @@ TEST(CliOutputs, ZeroNonFiniteAndMisshapenPsfAreRefused) {
     write_fits(dir / "inf.fits", inf_psf, {});
     write_fits(dir / "negative.fits", Image<double>(128, 128, -1.0), {});
     write_fits(dir / "small.fits", Image<double>(64, 64, 1.0 / 4096.0), {});
-    const std::vector<std::pair<std::string, std::string>> cases = {
-        {"zero.fits", "all zero"}, {"nan.fits", "non-finite"}, {"inf.fits", "non-finite"}, {"negative.fits", "positive sum"},
-        {"small.fits", "64x64 px but the image"}};
+    const std::vector<std::pair<std::string, std::string>> cases = {{"zero.fits", "all zero"},
+                                                                    {"nan.fits", "non-finite"},
+                                                                    {"inf.fits", "non-finite"},
+                                                                    {"negative.fits", "positive sum"},
+                                                                    {"small.fits", "64x64 px but the image"}};
     for (const auto& [psf, why] : cases) {
         SCOPED_TRACE(psf);
         auto r = test::run_aiaccel({"deconvolve", in, "--psf", (dir / psf).string(), "-n", "2", "-o", (dir / "out.fits").string()});
@@ -253,7 +256,11 @@ TEST(CliOutputs, RegisterTwiceGivesIdenticalBytes) {
 TEST(CliOutputs, WriterBytesAreReproducibleForEveryEncoding) {
     test::ScratchDir dir;
     AiaImage src = load_aia(test::real_file(kSmall).string());
-    struct Case { const char* name; PixelType dtype; Compression c; };
+    struct Case {
+        const char* name;
+        PixelType dtype;
+        Compression c;
+    };
     for (const Case& c : {Case{"f64", PixelType::f64, Compression::none}, Case{"f32-rice", PixelType::f32, Compression::rice},
                           Case{"f32-gzip", PixelType::f32, Compression::gzip}, Case{"f64-gzip", PixelType::f64, Compression::gzip}}) {
         SCOPED_TRACE(c.name);
@@ -298,9 +305,7 @@ TEST(CliOutputs, WriterRefusesEmptyImagesAndFolderNames) {
     try {
         write_fits(dir.path() / "", Image<double>(2, 2, 1.0), {});
         FAIL();
-    } catch (const Error& e) {
-        EXPECT_EQ(e.exit_code(), 2);
-    }
+    } catch (const Error& e) { EXPECT_EQ(e.exit_code(), 2); }
     EXPECT_TRUE(dir.entries().empty());
 }
 
@@ -308,19 +313,17 @@ TEST(CliOutputs, WriterRefusesEmptyImagesAndFolderNames) {
 
 namespace {
 // The dynamic loader's own record of the shared objects a run opened.
-std::string loaded_objects(const std::vector<std::string>& args, const std::string& env = "") {
-    return run_with("LD_DEBUG=files " + env, args).err;
-}
+std::string loaded_objects(const std::vector<std::string>& args, const std::string& env = "") { return run_with("LD_DEBUG=files " + env, args).err; }
 bool cuda_built() { return std::string(std::getenv("AIACCEL_HAVE_CUDA") ? std::getenv("AIACCEL_HAVE_CUDA") : "0") == "1"; }
 }  // namespace
 
 TEST(CliCudaModule, CpuWorkNeverMapsCuda) {
     test::ScratchDir dir;
     const std::string in = test::real_file(kSmall).string();
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"info", in},
-             {"register", in, "--backend", "cpu", "-o", (dir / "r.fits").string()},
-             {"prep", in, "--backend", "cpu", "--steps", "register", "-o", (dir / "prep").string()}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"info", in},
+                                               {"register", in, "--backend", "cpu", "-o", (dir / "r.fits").string()},
+                                               {"prep", in, "--backend", "cpu", "--steps", "register", "-o", (dir / "prep").string()}}) {
         SCOPED_TRACE(args[0] + " " + args.back());
         const std::string ld = loaded_objects(args);
         EXPECT_NE(ld.find("file="), std::string::npos) << "LD_DEBUG gave nothing";

@@ -15,8 +15,8 @@ using namespace aiaccel;
 namespace fs = std::filesystem;
 
 namespace {
-const std::string kSmall = "aia_171_level1.fits";     // 128² full disk
-const std::string kCutout = "aia_171_cutout.fits";    // no full disk
+const std::string kSmall = "aia_171_level1.fits";  // 128² full disk
+const std::string kCutout = "aia_171_cutout.fits";  // no full disk
 void expect_one_line_naming(const test::CommandResult& r, const std::string& what) {
     ASSERT_FALSE(r.err.empty());
     EXPECT_EQ(r.err.back(), '\n');
@@ -72,8 +72,8 @@ TEST(CliPrep, Level15ChainWithDegradationAndExposure) {
 TEST(CliPrep, BadFilesAreReportedAndTheRestGoOn) {
     test::ScratchDir dir, in;
     std::ofstream(in / "broken.fits") << "not FITS\n";
-    auto r = test::run_aiaccel({"prep", (in / "broken.fits").string(), test::real_file(kCutout).string(), test::real_file(kSmall).string(),
-                                "-o", dir.path().string(), "--steps", "register,exposure"});
+    auto r = test::run_aiaccel({"prep", (in / "broken.fits").string(), test::real_file(kCutout).string(), test::real_file(kSmall).string(), "-o",
+                                dir.path().string(), "--steps", "register,exposure"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("FAILED " + (in / "broken.fits").string()), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("FAILED " + test::real_file(kCutout).string()), std::string::npos) << r.err;
@@ -130,8 +130,8 @@ TEST(CliDeconvolve, SmallImageNeedsAMatchingPsf) {
 
 TEST(CliDerive, WritesTheLabelledFullResolutionInput) {
     test::ScratchDir dir;
-    auto r = test::run_aiaccel({"derive", test::real_file("aia_lev1_1600a_2012_06_06t04_07_29_12z_image_lev1_lowres.fits").string(), "-o",
-                                (dir / "d.fits").string()});
+    auto r = test::run_aiaccel(
+        {"derive", test::real_file("aia_lev1_1600a_2012_06_06t04_07_29_12z_image_lev1_lowres.fits").string(), "-o", (dir / "d.fits").string()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     AiaImage d = load_aia((dir / "d.fits").string());
     EXPECT_EQ(d.data.rows(), 4096u);

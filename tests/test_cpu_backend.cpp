@@ -73,7 +73,11 @@ TEST(CpuPsf, WindowedComponentEqualsDenseBitwise) {
 
 // Both aiapy versions' formulas, default and preflight core widths, two channels.
 TEST(CpuPsf, ComponentsMatchReference) {
-    struct Case { int channel; bool preflight; AiapyVersion v; };
+    struct Case {
+        int channel;
+        bool preflight;
+        AiapyVersion v;
+    };
     for (Case c : {Case{171, false, AiapyVersion::v0_10_2}, Case{171, false, AiapyVersion::v0_12_1}, Case{193, true, AiapyVersion::v0_10_2},
                    Case{335, true, AiapyVersion::v0_12_1}})
         for (auto [ours, theirs] : {std::pair{cpu::Component::entrance, reference::PsfComponent::entrance},
@@ -104,7 +108,8 @@ TEST(CpuPsf, Channel171MatchesReferenceF64AndF32) {
     EXPECT_LE(m.max_abs_over_max, bound("psf", "max_abs_over_max", "f64")) << m.summary();
     EXPECT_LE(std::abs(*m.sum_a - 1.0), bound("psf", "sum_minus_1", "f64"));
     std::size_t arg = 0;
-    for (std::size_t p = 0; p < p2.size(); ++p) if (p2.data()[p] > p2.data()[arg]) arg = p;
+    for (std::size_t p = 0; p < p2.size(); ++p)
+        if (p2.data()[p] > p2.data()[arg]) arg = p;
     EXPECT_EQ(arg, 2048u * 4096u + 2048u) << "peak not at [2048, 2048]";
     auto mt = validate::compare(p1, p2);
     std::printf("[threads] psf cpu 1 vs 2 threads: %s (%s)\n", mt.summary().c_str(), bitwise_equal(p1, p2) ? "bitwise equal" : "differ");
@@ -141,13 +146,18 @@ TEST(CpuDeconvolve, RealCrop512MatchesReference) {
     EXPECT_EQ(m32.nan_mismatch, 0u);
     // Zeros (clipped missing pixels and true zeros) stay exactly zero: multiplicative update.
     for (std::size_t p = 0; p < ref.size(); ++p)
-        if (ref.data()[p] == 0.0) { ASSERT_EQ(d64.data()[p], 0.0); ASSERT_EQ(d32.data()[p], 0.0); }
+        if (ref.data()[p] == 0.0) {
+            ASSERT_EQ(d64.data()[p], 0.0);
+            ASSERT_EQ(d32.data()[p], 0.0);
+        }
 }
 
 TEST(CpuDeconvolve, ThreadCountDoesNotChangeTheResult) {
     const SmallCase& c = small_case();
     for (bool f32 : {false, true}) {
-        auto run = [&](int t) { return f32 ? cpu::deconvolve_cpu<float>(c.img, c.psf, 25, true, t) : cpu::deconvolve_cpu<double>(c.img, c.psf, 25, true, t); };
+        auto run = [&](int t) {
+            return f32 ? cpu::deconvolve_cpu<float>(c.img, c.psf, 25, true, t) : cpu::deconvolve_cpu<double>(c.img, c.psf, 25, true, t);
+        };
         Image<double> a = run(1), b = run(2);
         auto m = validate::compare(b, a);
         std::printf("[threads] deconvolve %s 1 vs 2 threads: %s (%s)\n", f32 ? "f32" : "f64", m.summary().c_str(),
@@ -192,8 +202,7 @@ TEST(CpuParallel, PersistentPoolBlocksNestingConcurrencyAndExceptions) {
     std::atomic<long> sum{0};
     auto nested = [&] {
         cpu::parallel_for(8, 4, [&](std::size_t b, std::size_t e, std::size_t) {
-            for (std::size_t i = b; i < e; ++i)
-                cpu::parallel_for(100, 3, [&](std::size_t b2, std::size_t e2, std::size_t) { sum += long(e2 - b2); });
+            for (std::size_t i = b; i < e; ++i) cpu::parallel_for(100, 3, [&](std::size_t b2, std::size_t e2, std::size_t) { sum += long(e2 - b2); });
         });
     };
     std::vector<std::thread> callers;
@@ -201,10 +210,11 @@ TEST(CpuParallel, PersistentPoolBlocksNestingConcurrencyAndExceptions) {
     for (auto& t : callers) t.join();
     EXPECT_EQ(sum.load(), 4L * 8 * 100);
     std::atomic<int> ran{0};
-    EXPECT_THROW(cpu::parallel_for(4, 4, [&](std::size_t b, std::size_t, std::size_t) {
-                     ++ran;
-                     if (b == 2) throw std::runtime_error("block 2");
-                 }),
+    EXPECT_THROW(cpu::parallel_for(4, 4,
+                                   [&](std::size_t b, std::size_t, std::size_t) {
+                                       ++ran;
+                                       if (b == 2) throw std::runtime_error("block 2");
+                                   }),
                  std::runtime_error);
     EXPECT_EQ(ran.load(), 4);
 }
@@ -264,8 +274,8 @@ TEST(CpuCli, DeconvolveAndPsfOptions) {
     write_fits(dir / "g.fits", gauss, {});
     auto ref = test::run_aiaccel({"deconvolve", in, "--psf", (dir / "g.fits").string(), "-n", "5", "-o", (dir / "r.fits").string()});
     ASSERT_EQ(ref.exit_code, 0) << ref.err;
-    auto cpu32 = test::run_aiaccel({"deconvolve", in, "--psf", (dir / "g.fits").string(), "-n", "5", "-o", (dir / "c.fits").string(),
-                                    "--backend", "cpu", "--precision", "f32", "--threads", "2"});
+    auto cpu32 = test::run_aiaccel({"deconvolve", in, "--psf", (dir / "g.fits").string(), "-n", "5", "-o", (dir / "c.fits").string(), "--backend",
+                                    "cpu", "--precision", "f32", "--threads", "2"});
     ASSERT_EQ(cpu32.exit_code, 0) << cpu32.err;
     AiaImage r = load_aia((dir / "r.fits").string()), c = load_aia((dir / "c.fits").string());
     auto m = validate::compare(c.data, r.data);

@@ -31,9 +31,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-double bound(const char* metric, Against against, Precision p) {
-    return validate::tolerance("register", metric, against, "cpu", to_string(p)).bound;
-}
+double bound(const char* metric, Against against, Precision p) { return validate::tolerance("register", metric, against, "cpu", to_string(p)).bound; }
 
 bool bitwise_equal(const Image<double>& a, const Image<double>& b) {
     return a.rows() == b.rows() && a.cols() == b.cols() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
@@ -69,13 +67,9 @@ validate::RegisterMetrics check_vs_reference(const AiaImage& in, const RegisterR
     EXPECT_EQ(got.dtype, ref.dtype) << what;
     EXPECT_EQ(rm.metrics.nan_mismatch, 0u) << what;
     // float64 repeats scipy's operations in scipy's order (no contraction): the same bits as the reference.
-    if (p == Precision::f64) {
-        EXPECT_TRUE(bitwise_equal(got.data, ref.data)) << what << ": " << rm.summary();
-    }
+    if (p == Precision::f64) { EXPECT_TRUE(bitwise_equal(got.data, ref.data)) << what << ": " << rm.summary(); }
     EXPECT_LE(rm.metrics.max_abs_over_max, bound("max_abs_over_max", Against::reference, p)) << what << ": " << rm.summary();
-    if (p == Precision::f32) {
-        EXPECT_LE(rm.metrics.rel_l2, bound("rel_l2", Against::reference, p)) << what << ": " << rm.summary();
-    }
+    if (p == Precision::f32) { EXPECT_LE(rm.metrics.rel_l2, bound("rel_l2", Against::reference, p)) << what << ": " << rm.summary(); }
     EXPECT_LE(double(rm.flips), bound("edge_flips_max", Against::reference, p)) << what << ": " << rm.summary();
     for (const char* k : {"CRPIX1", "CRPIX2", "CRVAL1", "CRVAL2", "CDELT1", "CDELT2", "PC1_1", "PC1_2", "PC2_1", "PC2_2", "R_SUN", "LVL_NUM"})
         EXPECT_EQ(got.header.get_double(k), ref.header.get_double(k)) << what << ": " << k;
@@ -150,8 +144,12 @@ TEST(CpuRegister, RefusesWhatTheReferenceRefuses) {
     const AiaImage cut = load_aia(test::real_file("aia_171_cutout.fits").string());
     std::string ref_msg, cpu_msg;
     ErrorKind ref_kind = ErrorKind::internal, cpu_kind = ErrorKind::internal;
-    try { (void)reference::register_image(cut); } catch (const Error& e) { ref_kind = e.kind(), ref_msg = e.what(); }
-    try { (void)cpu::register_image_cpu(cut, {}, Precision::f64, 2); } catch (const Error& e) { cpu_kind = e.kind(), cpu_msg = e.what(); }
+    try {
+        (void)reference::register_image(cut);
+    } catch (const Error& e) { ref_kind = e.kind(), ref_msg = e.what(); }
+    try {
+        (void)cpu::register_image_cpu(cut, {}, Precision::f64, 2);
+    } catch (const Error& e) { cpu_kind = e.kind(), cpu_msg = e.what(); }
     EXPECT_EQ(ref_kind, ErrorKind::bad_value) << ref_msg;
     EXPECT_EQ(cpu_kind, ref_kind) << cpu_msg;
     EXPECT_EQ(cpu_msg, ref_msg);  // same edge-pixel count and margin in the message
@@ -170,7 +168,8 @@ TEST(CpuRegister, RefusesWhatTheReferenceRefuses) {
 
     // Orders other than aiapy's 3 are not implemented here (a stage the backend lacks, not a refusal).
     try {
-        (void)cpu::register_image_cpu(test::synthetic_register_map(64, 32 * 0.6, 0.0), {.missing = {}, .order = 1, .full_frame = false}, Precision::f64, 1);
+        (void)cpu::register_image_cpu(test::synthetic_register_map(64, 32 * 0.6, 0.0), {.missing = {}, .order = 1, .full_frame = false},
+                                      Precision::f64, 1);
         ADD_FAILURE() << "order 1 accepted";
     } catch (const Error& e) { EXPECT_EQ(e.kind(), ErrorKind::not_implemented); }
 }
@@ -181,9 +180,7 @@ TEST(CpuFullDisk, AgreesWithTheReferenceOnEveryBundledFile) {
         if (entry.path().extension() != ".fits") continue;
         try {
             inputs.push_back(load_aia(entry.path().string()));
-        } catch (const Error& e) {
-            std::printf("[full-disk] skipped %s: %s\n", entry.path().filename().c_str(), e.what());
-        }
+        } catch (const Error& e) { std::printf("[full-disk] skipped %s: %s\n", entry.path().filename().c_str(), e.what()); }
     }
     inputs.push_back(derive_full_res_2x(load_aia(test::real_file(kDerived1600Source).string())));
     inputs.push_back(test::synthetic_register_map(128, 20.0, 0.0));

@@ -62,8 +62,8 @@ void print_device_timing(const char* what) {
         ADD_FAILURE() << "no device timing for " << what << ": " << t.error;
         return;
     }
-    std::printf("[timing] %s on the device (CUDA events): upload %.3f ms, compute %.3f ms, download %.3f ms\n", what, t.upload_ms,
-                t.compute_ms, t.download_ms);
+    std::printf("[timing] %s on the device (CUDA events): upload %.3f ms, compute %.3f ms, download %.3f ms\n", what, t.upload_ms, t.compute_ms,
+                t.download_ms);
 }
 
 // Pixels that differ bit for bit, NaN = NaN whatever its payload (SIZE_MAX on a shape mismatch).
@@ -90,7 +90,10 @@ void poison_free_device_memory() {
         if (cudaMemGetInfo(&free, &total) != cudaSuccess || free < reserve + (std::size_t(64) << 20)) break;
         const std::size_t bytes = std::min(chunk, free - reserve);
         void* p = nullptr;
-        if (cudaMalloc(&p, bytes) != cudaSuccess) { cudaGetLastError(); break; }
+        if (cudaMalloc(&p, bytes) != cudaSuccess) {
+            cudaGetLastError();
+            break;
+        }
         ASSERT_EQ(cudaMemset(p, 0xFF, bytes), cudaSuccess);
         blocks.push_back(p);
         poisoned += bytes;
@@ -104,7 +107,11 @@ void poison_free_device_memory() {
 }  // namespace
 
 TEST(CudaPsf, ComponentsMatchReferenceAndCpu) {
-    struct Case { int channel; bool preflight; AiapyVersion v; };
+    struct Case {
+        int channel;
+        bool preflight;
+        AiapyVersion v;
+    };
     for (Case c : {Case{171, false, AiapyVersion::v0_10_2}, Case{171, false, AiapyVersion::v0_12_1}, Case{335, true, AiapyVersion::v0_12_1}})
         for (auto [ours, theirs] : {std::pair{cpu::Component::entrance, reference::PsfComponent::entrance},
                                     std::pair{cpu::Component::focal_plane, reference::PsfComponent::focal_plane}}) {
@@ -145,7 +152,8 @@ TEST(CudaPsf, Channel171MatchesReference) {
     EXPECT_LE(m.max_abs_over_max, bound("psf", "max_abs_over_max", "f64")) << m.summary();
     EXPECT_LE(std::abs(*m.sum_a - 1.0), bound("psf", "sum_minus_1", "f64"));
     std::size_t arg = 0;
-    for (std::size_t i = 0; i < p.size(); ++i) if (p.data()[i] > p.data()[arg]) arg = i;
+    for (std::size_t i = 0; i < p.size(); ++i)
+        if (p.data()[i] > p.data()[arg]) arg = i;
     EXPECT_EQ(arg, 2048u * 4096u + 2048u) << "peak not at [2048, 2048]";
     Image<double> p12 = cuda::psf_cuda(171, false, AiapyVersion::v0_12_1);
     reference::PsfOptions o12;
@@ -175,7 +183,10 @@ TEST(CudaDeconvolve, RealCrop512MatchesReferenceAndCpu) {
     EXPECT_EQ(m64.nan_mismatch, 0u);
     EXPECT_EQ(m32.nan_mismatch, 0u);
     for (std::size_t p = 0; p < ref.size(); ++p)
-        if (ref.data()[p] == 0.0) { ASSERT_EQ(d64.data()[p], 0.0); ASSERT_EQ(d32.data()[p], 0.0); }
+        if (ref.data()[p] == 0.0) {
+            ASSERT_EQ(d64.data()[p], 0.0);
+            ASSERT_EQ(d32.data()[p], 0.0);
+        }
     auto mc = validate::compare(d32, cpu::deconvolve_cpu<float>(c.img, c.psf, 25, true, 0));
     std::printf("[accuracy] deconvolve 512² crop, 25 it, cuda f32 vs cpu f32: %s\n", mc.summary().c_str());
 }
@@ -207,15 +218,21 @@ TEST(CudaDeconvolve, ResidentTransformBatchAndErrors) {
         std::vector<Image<double>> got(inputs.size());
         std::vector<std::size_t> order;
         auto load = [&](std::size_t k) { return inputs[k]; };
-        auto store = [&](std::size_t k, Image<double>&& r) { order.push_back(k); got[k] = std::move(r); };
+        auto store = [&](std::size_t k, Image<double>&& r) {
+            order.push_back(k);
+            got[k] = std::move(r);
+        };
         const double t = seconds([&] {
-            if (f32) cuda::deconvolve_batch_cuda<float>(inputs.size(), load, c.psf, 25, true, store);
-            else cuda::deconvolve_batch_cuda<double>(inputs.size(), load, c.psf, 25, true, store);
+            if (f32)
+                cuda::deconvolve_batch_cuda<float>(inputs.size(), load, c.psf, 25, true, store);
+            else
+                cuda::deconvolve_batch_cuda<double>(inputs.size(), load, c.psf, 25, true, store);
         });
         std::printf("[timing] batch of %zu 512² images, 25 it, %s: %.4f s\n", inputs.size(), f32 ? "f32" : "f64", t);
         ASSERT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 3, 4})) << "results in order";
         for (std::size_t k = 0; k < inputs.size(); ++k) {
-            Image<double> one = f32 ? cuda::deconvolve_cuda<float>(inputs[k], c.psf, 25, true) : cuda::deconvolve_cuda<double>(inputs[k], c.psf, 25, true);
+            Image<double> one =
+                f32 ? cuda::deconvolve_cuda<float>(inputs[k], c.psf, 25, true) : cuda::deconvolve_cuda<double>(inputs[k], c.psf, 25, true);
             auto m = validate::compare(got[k], one);
             EXPECT_LE(m.max_abs_over_max, bound("deconvolve", "max_abs_over_max", f32 ? "f32" : "f64")) << k << ": " << m.summary();
         }
@@ -278,8 +295,8 @@ TEST(CudaRegister, AffineKernelsMatchReference) {
                         got = std::move(t);
                     }
                     auto rm = validate::compare_register(got, want, -3.5);
-                    std::printf("[accuracy] affine order %d %s scipy%s %s: %s\n", order, std::string(to_string(dt)).c_str(),
-                                ge16 ? "≥1.16" : "≤1.15", transposed ? "transposed" : "plain", rm.summary().c_str());
+                    std::printf("[accuracy] affine order %d %s scipy%s %s: %s\n", order, std::string(to_string(dt)).c_str(), ge16 ? "≥1.16" : "≤1.15",
+                                transposed ? "transposed" : "plain", rm.summary().c_str());
                     EXPECT_LE(rm.metrics.max_abs_over_max, bound("register", "max_abs_over_max", "f64")) << rm.summary();
                     EXPECT_LE(double(rm.flips), bound("register", "edge_flips_max", "f64")) << rm.summary();
                     // float64 arithmetic without contraction, as the reference (tests/test_cuda_host.cpp proves the
@@ -300,7 +317,8 @@ TEST(CudaRegister, NanMaskClipAndExposureMatchReferenceComposition) {
     const std::array<double, 2> off = {12.0, -10.0};
     // Host composition: fill, rotate (order 3, cval missing), counts (5×5) rotated with order 1, NaN where > 0, clip.
     Image<double> filled = in;
-    for (double& v : filled.pixels()) if (std::isnan(v)) v = substitute;
+    for (double& v : filled.pixels())
+        if (std::isnan(v)) v = substitute;
     reference::AffineOptions o3;
     o3.cval = missing;
     Image<double> want = reference::affine_transform(filled, m, off, o3);
@@ -314,9 +332,18 @@ TEST(CudaRegister, NanMaskClipAndExposureMatchReferenceComposition) {
     o1.order = 1;
     Image<double> rc = reference::affine_transform(counts, m, off, o1);
     double in_min = INFINITY, in_max = -INFINITY, out_min = INFINITY, out_max = -INFINITY;
-    for (double v : in.pixels()) if (!std::isnan(v)) { in_min = std::min(in_min, v); in_max = std::max(in_max, v); }
-    for (std::size_t p = 0; p < want.size(); ++p) if (rc.data()[p] > 0) want.data()[p] = std::numeric_limits<double>::quiet_NaN();
-    for (double v : want.pixels()) if (!std::isnan(v)) { out_min = std::min(out_min, v); out_max = std::max(out_max, v); }
+    for (double v : in.pixels())
+        if (!std::isnan(v)) {
+            in_min = std::min(in_min, v);
+            in_max = std::max(in_max, v);
+        }
+    for (std::size_t p = 0; p < want.size(); ++p)
+        if (rc.data()[p] > 0) want.data()[p] = std::numeric_limits<double>::quiet_NaN();
+    for (double v : want.pixels())
+        if (!std::isnan(v)) {
+            out_min = std::min(out_min, v);
+            out_max = std::max(out_max, v);
+        }
     const double lower = std::min(std::max(missing, out_min), in_min), upper = std::max(std::min(missing, out_max), in_max);
     const double scale = 1.0 / 2.901;
     for (double& v : want.pixels()) {
@@ -377,7 +404,11 @@ TEST(CudaPoison, RichardsonLucyIsBitwiseRepeatableOnPoisonedMemory) {
     const Image<double> a64 = cuda::deconvolve_cuda<double>(c.img, c.psf, 25, true);
     const Image<double> a32 = cuda::deconvolve_cuda<float>(c.img, c.psf, 25, true);
     std::vector<Image<double>> batch(3);
-    auto load = [&](std::size_t k) { Image<double> im = c.img; for (double& v : im.pixels()) v *= 1.0 + 0.25 * double(k); return im; };
+    auto load = [&](std::size_t k) {
+        Image<double> im = c.img;
+        for (double& v : im.pixels()) v *= 1.0 + 0.25 * double(k);
+        return im;
+    };
     cuda::deconvolve_batch_cuda<double>(batch.size(), load, c.psf, 25, true, [&](std::size_t k, Image<double>&& r) { batch[k] = std::move(r); });
     for (int rep = 0; rep < 2; ++rep) {
         cuda::release_deconvolve_cache();
@@ -472,7 +503,8 @@ TEST(CudaBackend, RegisterRealFilesMatchReference) {
         const AiaImage got = b->register_image(in, {}, {});
         print_device_timing(("register " + std::string(name)).c_str());
         double missing = INFINITY;  // nanmin, register's default
-        for (double v : in.data.pixels()) if (!std::isnan(v)) missing = std::min(missing, v);
+        for (double v : in.data.pixels())
+            if (!std::isnan(v)) missing = std::min(missing, v);
         auto rm = validate::compare_register(got.data, want.data, missing);
         std::printf("[accuracy] register cuda %s vs reference: %s%s\n", name, rm.summary().c_str(),
                     bitwise_equal(got.data, want.data) ? " (bitwise equal)" : "");
@@ -487,8 +519,12 @@ TEST(CudaBackend, RegisterRealFilesMatchReference) {
     }
     const AiaImage cut = load_aia(test::real_file("aia_171_cutout.fits").string());
     std::string want_msg, got_msg;
-    try { (void)reference::register_image(cut); } catch (const Error& err) { want_msg = err.what(); }
-    try { (void)b->register_image(cut, {}, {}); } catch (const Error& err) { got_msg = err.what(); }
+    try {
+        (void)reference::register_image(cut);
+    } catch (const Error& err) { want_msg = err.what(); }
+    try {
+        (void)b->register_image(cut, {}, {});
+    } catch (const Error& err) { got_msg = err.what(); }
     EXPECT_FALSE(want_msg.empty());
     EXPECT_EQ(got_msg, want_msg);
 }
@@ -553,8 +589,8 @@ TEST(CudaFullFrame, RegisterAffineAndBatchThroughput) {
             cuda::deconvolve_batch_cuda<float>(
                 count, [&](std::size_t) { return in.data; }, psf, 25, true, [&](std::size_t, Image<double>&&) { ++stored; });
         });
-        std::printf("[timing] batch of %zu 4096² f32 deconvolutions (25 it, two streams, incl. host copies): %.3f s = %.1f images/s%s\n",
-                    count, t, double(count) / t, pass ? "" : " (first: plans)");
+        std::printf("[timing] batch of %zu 4096² f32 deconvolutions (25 it, two streams, incl. host copies): %.3f s = %.1f images/s%s\n", count, t,
+                    double(count) / t, pass ? "" : " (first: plans)");
     }
     EXPECT_EQ(stored, 2 * count);
 }

@@ -168,7 +168,7 @@ TEST(CudaHostSpectrumCache, LeastRecentlyUsedWithinEntryAndByteBounds) {
     cache.insert(key(1), 10, 100);
     cache.insert(key(2), 20, 100);
     ASSERT_NE(cache.find(key(1)), nullptr);  // 1 is now the most recent
-    cache.insert(key(3), 30, 100);           // evicts 2
+    cache.insert(key(3), 30, 100);  // evicts 2
     EXPECT_EQ(cache.find(key(2)), nullptr);
     EXPECT_EQ(*cache.find(key(1)), 10);
     EXPECT_EQ(*cache.find(key(3)), 30);
@@ -207,8 +207,8 @@ TEST(CudaHostPsf, TileListsHoldExactlyTheSpotsTouchingEachTile) {
             checked += want.size();
         }
         EXPECT_GT(checked, 0u);
-        std::printf("[psf tiles] 171 Å entrance, aiapy %s: %zu spots, %zu tile entries over %zu tiles\n",
-                    std::string(to_string(v)).c_str(), spots.size(), tl.spots.size(), tl.tiles_x * tl.tiles_y);
+        std::printf("[psf tiles] 171 Å entrance, aiapy %s: %zu spots, %zu tile entries over %zu tiles\n", std::string(to_string(v)).c_str(),
+                    spots.size(), tl.spots.size(), tl.tiles_x * tl.tiles_y);
     }
 }
 
@@ -236,7 +236,11 @@ TEST(CudaHostPipeline, TwoSlotsAlternateAndResultsLeaveInOrder) {
         std::vector<std::size_t> stored;
         std::array<int, 2> in_flight{-1, -1};
         run_two_slot_pipeline(
-            count, [&](std::size_t k) { log.push_back("load " + std::to_string(k)); return int(k) * 10; },
+            count,
+            [&](std::size_t k) {
+                log.push_back("load " + std::to_string(k));
+                return int(k) * 10;
+            },
             [&](int slot, std::size_t k, int item) {
                 EXPECT_EQ(slot, int(k % 2));
                 EXPECT_EQ(item, int(k) * 10);
@@ -279,7 +283,8 @@ void emulate_pixels(const Image<double>& coef, const double* counts, const rm::G
 
 rm::MinMax host_stats(const Image<double>& a) {
     rm::MinMax m{0, 0, 0};
-    for (double v : a.pixels()) if (!rm::is_nan(v)) m = rm::merge(m, rm::MinMax{v, v, 1});
+    for (double v : a.pixels())
+        if (!rm::is_nan(v)) m = rm::merge(m, rm::MinMax{v, v, 1});
     return m;
 }
 
@@ -292,7 +297,8 @@ Image<double> emulate_affine(const Image<double>& in, const cuda::RegisterJob& j
         counts = Image<double>(in.rows(), in.cols());
         for (std::size_t r = 0; r < in.rows(); ++r)
             for (std::size_t c = 0; c < in.cols(); ++c)
-                counts(r, c) = rm::nan_count(in.data(), (long long)in.rows(), (long long)in.cols(), rm::kNanMaskSize[order] / 2, (long long)r, (long long)c);
+                counts(r, c) =
+                    rm::nan_count(in.data(), (long long)in.rows(), (long long)in.cols(), rm::kNanMaskSize[order] / 2, (long long)r, (long long)c);
         for (double& v : coef.pixels()) v = rm::fill_value(v, job.nan.substitute, job.nan.big, job.nan.integer_dtype);
     }
     if (job.prefilter && order > 1)
@@ -364,8 +370,8 @@ TEST(CudaHostRegister, ChunkedPrefilterEqualsReferenceLineBitwise) {
                 rm::prefilter_line(direct.data(), len, step, rm::poles_for(order, len));
                 rm::prefilter_line_chunked(got.data(), len, step, rm::poles_for(order, len));
                 ASSERT_EQ(std::memcmp(direct.data(), want.data(), want.size() * sizeof(double)), 0) << "direct, order " << order << " len " << len;
-                ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(double)), 0) << "chunked, order " << order << " len " << len
-                                                                                                  << " step " << step;
+                ASSERT_EQ(std::memcmp(got.data(), want.data(), want.size() * sizeof(double)), 0)
+                    << "chunked, order " << order << " len " << len << " step " << step;
                 ++lines;
             }
         }
@@ -405,8 +411,8 @@ TEST(CudaHostRegister, KernelArithmeticEqualsReferenceBitwise) {
                     job.map.transposed = transposed;
                     Image<double> got = emulate_affine(in, job);
                     if (transposed) got = transpose(got);
-                    ASSERT_EQ(differing(got, want), 0u) << "order " << order << " dtype " << to_string(dt) << " scipy≥1.16 " << ge16
-                                                        << " transposed " << transposed;
+                    ASSERT_EQ(differing(got, want), 0u)
+                        << "order " << order << " dtype " << to_string(dt) << " scipy≥1.16 " << ge16 << " transposed " << transposed;
                     ++cases;
                 }
     std::printf("[register math] %zu cases bitwise equal to reference::affine_transform\n", cases);
@@ -437,10 +443,19 @@ TEST(CudaHostRegister, NanMaskClipAndExposureEqualReferenceComposition) {
         reference::AffineOptions o1;
         o1.order = 1;
         const Image<double> rc = reference::affine_transform(counts, m, off, o1);
-        for (std::size_t p = 0; p < want.size(); ++p) if (rc.data()[p] > 0) want.data()[p] = std::numeric_limits<double>::quiet_NaN();
+        for (std::size_t p = 0; p < want.size(); ++p)
+            if (rc.data()[p] > 0) want.data()[p] = std::numeric_limits<double>::quiet_NaN();
         double in_min = INFINITY, in_max = -INFINITY, out_min = INFINITY, out_max = -INFINITY;
-        for (double v : in.pixels()) if (!std::isnan(v)) { in_min = std::min(in_min, v); in_max = std::max(in_max, v); }
-        for (double v : want.pixels()) if (!std::isnan(v)) { out_min = std::min(out_min, v); out_max = std::max(out_max, v); }
+        for (double v : in.pixels())
+            if (!std::isnan(v)) {
+                in_min = std::min(in_min, v);
+                in_max = std::max(in_max, v);
+            }
+        for (double v : want.pixels())
+            if (!std::isnan(v)) {
+                out_min = std::min(out_min, v);
+                out_max = std::max(out_max, v);
+            }
         const double lower = std::min(std::max(missing, out_min), in_min), upper = std::max(std::min(missing, out_max), in_max);
         const double scale = 1.0 / 2.901;
         for (double& v : want.pixels()) {
@@ -477,15 +492,15 @@ void expect_register_as_reference(const AiaImage& in, const RegisterRequest& req
     const AiaImage want = reference::register_image(in, ro);
     const AiaImage got = register_image_with(in, req, emulate_affine);
     EXPECT_EQ(got.dtype, want.dtype) << what;
-    EXPECT_EQ(differing(got.data, want.data), 0u) << what << ": " << got.data.rows() << "x" << got.data.cols() << " vs "
-                                                  << want.data.rows() << "x" << want.data.cols();
+    EXPECT_EQ(differing(got.data, want.data), 0u) << what << ": " << got.data.rows() << "x" << got.data.cols() << " vs " << want.data.rows() << "x"
+                                                  << want.data.cols();
     for (const char* k : {"CRPIX1", "CRPIX2", "CRVAL1", "CRVAL2", "CDELT1", "CDELT2", "PC1_1", "PC1_2", "PC2_1", "PC2_2", "R_SUN", "LVL_NUM"})
         EXPECT_EQ(got.header.get_double(k), want.header.get_double(k)) << what << ": " << k;
     for (const char* k : {"CROTA2", "CD1_1"}) EXPECT_FALSE(got.header.has(k)) << what << ": " << k;
     std::size_t nan = 0;
     for (double v : got.data.pixels()) nan += std::isnan(v);
-    std::printf("[register plan] %s: %zux%zu, %zu NaN, bitwise equal to reference::register_image\n", what.c_str(), got.data.rows(),
-                got.data.cols(), nan);
+    std::printf("[register plan] %s: %zux%zu, %zu NaN, bitwise equal to reference::register_image\n", what.c_str(), got.data.rows(), got.data.cols(),
+                nan);
 }
 
 }  // namespace
@@ -496,7 +511,9 @@ TEST(CudaHostRegister, BackendRegisterOnRealFilesEqualsReferenceBitwise) {
     // The cut-out is refused before any device work, with the reference's message.
     const AiaImage cut = load_aia(test::real_file("aia_171_cutout.fits").string());
     std::string want, got;
-    try { (void)reference::register_image(cut); } catch (const Error& e) { want = e.what(); }
+    try {
+        (void)reference::register_image(cut);
+    } catch (const Error& e) { want = e.what(); }
     try {
         (void)register_image_with(cut, {}, [](const Image<double>&, const RegisterJob&) -> Image<double> {
             ADD_FAILURE() << "a device job ran for a refused input";

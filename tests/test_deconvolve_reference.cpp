@@ -34,7 +34,8 @@ Image<double> gaussian_psf(std::size_t n, double sigma) {  // centred at [n/2, n
     Image<double> p(n, n);
     double s = 0;
     for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t j = 0; j < n; ++j) s += p(i, j) = std::exp(-(std::pow(double(i) - n / 2.0, 2) + std::pow(double(j) - n / 2.0, 2)) / (2 * sigma * sigma));
+        for (std::size_t j = 0; j < n; ++j)
+            s += p(i, j) = std::exp(-(std::pow(double(i) - n / 2.0, 2) + std::pow(double(j) - n / 2.0, 2)) / (2 * sigma * sigma));
     for (double& v : p.pixels()) v /= s;
     return p;
 }
@@ -85,9 +86,7 @@ TEST(DeconvolveReference, ShapeRulesGiveClearErrors) {
     try {
         (void)deconvolve(odd, odd, {});
         FAIL();
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("even"), std::string::npos);
-    }
+    } catch (const Error& e) { EXPECT_NE(std::string(e.what()).find("even"), std::string::npos); }
 }
 
 namespace {

@@ -47,8 +47,8 @@ TEST(FitsHeader, SetKeepsPositionAndCommentAndRoundTrips) {
 }
 
 TEST(FitsHeader, StructuralKeywordsAreRecognised) {
-    for (const char* k : {"SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "ZBITPIX", "ZNAXIS2", "ZTILE1", "ZCMPTYPE",
-                          "ZNAME1", "ZVAL1", "TTYPE1", "TFORM1", "CHECKSUM", "DATASUM", "BLANK", "BSCALE"})
+    for (const char* k : {"SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "ZBITPIX", "ZNAXIS2", "ZTILE1", "ZCMPTYPE", "ZNAME1", "ZVAL1", "TTYPE1", "TFORM1",
+                          "CHECKSUM", "DATASUM", "BLANK", "BSCALE"})
         EXPECT_TRUE(aiaccel::is_structural_keyword(k)) << k;
     for (const char* k : {"CRPIX1", "WAVELNTH", "HISTORY", "ZZZ_NOT"}) EXPECT_FALSE(aiaccel::is_structural_keyword(k)) << k;
 }

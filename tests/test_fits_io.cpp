@@ -46,13 +46,19 @@ void expect_cards_preserved(const FitsHeader& in, const FitsHeader& out) {
 TEST(FitsIo, RoundTripFloat64Float32Int16) {
     test::ScratchDir dir;
     const auto hdr = aia_like_header();
-    struct Case { PixelType t; Compression c; double scale; const char* name; };
+    struct Case {
+        PixelType t;
+        Compression c;
+        double scale;
+        const char* name;
+    };
     for (Case k : {Case{PixelType::f64, Compression::none, 0.1, "f64.fits"}, Case{PixelType::f32, Compression::none, 0.5, "f32.fits"},
                    Case{PixelType::i16, Compression::rice, 1.0, "i16rice.fits"}, Case{PixelType::f64, Compression::gzip, 0.1, "f64gz.fits"},
                    Case{PixelType::i16, Compression::none, 1.0, "i16.fits"}}) {
         SCOPED_TRACE(k.name);
         Image<double> img = ramp(33, 70, k.scale);
-        if (k.t == PixelType::f32) for (double& v : img.pixels()) v = static_cast<float>(v);
+        if (k.t == PixelType::f32)
+            for (double& v : img.pixels()) v = static_cast<float>(v);
         WriteOptions opt;
         opt.dtype = k.t;
         opt.compression = k.c;
@@ -141,9 +147,7 @@ TEST(FitsIo, WriteFailingMidwayLeavesNothing) {
         try {
             write_fits(dir / "big.fits", ramp(512, 512, 0.1), aia_like_header());
             code = 4;  // should not succeed
-        } catch (const Error& e) {
-            code = e.kind() == ErrorKind::write_failed ? 0 : 5;
-        }
+        } catch (const Error& e) { code = e.kind() == ErrorKind::write_failed ? 0 : 5; }
         _exit(code);
     }
     int st = 0;

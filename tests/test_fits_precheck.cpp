@@ -43,8 +43,8 @@ std::size_t find_card(const std::string& f, const std::string& key, int nth = 0)
 
 // A copy of testdata/aia/`src` with the first card `key` set to `value` (raw FITS value text);
 // with `insert`, the card is added before the END card of the HDU holding `after` instead.
-fs::path crafted(const test::ScratchDir& dir, const std::string& src, const std::string& name, const std::string& key,
-                 const std::string& value, bool insert = false, const std::string& after = "SIMPLE") {
+fs::path crafted(const test::ScratchDir& dir, const std::string& src, const std::string& name, const std::string& key, const std::string& value,
+                 bool insert = false, const std::string& after = "SIMPLE") {
     std::string f = slurp(test::real_file(src));
     if (insert) {
         std::size_t end = find_card(f, after);
@@ -67,8 +67,8 @@ struct Crafted {
     std::string expect;  // substring of the one-line message
 };
 
-const char* kRice = "aia_171_cutout.fits";      // RICE_1 tile-compressed int16 (HDU 1), with CHECKSUM/DATASUM
-const char* kPlain = "aia_171_level1.fits";     // plain float64 128x128 primary image
+const char* kRice = "aia_171_cutout.fits";  // RICE_1 tile-compressed int16 (HDU 1), with CHECKSUM/DATASUM
+const char* kPlain = "aia_171_level1.fits";  // plain float64 128x128 primary image
 
 std::vector<Crafted> make_crafted(const test::ScratchDir& d) {
     std::vector<Crafted> v;
@@ -90,7 +90,7 @@ std::vector<Crafted> make_crafted(const test::ScratchDir& d) {
     v.push_back({crafted(d, kRice, "pcount.fits", "PCOUNT", "10"), "outside the 10-byte heap"});
     v.push_back({crafted(d, kRice, "pcounthuge.fits", "PCOUNT", "99999999999"), "truncated"});
     v.push_back({crafted(d, kRice, "theap.fits", "THEAP", "1", true, "XTENSION"), "THEAP 1 is outside the data unit"});
-    {   // a tile descriptor pointing far outside the heap
+    {  // a tile descriptor pointing far outside the heap
         std::string f = slurp(test::real_file(kRice));
         std::size_t end = find_card(f, "XTENSION");
         while (f.compare(end, 8, "END     ") != 0) end += 80;
@@ -235,8 +235,8 @@ TEST(FitsPrecheck, FlippedByteInRiceTileDataIsRefusedUnlessOptedOut) {
     // Processing commands refuse it (exit 2) and read it with the flag (then fail later, or not, for other reasons).
     const std::string out = (dir / "o.fits").string();
     const std::string psf = test::real_file(kPlain).string();
-    for (auto args : std::vector<std::vector<std::string>>{{"register", bad.string(), "-o", out},
-                                                           {"deconvolve", bad.string(), "--psf", psf, "-o", out}}) {
+    for (auto args :
+         std::vector<std::vector<std::string>>{{"register", bad.string(), "-o", out}, {"deconvolve", bad.string(), "--psf", psf, "-o", out}}) {
         SCOPED_TRACE(args[0]);
         auto a = test::run_aiaccel(args);
         EXPECT_EQ(a.exit_code, 2) << a.err;

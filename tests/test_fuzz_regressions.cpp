@@ -28,7 +28,7 @@ using test::spit;
 std::uint32_t ones_sum(const std::string& s, std::size_t from, std::size_t len, std::uint64_t sum = 0) {
     for (std::size_t i = from; i + 4 <= from + len; i += 4) {
         sum += (std::uint32_t(std::uint8_t(s[i])) << 24) | (std::uint32_t(std::uint8_t(s[i + 1])) << 16) |
-               (std::uint32_t(std::uint8_t(s[i + 2])) << 8) | std::uint32_t(std::uint8_t(s[i + 3]));
+            (std::uint32_t(std::uint8_t(s[i + 2])) << 8) | std::uint32_t(std::uint8_t(s[i + 3]));
         while (sum >> 32) sum = (sum & 0xffffffffu) + (sum >> 32);
     }
     return std::uint32_t(sum);
@@ -58,9 +58,7 @@ void fix_checksum(std::string& s, std::size_t hstart, std::size_t dstart, std::s
 int read_in_child(const std::string& path) {
     try {
         (void)read_fits(path);
-    } catch (const Error&) {
-        return 0;
-    } catch (...) {
+    } catch (const Error&) { return 0; } catch (...) {
         return 3;
     }
     return 0;

@@ -30,11 +30,27 @@ std::string sha256_in_dtype(const Image<double>& img, PixelType t) {
     Sha256 s;
     for (double v : img.pixels()) {
         switch (t) {
-            case PixelType::f32: { float f = static_cast<float>(v); s.update(&f, 4); break; }
+            case PixelType::f32: {
+                float f = static_cast<float>(v);
+                s.update(&f, 4);
+                break;
+            }
             case PixelType::f64: s.update(&v, 8); break;
-            case PixelType::i16: { std::int16_t i = static_cast<std::int16_t>(v); s.update(&i, 2); break; }
-            case PixelType::i32: { std::int32_t i = static_cast<std::int32_t>(v); s.update(&i, 4); break; }
-            case PixelType::u8: { std::uint8_t i = static_cast<std::uint8_t>(v); s.update(&i, 1); break; }
+            case PixelType::i16: {
+                std::int16_t i = static_cast<std::int16_t>(v);
+                s.update(&i, 2);
+                break;
+            }
+            case PixelType::i32: {
+                std::int32_t i = static_cast<std::int32_t>(v);
+                s.update(&i, 4);
+                break;
+            }
+            case PixelType::u8: {
+                std::uint8_t i = static_cast<std::uint8_t>(v);
+                s.update(&i, 1);
+                break;
+            }
         }
     }
     return s.hex();
@@ -66,15 +82,19 @@ TEST(GoldenFitsRead, EveryRealFileMatchesAstropyBitForBit) {
         for (const auto& p : a.at("pixels")) {
             double want = golden_double(p);
             double got = img.data(p.at("row").get<std::size_t>(), p.at("col").get<std::size_t>());
-            if (std::isnan(want)) EXPECT_TRUE(std::isnan(got));
-            else EXPECT_EQ(got, want) << "pixel (" << p.at("row") << ", " << p.at("col") << ")";
+            if (std::isnan(want))
+                EXPECT_TRUE(std::isnan(got));
+            else
+                EXPECT_EQ(got, want) << "pixel (" << p.at("row") << ", " << p.at("col") << ")";
         }
         EXPECT_EQ(sha256_in_dtype(img.data, img.dtype), a.at("sha256_le").get<std::string>()) << "array differs from astropy's";
         for (auto& [key, v] : f.at("header").items()) {
             if (key.rfind("NAXIS", 0) == 0) continue;  // structural: regenerated, not stored
             SCOPED_TRACE(key);
-            if (v.is_string()) EXPECT_EQ(img.header.get_string(key).value_or("<absent>"), v.get<std::string>());
-            else EXPECT_EQ(img.header.get_double(key).value_or(NAN), golden_double(v));
+            if (v.is_string())
+                EXPECT_EQ(img.header.get_string(key).value_or("<absent>"), v.get<std::string>());
+            else
+                EXPECT_EQ(img.header.get_double(key).value_or(NAN), golden_double(v));
         }
     }
 }

@@ -40,8 +40,8 @@ std::string shift_time(const std::string& t, long seconds) {
     gmtime_r(&when, &out);
     const auto dot = t.find('.');
     std::string frac = dot == std::string::npos ? "" : t.substr(dot);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}", out.tm_year + 1900, out.tm_mon + 1, out.tm_mday, out.tm_hour,
-                       out.tm_min, out.tm_sec, frac);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}", out.tm_year + 1900, out.tm_mon + 1, out.tm_mday, out.tm_hour, out.tm_min, out.tm_sec,
+                       frac);
 }
 
 void write_copy(const AiaImage& src, const fs::path& out, long shift, Compression c) {
@@ -68,11 +68,18 @@ int main(int argc, char** argv) {
     bool corrupt = true;
     for (int i = 3; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--count" && i + 1 < argc) count = std::stoi(argv[++i]);
-        else if (a == "--full-disk-2048" && i + 1 < argc) big = std::stoi(argv[++i]);
-        else if (a == "--no-corrupt") corrupt = false;
-        else if (a == "--derived-euv" && i + 1 < argc) derived = std::stoi(argv[++i]);
-        else { fmt::print(stderr, "prep_batch_maker: unknown argument {}\n", a); return 2; }
+        if (a == "--count" && i + 1 < argc)
+            count = std::stoi(argv[++i]);
+        else if (a == "--full-disk-2048" && i + 1 < argc)
+            big = std::stoi(argv[++i]);
+        else if (a == "--no-corrupt")
+            corrupt = false;
+        else if (a == "--derived-euv" && i + 1 < argc)
+            derived = std::stoi(argv[++i]);
+        else {
+            fmt::print(stderr, "prep_batch_maker: unknown argument {}\n", a);
+            return 2;
+        }
     }
     try {
         fs::create_directories(outdir);
@@ -83,8 +90,7 @@ int main(int argc, char** argv) {
             d.header.set_double("WAVELNTH", 171);
             d.header.set_string("WAVE_STR", "171_THIN");
             d.header.add_comment("aiaccel timing input: 1600 A pixels relabelled 171 A; not an observation");
-            for (int k = 0; k < derived; ++k)
-                write_copy(d, outdir / fmt::format("derived171_{:03}.fits", k), 12L * k, Compression::rice);
+            for (int k = 0; k < derived; ++k) write_copy(d, outdir / fmt::format("derived171_{:03}.fits", k), 12L * k, Compression::rice);
         }
         for (int k = 0; k < count; ++k) {
             const bool is_big = k < big;

@@ -20,12 +20,14 @@ using namespace aiaccel::reference;
 
 TEST(NumpySum, MatchesNumpy246BitForBit) {
     // a[i] = ((i·7919 mod 10007) − 5003)/7 · (1 + (i mod 13)/64); sums printed by numpy 2.4.6 np.sum.
-    struct Case { std::size_t n; const char* hex; };
+    struct Case {
+        std::size_t n;
+        const char* hex;
+    };
     for (Case c : {Case{7, "0x1.c36edb6db6db8p+7"}, Case{100, "0x1.c37892492492ap+8"}, Case{1000, "0x1.46b9b6db6db6cp+9"},
                    Case{100003, "-0x1.07c7db6db6d79p+11"}, Case{4096 * 4096, "0x1.0ca824924bb6ep+11"}}) {
         std::vector<double> a(c.n);
-        for (std::size_t i = 0; i < c.n; ++i)
-            a[i] = (double(long((i * 7919) % 10007) - 5003) / 7.0) * (1.0 + double(i % 13) / 64.0);
+        for (std::size_t i = 0; i < c.n; ++i) a[i] = (double(long((i * 7919) % 10007) - 5003) / 7.0) * (1.0 + double(i % 13) / 64.0);
         EXPECT_EQ(numpy_sum(a.data(), a.size()), std::strtod(c.hex, nullptr)) << "n = " << c.n;
     }
 }

@@ -62,9 +62,7 @@ void run_register_golden(const fs::path& dir, const json& rec) {
     const auto t0 = std::chrono::steady_clock::now();
     try {
         out = register_image(in);
-    } catch (const Error& e) {
-        refusal = e;
-    }
+    } catch (const Error& e) { refusal = e; }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto gc = validate::register_vs_golden(in, out ? &*out : nullptr, refusal ? &*refusal : nullptr, rec, test::golden_store());
     const auto j = validate::judge(gc.measurement, "register", validate::Against::aiapy, "reference", "f64");
@@ -170,9 +168,7 @@ TEST(RegisterRotate, NanPixelsGrowTheMaskAndTheRestStaysFinite) {
         for (std::size_t x = 0; x < 48; ++x) {
             const bool in_block = y >= 18 && y <= 22 && x >= 28 && x <= 32;
             EXPECT_EQ(std::isnan(out.data(y, x)), in_block) << y << "," << x;
-            if (!in_block) {
-                EXPECT_EQ(out.data(y, x), static_cast<double>(static_cast<float>(out.data(y, x))));
-            }
+            if (!in_block) { EXPECT_EQ(out.data(y, x), static_cast<double>(static_cast<float>(out.data(y, x)))); }
         }
 }
 

@@ -116,7 +116,10 @@ TEST(ReportPng, Base64KnownVectors) {
 
 TEST(ReportImage, ColormapLightnessRises) {
     auto luminance = [](std::array<std::uint8_t, 3> c) {
-        auto lin = [](double v) { v /= 255; return v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); };
+        auto lin = [](double v) {
+            v /= 255;
+            return v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4);
+        };
         return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]);
     };
     double prev = -1;
@@ -164,8 +167,9 @@ TEST(ReportModel, ArtifactRoles) {
 
 TEST(ReportModel, SpeedRatiosSameCaseAndMachineOnly) {
     test::ScratchDir dir;
-    write_rows(dir / "s.json", {speed_row("psf", "aiapy-0.10.2", "f64", 10.0), speed_row("psf", "reference", "f64", 4.0),
-                                speed_row("psf", "cpu", "f32", 2.0), speed_row("psf", "cuda", "f32", 0.5, "other CPU")});
+    write_rows(dir / "s.json",
+               {speed_row("psf", "aiapy-0.10.2", "f64", 10.0), speed_row("psf", "reference", "f64", 4.0), speed_row("psf", "cpu", "f32", 2.0),
+                speed_row("psf", "cuda", "f32", 0.5, "other CPU")});
     auto d = load_rows({(dir / "s.json").string()});
     auto sp = speedups(d);
     ASSERT_EQ(sp.size(), 4u);
@@ -192,19 +196,19 @@ TEST(ReportModel, SpeedAgainstFastestPlainAiapyAndFloors) {
         r.extra = {{"threads", threads}, {"pixels_per_s", 4096.0 * 4096.0 / r.time_s}};
         return r;
     };
-    write_rows(dir / "b.json", {speed_row("psf", "aiapy-0.10.2", "f64", 100.0), speed_row("psf", "aiapy-0.12.1", "f64", 30.0),
-                                speed_row("psf", "aiapy-0.12.1+jax", "f64", 10.0), with(speed_row("psf", "cpu", "f64", 0.2), "psf-171", 2),
-                                with(speed_row("deconvolve", "fftw-floor", "f32", 2.0), "derived-4096", 2),
-                                with(speed_row("deconvolve", "fftw-floor", "f32", 3.5), "derived-4096", 1),
-                                with(speed_row("deconvolve", "cpu", "f32", 2.4), "derived-4096", 2),
-                                with(speed_row("deconvolve", "cpu", "f32", 4.2), "derived-4096", 1)});
+    write_rows(
+        dir / "b.json",
+        {speed_row("psf", "aiapy-0.10.2", "f64", 100.0), speed_row("psf", "aiapy-0.12.1", "f64", 30.0),
+         speed_row("psf", "aiapy-0.12.1+jax", "f64", 10.0), with(speed_row("psf", "cpu", "f64", 0.2), "psf-171", 2),
+         with(speed_row("deconvolve", "fftw-floor", "f32", 2.0), "derived-4096", 2),
+         with(speed_row("deconvolve", "fftw-floor", "f32", 3.5), "derived-4096", 1),
+         with(speed_row("deconvolve", "cpu", "f32", 2.4), "derived-4096", 2), with(speed_row("deconvolve", "cpu", "f32", 4.2), "derived-4096", 1)});
     auto d = load_rows({(dir / "b.json").string()});
     auto sp = speedups(d);
     ASSERT_EQ(sp.size(), 8u);
     auto find = [&](const std::string& stage, const std::string& backend, double threads = 0) -> const Speedup& {
         for (const auto& s : sp)
-            if (s.row->row.stage == stage && s.row->row.backend == backend &&
-                (threads == 0 || metric_value(s.row->row, "threads") == threads))
+            if (s.row->row.stage == stage && s.row->row.backend == backend && (threads == 0 || metric_value(s.row->row, "threads") == threads))
                 return s;
         throw std::runtime_error("no row " + stage + " " + backend);
     };
@@ -287,12 +291,12 @@ TEST(ReportModel, AccuracyMatrixCountsAndWorstFractionOfBound) {
     };
     auto deconv = accuracy_row("deconvolve", "cpu", "f32", "derived", Verdict::passed);
     deconv.metrics.max_abs_over_max = 1e-6;  // table: ≤ 5e-6 (20%); the row's own bound 1e-5 (10%)
-    deconv.metrics.rel_l2 = 1e-7;            // table: ≤ 2e-6 (5%)
+    deconv.metrics.rel_l2 = 1e-7;  // table: ≤ 2e-6 (5%)
     auto skipped = accuracy_row("deconvolve", "cuda", "f32", "derived", Verdict::skipped);
     skipped.skip_reason = "cuda: built, but no device (driver too old)";
-    write_rows(dir / "m.json", {own("cpu", "f32", 5e-8, Verdict::passed), own("cpu", "f32", 3e-6, Verdict::passed),
-                                own("cpu", "f64", 0, Verdict::passed), own("reference", "f64", 2e-5, Verdict::failed), deconv, skipped,
-                                speed_row("psf", "cpu", "f32", 1.0)});
+    write_rows(dir / "m.json",
+               {own("cpu", "f32", 5e-8, Verdict::passed), own("cpu", "f32", 3e-6, Verdict::passed), own("cpu", "f64", 0, Verdict::passed),
+                own("reference", "f64", 2e-5, Verdict::failed), deconv, skipped, speed_row("psf", "cpu", "f32", 1.0)});
     auto d = load_rows({(dir / "m.json").string()});
     const Matrix m = accuracy_matrix(d);
     ASSERT_EQ(m.stages, (std::vector<std::string>{"deconvolve", "stage-a"}));  // known stages first, speed rows ignored
@@ -385,10 +389,10 @@ TEST(ReportModel, HeadlineSpeedBarsAgainstAiapy) {
         r.extra = {{"threads", threads}};
         return r;
     };
-    write_rows(dir / "b.json", {speed_row("psf", "aiapy-0.12.1", "f64", 30.0), speed_row("psf", "aiapy-0.12.1+jax", "f64", 10.0),
-                                speed_row("psf", "reference", "f64", 6.0), thr(speed_row("psf", "cpu", "f64", 0.6), 1),
-                                thr(speed_row("psf", "cpu", "f64", 0.3), 2), speed_row("prep", "aiapy-0.10.2", "f64", 4.0),
-                                speed_row("prep", "cpu", "f64", 1.0), speed_row("register", "cpu", "f64", 1.0)});
+    write_rows(dir / "b.json",
+               {speed_row("psf", "aiapy-0.12.1", "f64", 30.0), speed_row("psf", "aiapy-0.12.1+jax", "f64", 10.0),
+                speed_row("psf", "reference", "f64", 6.0), thr(speed_row("psf", "cpu", "f64", 0.6), 1), thr(speed_row("psf", "cpu", "f64", 0.3), 2),
+                speed_row("prep", "aiapy-0.10.2", "f64", 4.0), speed_row("prep", "cpu", "f64", 1.0), speed_row("register", "cpu", "f64", 1.0)});
     auto d = load_rows({(dir / "b.json").string()});
     const auto hb = headline_speed_bars(d);
     ASSERT_EQ(hb.bars.size(), 3u);  // psf reference, psf cpu (2 threads), prep cpu; no aiapy, no register (no aiapy row)
@@ -514,10 +518,13 @@ TEST(ReportLoad, BadInputsNameTheFile) {
     std::ofstream(dir / "norows.json") << "{\"results\": []}";
     std::ofstream(dir / "verdict.json") << R"([{"stage": "psf", "metrics": {}, "verdict": "OK"}])";
     std::ofstream(dir / "nometrics.json") << R"([{"stage": "psf", "verdict": "PASSED"}])";
-    for (const auto& [name, expect] : std::vector<std::pair<std::string, std::string>>{
-             {"broken.json", "not valid JSON"}, {"scalar.json", "expected an array of result rows"},
-             {"norows.json", "without a \"rows\" array"}, {"verdict.json", "row 0 is not a result row: verdict \"OK\""},
-             {"nometrics.json", "row 0 is not a result row: no \"metrics\""}, {"missing.json", "no such file"}}) {
+    for (const auto& [name, expect] :
+         std::vector<std::pair<std::string, std::string>>{{"broken.json", "not valid JSON"},
+                                                          {"scalar.json", "expected an array of result rows"},
+                                                          {"norows.json", "without a \"rows\" array"},
+                                                          {"verdict.json", "row 0 is not a result row: verdict \"OK\""},
+                                                          {"nometrics.json", "row 0 is not a result row: no \"metrics\""},
+                                                          {"missing.json", "no such file"}}) {
         const std::string path = (dir / name).string();
         try {
             load_rows({path});
@@ -559,9 +566,9 @@ TEST(ReportCli, WritesTheThreeFiles) {
 TEST(BenchCli, FloorsAndAbsentAiapyGiveSpeedRowsTheReportRenders) {
     test::ScratchDir dir;
     ::setenv("AIACCEL_FFTW_PLANNER", "estimate", 1);  // no timed planning in a test
-    auto r = test::run_aiaccel({"bench", "--stages", "floors", "--precision", "f32", "--threads", "1", "--repetitions", "1",
-                                "--baseline-aiapy", "--aiapy-versions", "0.12.1", "--aiapy-stages", "register", "--oracle",
-                                (dir / "no-oracle").string(), "--out", (dir / "b").string()});
+    auto r = test::run_aiaccel({"bench", "--stages", "floors", "--precision", "f32", "--threads", "1", "--repetitions", "1", "--baseline-aiapy",
+                                "--aiapy-versions", "0.12.1", "--aiapy-stages", "register", "--oracle", (dir / "no-oracle").string(), "--out",
+                                (dir / "b").string()});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.err.find("tools/oracle/setup all"), std::string::npos) << r.err;
     auto d = load_rows({(dir / "b" / "rows.json").string()});
@@ -581,7 +588,7 @@ TEST(BenchCli, FloorsAndAbsentAiapyGiveSpeedRowsTheReportRenders) {
             EXPECT_NE(row.row.skip_reason.find("tools/oracle/setup all"), std::string::npos);
         }
     }
-    EXPECT_EQ(floors, 3u);         // fftw-floor derived-4096; memcpy-floor derived-4096 and real-2048
+    EXPECT_EQ(floors, 3u);  // fftw-floor derived-4096; memcpy-floor derived-4096 and real-2048
     EXPECT_EQ(aiapy_skipped, 2u);  // register on derived-4096 and real-2048
     auto md = render_markdown(d);
     EXPECT_NE(md.find("| derived-4096 | fftw-floor | f32 | 1 |"), std::string::npos) << md;

@@ -23,9 +23,12 @@ std::vector<int> test_pixels(int n, int amplitude) {
     std::mt19937 rng(7);
     std::vector<int> a(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) {
-        if (i < 64) a[i] = 5;                                                  // all-zero differences
-        else if (i % 97 == 0) a[i] = static_cast<int>(rng() % amplitude);        // outliers
-        else a[i] = i / 3 + static_cast<int>(rng() % 7);
+        if (i < 64)
+            a[i] = 5;  // all-zero differences
+        else if (i % 97 == 0)
+            a[i] = static_cast<int>(rng() % amplitude);  // outliers
+        else
+            a[i] = i / 3 + static_cast<int>(rng() % 7);
     }
     for (int i = 200; i < 232 && i < n; ++i) a[i] = static_cast<int>(rng() % amplitude);  // a raw block
     return a;

@@ -20,6 +20,5 @@ TEST(Sha256, KnownVectors) {
 }
 
 TEST(Sha256, RealFileMatchesManifest) {
-    EXPECT_EQ(sha256_file(test::real_file("aia_171_level1.fits").string()),
-              "71d7f9f56908bd22d5dcac015884117c57c45f30951131bf4abdc06c55cb0280");
+    EXPECT_EQ(sha256_file(test::real_file("aia_171_level1.fits").string()), "71d7f9f56908bd22d5dcac015884117c57c45f30951131bf4abdc06c55cb0280");
 }

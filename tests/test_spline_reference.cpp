@@ -23,8 +23,8 @@ Image<double> small_array(std::size_t rows, std::size_t cols, double base = 0) {
     Image<double> a(rows, cols);
     for (std::size_t r = 0; r < rows; ++r)
         for (std::size_t c = 0; c < cols; ++c)
-            a(r, c) = static_cast<double>((r * 7 + c * 3) % 11) * 1.5 + static_cast<double>((r * c) % 5) * 0.25 -
-                      static_cast<double>(c) * 0.125 + base;
+            a(r, c) =
+                static_cast<double>((r * 7 + c * 3) % 11) * 1.5 + static_cast<double>((r * c) % 5) * 0.25 - static_cast<double>(c) * 0.125 + base;
     return a;
 }
 
@@ -81,11 +81,10 @@ TEST(SplineFilter, ConstantStaysConstantAndLengthOneIsUntouched) {
 
 TEST(SplineFilter, MatchesScipyBitForBit) {
     const Image<double> a = small_array(6, 7);
-    const char* want[4][3] = {
-        {"-0x1.7f9438d40fd8ep+2", "-0x1.06775a98539cfp+3", "0x1.5b7493cfd31dep+4"},
-        {"-0x1.3fc5ebfcc23f3p+3", "-0x1.2032770ef18bfp+4", "0x1.0e56d33ea847ap+5"},
-        {"-0x1.dabfd60b03d27p+3", "-0x1.1c6bdebfba919p+5", "0x1.f02d0bb5d0172p+5"},
-        {"-0x1.38d4864bd99b9p+4", "-0x1.ec7fa81ca9d83p+5", "0x1.dc706c866f9c9p+6"}};
+    const char* want[4][3] = {{"-0x1.7f9438d40fd8ep+2", "-0x1.06775a98539cfp+3", "0x1.5b7493cfd31dep+4"},
+                              {"-0x1.3fc5ebfcc23f3p+3", "-0x1.2032770ef18bfp+4", "0x1.0e56d33ea847ap+5"},
+                              {"-0x1.dabfd60b03d27p+3", "-0x1.1c6bdebfba919p+5", "0x1.f02d0bb5d0172p+5"},
+                              {"-0x1.38d4864bd99b9p+4", "-0x1.ec7fa81ca9d83p+5", "0x1.dc706c866f9c9p+6"}};
     for (int order = 2; order <= 5; ++order) {
         Image<double> c = spline_filter(a, order);
         EXPECT_EQ(c(0, 0), hexf(want[order - 2][0])) << order;
@@ -121,8 +120,10 @@ TEST(AffineTransform, IdentityReturnsTheInput) {
         o.order = order;
         Image<double> out = affine_transform(a, {{{1, 0}, {0, 1}}}, {0, 0}, o);
         for (std::size_t i = 0; i < a.size(); ++i) {
-            if (order <= 1) ASSERT_EQ(out.data()[i], a.data()[i]) << "order " << order;
-            else ASSERT_NEAR(out.data()[i], a.data()[i], 1e-12) << "order " << order;
+            if (order <= 1)
+                ASSERT_EQ(out.data()[i], a.data()[i]) << "order " << order;
+            else
+                ASSERT_NEAR(out.data()[i], a.data()[i], 1e-12) << "order " << order;
         }
     }
 }
@@ -139,8 +140,10 @@ TEST(AffineTransform, ConstantImageIsReproducedAndOutsideIsCval) {
                 const double y = 0.3 + 0.9 * static_cast<double>(r) + 0.1 * static_cast<double>(c);
                 const double x = 1.7 - 0.1 * static_cast<double>(r) + 0.9 * static_cast<double>(c);
                 const bool inside = y >= 0 && y <= 19 && x >= 0 && x <= 16;
-                if (inside) EXPECT_NEAR(out(r, c), 3.5, 1e-13);
-                else EXPECT_EQ(out(r, c), -9.0);
+                if (inside)
+                    EXPECT_NEAR(out(r, c), 3.5, 1e-13);
+                else
+                    EXPECT_EQ(out(r, c), -9.0);
             }
     }
 }
@@ -169,8 +172,10 @@ TEST(AffineTransform, RotationByNinetyDegreesIsAPermutation) {
         Image<double> out = affine_transform(a, {{{0, 1}, {-1, 0}}}, {0, 8}, o);
         for (std::size_t r = 0; r < 9; ++r)
             for (std::size_t c = 0; c < 9; ++c) {
-                if (order <= 1) ASSERT_EQ(out(r, c), a(c, 8 - r));
-                else ASSERT_NEAR(out(r, c), a(c, 8 - r), 1e-12);
+                if (order <= 1)
+                    ASSERT_EQ(out(r, c), a(c, 8 - r));
+                else
+                    ASSERT_NEAR(out(r, c), a(c, 8 - r), 1e-12);
             }
     }
 }
@@ -236,13 +241,18 @@ TEST(AffineTransform, MatchesScipyBitForBitForEveryOrder) {
     const Image<double> a = small_array(6, 7);
     const Matrix2 m = {{{0.93, 0.21}, {-0.17, 1.04}}};
     const std::size_t pts[7][2] = {{1, 2}, {3, 3}, {2, 5}, {0, 1}, {4, 4}, {0, 6}, {5, 0}};
-    const char* want[6][7] = {
-        {"0x1.2c00000000000p+3", "0x1.0000000000000p+1", "0x0.0p+0", "0x1.5000000000000p+3", "-0x1.8000000000000p-2", "0x1.d800000000000p+3", "-0x1.4000000000000p+0"},
-        {"0x1.61b645a1cac08p+3", "0x1.a77e90ff97249p+1", "0x1.d83e425aee62ap+1", "0x1.f7765fd8adab9p+2", "0x1.7d4fdf3b645a4p+0", "0x1.1acd9e83e425cp+3", "-0x1.4000000000000p+0"},
-        {"0x1.ac016a7382ddbp+3", "0x1.a22a1b3a74d9ep+0", "0x1.80407170a113ep+0", "0x1.ef0aeaff0f5e1p+2", "0x1.fc08fb9184096p-2", "0x1.3a2dc41bf2f29p+3", "-0x1.4000000000000p+0"},
-        {"0x1.c31de41a3a1f7p+3", "0x1.5eabecca2235cp+0", "0x1.fc9362ef18ba1p+0", "0x1.ded4e65592093p+2", "0x1.3802a65dd79bap-1", "0x1.242ce6d25b9d2p+3", "-0x1.4000000000000p+0"},
-        {"0x1.d962e8428b255p+3", "0x1.03a5942fa1e39p+0", "0x1.fb45b76e48ba6p+0", "0x1.d66ed73610915p+2", "0x1.2d32474be25e5p-1", "0x1.1e151ccc874e3p+3", "-0x1.4000000000000p+0"},
-        {"0x1.e563341e166efp+3", "0x1.a81a596d4d493p-1", "0x1.18aa22c2fc7a3p+1", "0x1.ce69469396e11p+2", "0x1.2feea14ac4d04p-1", "0x1.16585c143fa60p+3", "-0x1.4000000000000p+0"}};
+    const char* want[6][7] = {{"0x1.2c00000000000p+3", "0x1.0000000000000p+1", "0x0.0p+0", "0x1.5000000000000p+3", "-0x1.8000000000000p-2",
+                               "0x1.d800000000000p+3", "-0x1.4000000000000p+0"},
+                              {"0x1.61b645a1cac08p+3", "0x1.a77e90ff97249p+1", "0x1.d83e425aee62ap+1", "0x1.f7765fd8adab9p+2", "0x1.7d4fdf3b645a4p+0",
+                               "0x1.1acd9e83e425cp+3", "-0x1.4000000000000p+0"},
+                              {"0x1.ac016a7382ddbp+3", "0x1.a22a1b3a74d9ep+0", "0x1.80407170a113ep+0", "0x1.ef0aeaff0f5e1p+2", "0x1.fc08fb9184096p-2",
+                               "0x1.3a2dc41bf2f29p+3", "-0x1.4000000000000p+0"},
+                              {"0x1.c31de41a3a1f7p+3", "0x1.5eabecca2235cp+0", "0x1.fc9362ef18ba1p+0", "0x1.ded4e65592093p+2", "0x1.3802a65dd79bap-1",
+                               "0x1.242ce6d25b9d2p+3", "-0x1.4000000000000p+0"},
+                              {"0x1.d962e8428b255p+3", "0x1.03a5942fa1e39p+0", "0x1.fb45b76e48ba6p+0", "0x1.d66ed73610915p+2", "0x1.2d32474be25e5p-1",
+                               "0x1.1e151ccc874e3p+3", "-0x1.4000000000000p+0"},
+                              {"0x1.e563341e166efp+3", "0x1.a81a596d4d493p-1", "0x1.18aa22c2fc7a3p+1", "0x1.ce69469396e11p+2", "0x1.2feea14ac4d04p-1",
+                               "0x1.16585c143fa60p+3", "-0x1.4000000000000p+0"}};
     for (int order = 0; order <= 5; ++order) {
         AffineOptions o;
         o.order = order;
@@ -265,10 +275,14 @@ TEST(AffineTransform, CoordinateSummationOrderOfScipy115And116) {
     // The lowres 1600 Å register matrix and a shifted offset on a 24×24 array: scipy 1.15.3 and
     // 1.17.1 disagree in the last bits at 80 of 576 pixels; each order reproduces its scipy.
     const Image<double> a = small_array(24, 24, 1000);
-    const Matrix2 m = {{{hexf("0x1.f81fec6dceafdp-1"), hexf("0x1.64e0d95b8d3e3p-12")},
-                        {hexf("-0x1.64e0d95b8d3e3p-12"), hexf("0x1.f81fec6dceafbp-1")}}};
+    const Matrix2 m = {
+        {{hexf("0x1.f81fec6dceafdp-1"), hexf("0x1.64e0d95b8d3e3p-12")}, {hexf("-0x1.64e0d95b8d3e3p-12"), hexf("0x1.f81fec6dceafbp-1")}}};
     const std::array<double, 2> off = {hexf("0x1.4ea4f852424c0p+0"), hexf("0x1.dba200c0e2480p-1")};
-    struct Want { std::size_t r, c; const char* v115; const char* v116; };
+    struct Want {
+        std::size_t r, c;
+        const char* v115;
+        const char* v116;
+    };
     const Want want[] = {{1, 4, "0x1.f7e24336ba8b8p+9", "0x1.f7e24336ba8bap+9"},
                          {1, 7, "0x1.f544a682605bbp+9", "0x1.f544a682605bcp+9"},
                          {1, 16, "0x1.fadb790070980p+9", "0x1.fadb790070981p+9"},

@@ -15,7 +15,9 @@ TEST(EscapeControl, PlainTextUnchanged) {
 }
 
 TEST(EscapeControl, ControlCharacters) {
-    EXPECT_EQ(escape_control("bad\nname\twith\x01" "ctl.fits"), "bad\\nname\\twith\\x01ctl.fits");
+    EXPECT_EQ(escape_control("bad\nname\twith\x01"
+                             "ctl.fits"),
+              "bad\\nname\\twith\\x01ctl.fits");
     EXPECT_EQ(escape_control("cr\r"), "cr\\r");
     EXPECT_EQ(escape_control(std::string("nul\0x", 5)), "nul\\x00x");
     EXPECT_EQ(escape_control("\x1b[31m"), "\\x1b[31m");
@@ -24,12 +26,12 @@ TEST(EscapeControl, ControlCharacters) {
 
 TEST(EscapeControl, Utf8KeptInvalidBytesEscaped) {
     EXPECT_EQ(escape_control("171 Å → ok"), "171 Å → ok");
-    EXPECT_EQ(escape_control("\xf0\x9f\x8c\x9e"), "\xf0\x9f\x8c\x9e");                 // 4-byte sequence (U+1F31E)
-    EXPECT_EQ(escape_control("latin1 \xe9t\xe9"), "latin1 \\xe9t\\xe9");             // ISO-8859-1, not UTF-8
-    EXPECT_EQ(escape_control("\xc0\xaf"), "\\xc0\\xaf");                             // overlong '/'
-    EXPECT_EQ(escape_control("\xed\xa0\x80"), "\\xed\\xa0\\x80");                    // UTF-16 surrogate
-    EXPECT_EQ(escape_control("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");           // above U+10FFFF
-    EXPECT_EQ(escape_control("cut \xe2\x86"), "cut \\xe2\\x86");                     // truncated sequence
+    EXPECT_EQ(escape_control("\xf0\x9f\x8c\x9e"), "\xf0\x9f\x8c\x9e");  // 4-byte sequence (U+1F31E)
+    EXPECT_EQ(escape_control("latin1 \xe9t\xe9"), "latin1 \\xe9t\\xe9");  // ISO-8859-1, not UTF-8
+    EXPECT_EQ(escape_control("\xc0\xaf"), "\\xc0\\xaf");  // overlong '/'
+    EXPECT_EQ(escape_control("\xed\xa0\x80"), "\\xed\\xa0\\x80");  // UTF-16 surrogate
+    EXPECT_EQ(escape_control("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // above U+10FFFF
+    EXPECT_EQ(escape_control("cut \xe2\x86"), "cut \\xe2\\x86");  // truncated sequence
 }
 
 TEST(EscapeControl, Idempotent) {

@@ -71,10 +71,8 @@ TEST(PlantedErrors, OnePixelOffByOneMillionthFailsOnMaxAbs) {
     EXPECT_EQ(v.measurement.metrics.compared - v.measurement.metrics.bitwise_equal, 1u);
     // The same pixel also fails the reference-vs-aiapy bounds, and float32 fast paths' looser ones
     // (2e-6) accept it: the verdict depends on the row, as it must.
-    EXPECT_EQ(judge_pair("register", p, registered_128().data, Against::aiapy, "reference", "f64", missing_128()).judgement.verdict,
-              Verdict::failed);
-    EXPECT_EQ(judge_pair("register", p, registered_128().data, Against::reference, "cuda", "f32", missing_128()).judgement.verdict,
-              Verdict::passed);
+    EXPECT_EQ(judge_pair("register", p, registered_128().data, Against::aiapy, "reference", "f64", missing_128()).judgement.verdict, Verdict::failed);
+    EXPECT_EQ(judge_pair("register", p, registered_128().data, Against::reference, "cuda", "f32", missing_128()).judgement.verdict, Verdict::passed);
 }
 
 TEST(PlantedErrors, OnePixelShiftFailsOnMaxAbs) {
@@ -365,14 +363,13 @@ TEST(StageDrivers, OnePerStageInPipelineOrderAndTheCaseListChecksTheirFields) {
         return load_case_list(dir / "cases.json", dir.path(), {});
     };
     EXPECT_EQ(load(R"({"cases": [{"name": "p", "stage": "psf", "channel": 171}]})").cases.size(), 1u);
-    for (const char* bad : {R"({"cases": [{"name": "p", "stage": "psf"}]})", R"({"cases": [{"name": "d", "stage": "deconvolve", "input": "derived"}]})",
-                            R"({"cases": [{"name": "x", "stage": "calibrate"}]})"}) {
+    for (const char* bad :
+         {R"({"cases": [{"name": "p", "stage": "psf"}]})", R"({"cases": [{"name": "d", "stage": "deconvolve", "input": "derived"}]})",
+          R"({"cases": [{"name": "x", "stage": "calibrate"}]})"}) {
         try {
             (void)load(bad);
             ADD_FAILURE() << bad;
-        } catch (const Error& e) {
-            EXPECT_EQ(e.kind(), ErrorKind::bad_value) << bad;
-        }
+        } catch (const Error& e) { EXPECT_EQ(e.kind(), ErrorKind::bad_value) << bad; }
     }
 }
 
@@ -414,8 +411,8 @@ TEST(ValidateCli, ExitCodesRowsAndTheBaselineGate) {
     std::ofstream(baseline) << doc.dump();
 
     // The same run against that baseline: 1, naming the metric; the reference comes from the cache.
-    auto gate = test::run_aiaccel({"validate", "--cases", "psf-171", "--backends", "reference", "--out", out, "--cache", cache, "--baseline",
-                                   baseline.string()});
+    auto gate = test::run_aiaccel(
+        {"validate", "--cases", "psf-171", "--backends", "reference", "--out", out, "--cache", cache, "--baseline", baseline.string()});
     EXPECT_EQ(gate.exit_code, 1) << gate.out << gate.err;
     EXPECT_NE(gate.out.find("FAILED   psf"), std::string::npos) << gate.out;
     EXPECT_NE(gate.out.find("sum_minus_1 grew"), std::string::npos) << gate.out;

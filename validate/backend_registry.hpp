@@ -9,7 +9,9 @@
 
 #include "core/backend.hpp"
 
-namespace aiaccel::cuda { struct PluginApi; }
+namespace aiaccel::cuda {
+struct PluginApi;
+}
 
 namespace aiaccel::validate {
 

@@ -43,8 +43,7 @@ Baseline::Baseline(const std::vector<ResultRow>& rows, std::string source) : sou
 }
 
 std::string Baseline::Regression::text() const {
-    return fmt::format("{} grew {:.3g} → {:.3g} (> {:g}× the baseline, above the floor {:.3g})", metric, baseline, now, kRegressionGrowth,
-                       floor);
+    return fmt::format("{} grew {:.3g} → {:.3g} (> {:g}× the baseline, above the floor {:.3g})", metric, baseline, now, kRegressionGrowth, floor);
 }
 
 std::optional<std::vector<Baseline::Regression>> Baseline::check(const ResultRow& row, const Judgement& j) const {

@@ -39,8 +39,7 @@ class CandidateFailure : public std::runtime_error {
 };
 
 std::string shell_quote(const std::string& s) {
-    if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+./:=,") == std::string::npos)
-        return s;
+    if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+./:=,") == std::string::npos) return s;
     std::string q = "'";
     for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
@@ -88,7 +87,8 @@ public:
         const fs::path base = root.empty() ? fs::temp_directory_path(ec) : root;
         fs::create_directories(base, ec);
         std::string tmpl = (base / ("aiaccel-candidate-" + name + "-XXXXXX")).string();
-        if (!::mkdtemp(tmpl.data())) throw CandidateFailure(fmt::format("cannot make a working folder under {}: {}", base.string(), std::strerror(errno)));
+        if (!::mkdtemp(tmpl.data()))
+            throw CandidateFailure(fmt::format("cannot make a working folder under {}: {}", base.string(), std::strerror(errno)));
         path_ = tmpl;
     }
     ~TempDir() {
@@ -150,7 +150,8 @@ CandidateSpec parse_candidate(std::string_view text) {
         head.resize(colon);
     }
     s.name = head;
-    if (s.name.empty() || s.name.size() > 40 || s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != std::string::npos)
+    if (s.name.empty() || s.name.size() > 40 ||
+        s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != std::string::npos)
         throw Error(ErrorKind::usage, fmt::format("--candidate {}: the name '{}' must be 1-40 letters, digits, '_', '-' or '.'", text, s.name));
     for (std::string_view builtin : {"reference", "cpu", "cuda", "all"})
         if (s.name == builtin) throw Error(ErrorKind::usage, fmt::format("--candidate {}: '{}' is a built-in backend's name", text, s.name));
@@ -275,7 +276,7 @@ struct LastCall {
     bool ran = false;
     CommandResult result;
     std::string failure;  // why the row failed because of the command itself ("" when it did not)
-    double io_s = 0;      // writing the input and reading the output
+    double io_s = 0;  // writing the input and reading the output
 };
 
 class CandidateBackend final : public Backend {
@@ -288,7 +289,8 @@ public:
     Image<double> psf(const PsfRequest& req, const StageOptions& so) override {
         need_stage("psf");
         if (req.use_preflight_core && !has(spec_.command, "{preflight}"))
-            throw Error(ErrorKind::not_implemented, fmt::format("candidate {}: its command has no {{preflight}} for the pre-flight core PSF", spec_.name));
+            throw Error(ErrorKind::not_implemented,
+                        fmt::format("candidate {}: its command has no {{preflight}} for the pre-flight core PSF", spec_.name));
         TempDir dir(opt_.temp_root, spec_.name);
         auto values = common(dir, so);
         values["channel"] = std::to_string(req.channel);
@@ -343,8 +345,7 @@ private:
     }
     void need_stage(std::string_view stage) {
         last_ = {};
-        if (spec_.stage != stage)
-            throw Error(ErrorKind::not_implemented, fmt::format("candidate {} is a {} candidate", spec_.name, spec_.stage));
+        if (spec_.stage != stage) throw Error(ErrorKind::not_implemented, fmt::format("candidate {} is a {} candidate", spec_.name, spec_.stage));
     }
     std::map<std::string, std::string> common(const TempDir& dir, const StageOptions& so) const {
         return {{"output", (dir.path() / "output.fits").string()}, {"precision", std::string(to_string(so.precision))}};
@@ -434,12 +435,14 @@ CandidateSet::CandidateSet(std::vector<CandidateSpec> specs, CandidateOptions op
     if (specs_.size() > kMaxCandidates) throw Error(ErrorKind::usage, fmt::format("--candidate: at most {} candidates per run", kMaxCandidates));
     for (std::size_t i = 0; i < specs_.size(); ++i)
         for (std::size_t j = 0; j < i; ++j)
-            if (specs_[i].name == specs_[j].name) throw Error(ErrorKind::usage, fmt::format("--candidate: the name '{}' is given twice", specs_[i].name));
+            if (specs_[i].name == specs_[j].name)
+                throw Error(ErrorKind::usage, fmt::format("--candidate: the name '{}' is given twice", specs_[i].name));
     if (!(opt_.timeout_s > 0)) throw Error(ErrorKind::usage, "--candidate-timeout: expected seconds > 0");
     for (const auto& [stage, value] : opt_.bounds) {
         const std::string& reason = bound_texts_.emplace_back(
             fmt::format("named on the command line (--candidate-bound {}={:g}): replaces the tolerance table's numeric bounds "
-                        "for the candidates' {} rows; shape, NaN mask and refusals are still checked", stage, value, stage));
+                        "for the candidates' {} rows; shape, NaN mask and refusals are still checked",
+                        stage, value, stage));
         const std::string& st = bound_texts_.emplace_back(stage);
         user_bounds_.push_back(std::make_unique<Tolerance>(Tolerance{st, "max_abs_over_max", Against::any, "*", "*", value, reason}));
     }
@@ -508,10 +511,11 @@ void CandidateSet::after_row(ResultRow& row, Backend& be) const {
     row.time_s = last.result.wall_s;
     row.peak_rss_mib = last.result.peak_rss_mib;
     row.extra.emplace_back("candidate_io_s", last.io_s);
-    row.notes.push_back(fmt::format("candidate {} ({}): {} in {:.3f} s, peak {:.0f} MiB (time and memory are the command's; "
-                                    "writing its input and reading its output took {:.3f} s more)",
-                                    spec->name, spec->command, last.failure.empty() && !last.result.exit_status ? "ran" : describe(last.result, opt_.timeout_s),
-                                    last.result.wall_s, last.result.peak_rss_mib, last.io_s));
+    row.notes.push_back(
+        fmt::format("candidate {} ({}): {} in {:.3f} s, peak {:.0f} MiB (time and memory are the command's; "
+                    "writing its input and reading its output took {:.3f} s more)",
+                    spec->name, spec->command, last.failure.empty() && !last.result.exit_status ? "ran" : describe(last.result, opt_.timeout_s),
+                    last.result.wall_s, last.result.peak_rss_mib, last.io_s));
 }
 
 std::optional<std::vector<const Tolerance*>> CandidateSet::bounds(const ResultRow& row, Against against) const {

@@ -42,8 +42,8 @@
 namespace aiaccel::validate {
 
 struct CandidateSpec {
-    std::string name;     // the row's backend name
-    std::string stage;    // psf, deconvolve or register
+    std::string name;  // the row's backend name
+    std::string stage;  // psf, deconvolve or register
     std::string command;  // the template
 };
 
@@ -60,10 +60,10 @@ std::string expand_command(std::string_view command, const std::map<std::string,
 struct CommandResult {
     bool timed_out = false;
     bool signalled = false;
-    int exit_status = 0;   // exit status, or the signal number when `signalled`
+    int exit_status = 0;  // exit status, or the signal number when `signalled`
     double wall_s = 0;
     double peak_rss_mib = 0;  // the largest VmHWM among the command's processes (polled every ≤ 10 ms)
-    std::string log_tail;     // last lines of its stdout+stderr
+    std::string log_tail;  // last lines of its stdout+stderr
 };
 // Runs `/bin/sh -c command` in `dir` in a new process group with stdin /dev/null and stdout+stderr to
 // dir/log; past `timeout_s` the group gets SIGTERM, then SIGKILL after 2 s. Leftover group members
@@ -73,7 +73,7 @@ CommandResult run_command(const std::string& command, const std::filesystem::pat
 struct CandidateOptions {
     double timeout_s = 600;
     std::map<std::string, double> bounds;  // stage → max|Δ|/max bound named on the command line
-    std::filesystem::path temp_root;       // empty: the system temporary folder
+    std::filesystem::path temp_root;  // empty: the system temporary folder
 };
 
 // The candidates of one run. Only one set may exist at a time (its backend entries are plain function
@@ -104,7 +104,7 @@ private:
     std::vector<CandidateSpec> specs_;
     CandidateOptions opt_;
     std::vector<std::unique_ptr<Tolerance>> user_bounds_;  // owned rows the bounds hook points into
-    std::deque<std::string> bound_texts_;                  // their reasons (stable addresses)
+    std::deque<std::string> bound_texts_;  // their reasons (stable addresses)
 };
 
 }  // namespace aiaccel::validate

@@ -98,9 +98,7 @@ CaseList load_case_list(const fs::path& file, const fs::path& root, const fs::pa
             list.cases.push_back(std::move(c));
         }
         if (doc.contains("discover")) discover(list, doc.at("discover"), root, data_dir);
-    } catch (const Error&) {
-        throw;
-    } catch (const std::exception& e) {
+    } catch (const Error&) { throw; } catch (const std::exception& e) {
         throw file_error(ErrorKind::bad_value, file.string(), std::string("not a valid case list: ") + e.what());
     }
     return list;
@@ -110,14 +108,17 @@ std::vector<const Case*> select_cases(const CaseList& list, const std::vector<st
     std::set<std::string> names;
     bool quick = false, full = false;
     for (const auto& s : selectors) {
-        if (s == "quick") quick = true;
-        else if (s == "full" || s == "all") full = true;
+        if (s == "quick")
+            quick = true;
+        else if (s == "full" || s == "all")
+            full = true;
         else if (std::none_of(list.cases.begin(), list.cases.end(), [&](const Case& c) { return c.name == s; })) {
             std::string known;
             for (const auto& c : list.cases)
                 if (c.name.find(s) != std::string::npos || s.find(c.stage) != std::string::npos) append_joined(known, ", ", c.name);
-            throw Error(ErrorKind::usage, fmt::format("--cases: no case named '{}' in {} ({}; `aiaccel validate --list` lists them all)", s,
-                                                      list.file.string(), known.empty() ? "use quick, full or a case name" : "similar: " + known));
+            throw Error(ErrorKind::usage,
+                        fmt::format("--cases: no case named '{}' in {} ({}; `aiaccel validate --list` lists them all)", s, list.file.string(),
+                                    known.empty() ? "use quick, full or a case name" : "similar: " + known));
         } else {
             names.insert(s);
         }

@@ -10,23 +10,23 @@
 namespace aiaccel::validate {
 
 struct Case {
-    std::string name;                  // unique, e.g. "psf-171", "derived-1600x2-with-171psf-it5"
-    std::string stage;                 // a stage driver's name (stage_driver.hpp): psf, deconvolve, register, prep
-    bool quick = false;                // in the quick set (every case is in full)
+    std::string name;  // unique, e.g. "psf-171", "derived-1600x2-with-171psf-it5"
+    std::string stage;  // a stage driver's name (stage_driver.hpp): psf, deconvolve, register, prep
+    bool quick = false;  // in the quick set (every case is in full)
     std::string description;
-    std::string golden;                // golden item, e.g. "psf:171", "deconvolve:5" (prep: per function)
+    std::string golden;  // golden item, e.g. "psf:171", "deconvolve:5" (prep: per function)
     std::vector<std::string> goldens;  // aiapy versions the reference is compared with
     // psf
     int channel = 0;
     bool preflight = false;
     // deconvolve, register, prep
-    std::string input;                 // golden input key ("aia_171_level1", "derived"), or "" for synthetic cases
-    std::filesystem::path file;        // discovered cases: the real file itself
-    int iterations = 0;                // deconvolve
-    int psf_channel = 0;               // deconvolve: the PSF's channel (the derived 1600 Å map uses 171 Å)
+    std::string input;  // golden input key ("aia_171_level1", "derived"), or "" for synthetic cases
+    std::filesystem::path file;  // discovered cases: the real file itself
+    int iterations = 0;  // deconvolve
+    int psf_channel = 0;  // deconvolve: the PSF's channel (the derived 1600 Å map uses 171 Å)
     std::vector<std::string> functions;  // prep: update_pointing, correct_degradation, exposure, degradation
     // synthetic cases (exact answers)
-    std::string synthetic;             // "delta_psf", "constant", "identity"
+    std::string synthetic;  // "delta_psf", "constant", "identity"
     int size = 0;
     double value = 0;
 

@@ -11,8 +11,8 @@ namespace aiaccel::validate {
 
 std::string Metrics::summary() const {
     if (!shape_ok) return "shape mismatch";
-    return fmt::format("max|Δ|/max {:.3g}, rel L2 {:.3g}, NaN mismatches {}, bitwise equal {:.4f}% of {}", max_abs_over_max, rel_l2,
-                       nan_mismatch, 100.0 * bitwise_fraction(), compared);
+    return fmt::format("max|Δ|/max {:.3g}, rel L2 {:.3g}, NaN mismatches {}, bitwise equal {:.4f}% of {}", max_abs_over_max, rel_l2, nan_mismatch,
+                       100.0 * bitwise_fraction(), compared);
 }
 
 namespace {
@@ -50,7 +50,10 @@ Metrics compare(const Image<double>& a, const Image<double>& ref, const CompareO
     for (std::size_t p = 0; p < ref.size(); ++p) {
         const double x = a.data()[p], y = ref.data()[p];
         const bool nx = std::isnan(x), ny = std::isnan(y);
-        if (nx != ny) { ++m.nan_mismatch; continue; }
+        if (nx != ny) {
+            ++m.nan_mismatch;
+            continue;
+        }
         if (nx || !std::isfinite(x) || !std::isfinite(y)) continue;
         if (!excluded.empty() && excluded[p]) continue;
         ++m.compared;

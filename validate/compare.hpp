@@ -12,15 +12,15 @@ namespace aiaccel::validate {
 
 struct Metrics {
     bool shape_ok = false;
-    double max_abs = 0;            // max |a − ref| over pixels finite in both
-    double max_abs_over_max = 0;   // max_abs / max |ref|
-    double rel_l2 = 0;             // ‖a − ref‖₂ / ‖ref‖₂ over pixels finite in both
+    double max_abs = 0;  // max |a − ref| over pixels finite in both
+    double max_abs_over_max = 0;  // max_abs / max |ref|
+    double rel_l2 = 0;  // ‖a − ref‖₂ / ‖ref‖₂ over pixels finite in both
     std::size_t nan_mismatch = 0;  // pixels NaN in exactly one of the two
-    std::size_t compared = 0;      // pixels finite in both (and outside the excluded band)
-    std::size_t bitwise_equal = 0; // of those, identical values
+    std::size_t compared = 0;  // pixels finite in both (and outside the excluded band)
+    std::size_t bitwise_equal = 0;  // of those, identical values
     double bitwise_fraction() const { return compared ? double(bitwise_equal) / double(compared) : 1.0; }
     std::optional<double> sum_a, sum_ref;  // filled by compare_with_sums (PSF checks)
-    std::string summary() const;   // one line for logs and failure messages
+    std::string summary() const;  // one line for logs and failure messages
 };
 
 struct CompareOptions {
@@ -46,13 +46,13 @@ struct RegisterMetrics {
     // missing ± round-off in float64 and exactly missing in float32, which is the same pixel, not a
     // boundary decision (§7.10). NaN against a number is always a flip.
     std::size_t flips = 0;
-    std::size_t band = 0;   // valid in both but excluded from the values (near an invalid pixel)
+    std::size_t band = 0;  // valid in both but excluded from the values (near an invalid pixel)
     std::string summary() const;
 };
 // `want` is the whole output to compare with: shapes must be equal (else shape_ok = false).
 RegisterMetrics compare_register(const Image<double>& got, const Image<double>& want, double missing, int band = 2);
 // `want` is a window of rows r0.. and columns c0.. of `got` (a golden crop); shape_ok = it fits.
-RegisterMetrics compare_register_window(const Image<double>& got, const Image<double>& want, std::size_t r0, std::size_t c0,
-                                        double missing, int band = 2);
+RegisterMetrics compare_register_window(const Image<double>& got, const Image<double>& want, std::size_t r0, std::size_t c0, double missing,
+                                        int band = 2);
 
 }  // namespace aiaccel::validate

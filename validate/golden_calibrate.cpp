@@ -53,7 +53,8 @@ void check_map_output(CalibrationComparison& c, const std::string& name, const A
     if (o.at("dtype").get<std::string>() != "float64" || out.dtype != PixelType::f64)
         fail(c, "dtype_mismatch", fmt::format("{}: dtype {}, aiapy {}", name, to_string(out.dtype), o.at("dtype").get<std::string>()));
     const std::string bunit = out.header.get_string("BUNIT").value_or("<absent>");
-    if (bunit != o.at("bunit").get<std::string>()) fail(c, "data_mismatch", fmt::format("{}: BUNIT '{}', aiapy '{}'", name, bunit, o.at("bunit").get<std::string>()));
+    if (bunit != o.at("bunit").get<std::string>())
+        fail(c, "data_mismatch", fmt::format("{}: BUNIT '{}', aiapy '{}'", name, bunit, o.at("bunit").get<std::string>()));
     if (out.data.rows() != o.at("shape")[0].get<std::size_t>() || out.data.cols() != o.at("shape")[1].get<std::size_t>()) {
         fail(c, "data_mismatch", fmt::format("{}: shape {}x{} differs from aiapy's", name, out.data.rows(), out.data.cols()));
         return;
@@ -68,9 +69,7 @@ void check_map_output(CalibrationComparison& c, const std::string& name, const A
     ++c.outputs;
 }
 
-fs::path table_file(const GoldenStore& g, const std::string& recorded) {
-    return g.testdata() / "aia" / "tables" / fs::path(recorded).filename();
-}
+fs::path table_file(const GoldenStore& g, const std::string& recorded) { return g.testdata() / "aia" / "tables" / fs::path(recorded).filename(); }
 
 bool wanted(std::string_view filter, const std::string& value) { return filter.empty() || filter == value; }
 
@@ -82,7 +81,8 @@ CalibrationComparison calibration_comparison(std::string what, std::string versi
     c.version = std::move(version);
     c.measurement.has_image = false;
     c.measurement.metrics.shape_ok = true;
-    for (const char* k : {"factor_rel", "crpix_abs", "header_mismatch", "data_mismatch", "dtype_mismatch", "refusal_mismatch"}) c.measurement.set(k, 0);
+    for (const char* k : {"factor_rel", "crpix_abs", "header_mismatch", "data_mismatch", "dtype_mismatch", "refusal_mismatch"})
+        c.measurement.set(k, 0);
     return c;
 }
 
@@ -104,7 +104,9 @@ void merge(CalibrationComparison& into, const CalibrationComparison& p) {
 std::string CalibrationComparison::summary() const {
     std::string s = fmt::format("{} (aiapy {}): {} results", what, version, results);
     if (factors) s += fmt::format(", factors {}/{} bit-identical (worst rel {:.3g})", factors_bitwise, factors, *measurement.value("factor_rel"));
-    if (header_values) s += fmt::format(", header values {}/{} bit-identical (worst |ΔCRPIX| {:.3g} px)", header_exact, header_values, *measurement.value("crpix_abs"));
+    if (header_values)
+        s += fmt::format(", header values {}/{} bit-identical (worst |ΔCRPIX| {:.3g} px)", header_exact, header_values,
+                         *measurement.value("crpix_abs"));
     if (outputs) s += fmt::format(", {} outputs bit for bit", outputs);
     if (refusals) s += fmt::format(", {} refusals matched", refusals);
     if (!measurement.problems.empty()) s += fmt::format("; {} problems, first: {}", measurement.problems.size(), measurement.problems.front());
@@ -128,8 +130,10 @@ std::optional<CalibrationComparison> degradation_vs_golden(const GoldenStore& g,
             const std::string name = tname + " " + key;
             if (f.contains("error")) {
                 std::string msg;
-                if (refuses([&] { degradation(ch, time, t, opt); }, ErrorKind::bad_value, msg)) ++c.refusals;
-                else fail(c, "refusal_mismatch", fmt::format("{}: aiapy refused, we gave: {}", name, msg));
+                if (refuses([&] { degradation(ch, time, t, opt); }, ErrorKind::bad_value, msg))
+                    ++c.refusals;
+                else
+                    fail(c, "refusal_mismatch", fmt::format("{}: aiapy refused, we gave: {}", name, msg));
                 continue;
             }
             const double want = golden_double(f.at("value"));
@@ -138,9 +142,7 @@ std::optional<CalibrationComparison> degradation_vs_golden(const GoldenStore& g,
                 ++c.factors;
                 c.factors_bitwise += got == want;
                 worst(c, "factor_rel", want != 0 ? std::fabs(got - want) / std::fabs(want) : (got == 0 ? 0.0 : INFINITY));
-            } catch (const Error& e) {
-                fail(c, "refusal_mismatch", fmt::format("{}: aiapy gave {}, we refused: {}", name, want, e.what()));
-            }
+            } catch (const Error& e) { fail(c, "refusal_mismatch", fmt::format("{}: aiapy gave {}, we refused: {}", name, want, e.what())); }
         }
     }
     return c;
@@ -160,8 +162,10 @@ std::optional<CalibrationComparison> correct_degradation_vs_golden(const GoldenS
         AiaImage img = g.input(r.at("input").get<std::string>());
         if (r.contains("refused")) {
             std::string msg;
-            if (refuses([&] { correct_degradation(img, table, opt); }, ErrorKind::bad_value, msg)) ++c.refusals;
-            else fail(c, "refusal_mismatch", fmt::format("{}: aiapy refused, we gave: {}", name, msg));
+            if (refuses([&] { correct_degradation(img, table, opt); }, ErrorKind::bad_value, msg))
+                ++c.refusals;
+            else
+                fail(c, "refusal_mismatch", fmt::format("{}: aiapy refused, we gave: {}", name, msg));
             continue;
         }
         try {
@@ -171,9 +175,7 @@ std::optional<CalibrationComparison> correct_degradation_vs_golden(const GoldenS
             c.factors_bitwise += d == want;
             worst(c, "factor_rel", std::fabs(d - want) / std::fabs(d));
             check_map_output(c, name, img, r);
-        } catch (const Error& e) {
-            fail(c, "refusal_mismatch", fmt::format("{}: aiapy corrected it, we refused: {}", name, e.what()));
-        }
+        } catch (const Error& e) { fail(c, "refusal_mismatch", fmt::format("{}: aiapy corrected it, we refused: {}", name, e.what())); }
     }
     return c;
 }
@@ -190,16 +192,16 @@ std::optional<CalibrationComparison> exposure_vs_golden(const GoldenStore& g, st
             fail(c, "header_mismatch", key + ": EXPTIME differs from aiapy's exposure_time");
         if (r.contains("refused")) {
             std::string msg;
-            if (refuses([&] { normalize_exposure(img); }, std::nullopt, msg)) ++c.refusals;
-            else fail(c, "refusal_mismatch", key + ": aiapy refused, we did not");
+            if (refuses([&] { normalize_exposure(img); }, std::nullopt, msg))
+                ++c.refusals;
+            else
+                fail(c, "refusal_mismatch", key + ": aiapy refused, we did not");
             continue;
         }
         try {
             normalize_exposure(img);
             check_map_output(c, key, img, r);
-        } catch (const Error& e) {
-            fail(c, "refusal_mismatch", fmt::format("{}: aiapy normalised it, we refused: {}", key, e.what()));
-        }
+        } catch (const Error& e) { fail(c, "refusal_mismatch", fmt::format("{}: aiapy normalised it, we refused: {}", key, e.what())); }
     }
     return c;
 }
@@ -227,8 +229,10 @@ std::optional<CalibrationComparison> update_pointing_vs_golden(const GoldenStore
         AiaImage img = before;
         if (r.contains("refused")) {
             std::string msg;
-            if (refuses([&] { update_pointing(img, tables.at(tfile), v, full_disk); }, ErrorKind::bad_value, msg)) ++c.refusals;
-            else fail(c, "refusal_mismatch", fmt::format("{}: aiapy refused, we gave: {}", name, msg));
+            if (refuses([&] { update_pointing(img, tables.at(tfile), v, full_disk); }, ErrorKind::bad_value, msg))
+                ++c.refusals;
+            else
+                fail(c, "refusal_mismatch", fmt::format("{}: aiapy refused, we gave: {}", name, msg));
             continue;
         }
         PointingUpdate u;
@@ -259,7 +263,8 @@ std::optional<CalibrationComparison> update_pointing_vs_golden(const GoldenStore
             }
         }
         for (const auto& k : r.at("removed_keys"))
-            if (img.header.has(upper(k.get<std::string>()))) fail(c, "header_mismatch", fmt::format("{}: aiapy removed {}, we kept it", name, upper(k.get<std::string>())));
+            if (img.header.has(upper(k.get<std::string>())))
+                fail(c, "header_mismatch", fmt::format("{}: aiapy removed {}, we kept it", name, upper(k.get<std::string>())));
         for (const char* pc : {"PC1_1", "PC1_2", "PC2_1", "PC2_2"})
             if (img.header.has(pc)) fail(c, "header_mismatch", fmt::format("{}: {} kept", name, pc));
         std::set<std::string> want_changed;

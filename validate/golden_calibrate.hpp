@@ -22,10 +22,10 @@ struct CalibrationComparison {
     // data_mismatch (output pixels, sha256, BUNIT, shape not identical; input changed), dtype_mismatch,
     // refusal_mismatch (aiapy refused and we did not, or the reverse). `problems` says which.
     Measurement measurement;
-    int results = 0, refusals = 0;        // golden results checked; of those, refusals matched
+    int results = 0, refusals = 0;  // golden results checked; of those, refusals matched
     int factors = 0, factors_bitwise = 0;  // degradation factors compared / bit-identical
     int header_values = 0, header_exact = 0;
-    int outputs = 0;                       // output maps compared bit for bit
+    int outputs = 0;  // output maps compared bit for bit
     std::string summary() const;
 };
 
@@ -35,10 +35,8 @@ void merge(CalibrationComparison& into, const CalibrationComparison& part);  // 
 // Each returns nullopt when the golden record (or one it needs, e.g. full_disk) is absent. `input`
 // keeps only the results on that golden input key ("" = all); `table` only that table ("V10", "V8").
 std::optional<CalibrationComparison> degradation_vs_golden(const GoldenStore& g, std::string_view version, std::string_view table = "");
-std::optional<CalibrationComparison> correct_degradation_vs_golden(const GoldenStore& g, std::string_view version,
-                                                                   std::string_view input = "");
+std::optional<CalibrationComparison> correct_degradation_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input = "");
 std::optional<CalibrationComparison> exposure_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input = "");
-std::optional<CalibrationComparison> update_pointing_vs_golden(const GoldenStore& g, std::string_view version,
-                                                               std::string_view input = "");
+std::optional<CalibrationComparison> update_pointing_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input = "");
 
 }  // namespace aiaccel::validate

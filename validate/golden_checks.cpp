@@ -68,8 +68,10 @@ void compare_header(const FitsHeader& got, const nlohmann::json& meta, GoldenCom
         if (skip_meta_key(key)) continue;
         if (v.is_string()) {
             auto s = got.get_string(key);
-            if (!s) problem(fmt::format("header key {}: missing", key));
-            else if (rtrim(*s) != rtrim(v.get<std::string>())) problem(fmt::format("header key {}: '{}', aiapy '{}'", key, *s, v.get<std::string>()));
+            if (!s)
+                problem(fmt::format("header key {}: missing", key));
+            else if (rtrim(*s) != rtrim(v.get<std::string>()))
+                problem(fmt::format("header key {}: '{}', aiapy '{}'", key, *s, v.get<std::string>()));
             continue;
         }
         if (v.is_boolean() || v.is_null()) continue;
@@ -200,7 +202,8 @@ GoldenComparison register_vs_golden(const AiaImage& input, const AiaImage* out, 
         const bool aiapy_refused = rec.contains("refused");
         bool matched = false;
         if (aiapy_refused && !out && refusal) {
-            matched = refusal->kind() == ErrorKind::bad_value && std::string(refusal->what()).find("does not contain the full solar disk") != std::string::npos;
+            matched = refusal->kind() == ErrorKind::bad_value &&
+                std::string(refusal->what()).find("does not contain the full solar disk") != std::string::npos;
             if (!matched) m.problems.push_back(fmt::format("aiapy refused ({}); we refused differently: {}", rec["refused"].dump(), refusal->what()));
         } else if (aiapy_refused) {
             m.problems.push_back(fmt::format("aiapy refused this input ({}), we did not", rec["refused"].dump()));
@@ -239,11 +242,12 @@ GoldenComparison register_vs_golden(const AiaImage& input, const AiaImage* out, 
             r0 = f["window"].at("row0").get<std::size_t>();
             c0 = f["window"].at("col0").get<std::size_t>();
         }
-        RegisterMetrics rm = f.contains("window") ? compare_register_window(out->data, theirs, r0, c0, missing)
-                                                  : compare_register(out->data, theirs, missing);
+        RegisterMetrics rm =
+            f.contains("window") ? compare_register_window(out->data, theirs, r0, c0, missing) : compare_register(out->data, theirs, missing);
         flips = std::max(flips, double(rm.flips));
         Image<double> ours;
-        if (rm.metrics.shape_ok) ours = golden_window(out->data, {{"row0", r0}, {"row1", r0 + theirs.rows() - 1}, {"col0", c0}, {"col1", c0 + theirs.cols() - 1}});
+        if (rm.metrics.shape_ok)
+            ours = golden_window(out->data, {{"row0", r0}, {"row1", r0 + theirs.rows() - 1}, {"col0", c0}, {"col1", c0 + theirs.cols() - 1}});
         add_part(gc, name, rm.metrics, rm.summary(), ours, theirs);
     }
     m.set("edge_flips", flips);

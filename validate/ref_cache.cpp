@@ -55,9 +55,7 @@ std::optional<ReferenceCache::Entry> ReferenceCache::load(const std::string& key
         e.compute_s = meta.value("compute_s", 0.0);
         e.created_utc = meta.value("created_utc", "");
         return e;
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
+    } catch (const std::exception&) { return std::nullopt; }
 }
 
 namespace {

@@ -28,8 +28,8 @@ public:
     static std::string key(const nlohmann::json& what);
 
     struct Entry {
-        AiaImage image;          // data, dtype and header (header empty for psf/deconvolve outputs)
-        double compute_s = 0;    // wall time of the computation that produced it
+        AiaImage image;  // data, dtype and header (header empty for psf/deconvolve outputs)
+        double compute_s = 0;  // wall time of the computation that produced it
         std::string created_utc;
     };
     std::optional<Entry> load(const std::string& key) const;  // nullopt: absent, unreadable or corrupt

@@ -95,19 +95,19 @@ ReferenceOutput ReferenceRuns::psf(int channel, bool preflight, AiapyVersion ver
 }
 
 ReferenceOutput ReferenceRuns::deconvolve(const Case& c, int psf_channel, int iterations, AiapyVersion version) {
-    const json what = {{"stage", "deconvolve"}, {"input", input_key_hash(c)}, {"psf_channel", psf_channel},
-                       {"aiapy", std::string(to_string(version))}, {"iterations", iterations}, {"clip_negative", true}};
-    return cached_or_compute(what, fmt::format("deconvolve {} ({} iterations, {} Å PSF of aiapy {})", c.name, iterations, psf_channel,
-                                               to_string(version)),
-                             [&] {
-                                 const ReferenceOutput p = psf(psf_channel, false, version);
-                                 const AiaImage& in = input(c);
-                                 AiaImage out;
-                                 out.path = in.path;
-                                 out.header = in.header;
-                                 out.data = reference::deconvolve(in.data, p.image->data, {.iterations = iterations});
-                                 return out;
-                             });
+    const json what = {{"stage", "deconvolve"},      {"input", input_key_hash(c)},
+                       {"psf_channel", psf_channel}, {"aiapy", std::string(to_string(version))},
+                       {"iterations", iterations},   {"clip_negative", true}};
+    return cached_or_compute(
+        what, fmt::format("deconvolve {} ({} iterations, {} Å PSF of aiapy {})", c.name, iterations, psf_channel, to_string(version)), [&] {
+            const ReferenceOutput p = psf(psf_channel, false, version);
+            const AiaImage& in = input(c);
+            AiaImage out;
+            out.path = in.path;
+            out.header = in.header;
+            out.data = reference::deconvolve(in.data, p.image->data, {.iterations = iterations});
+            return out;
+        });
 }
 
 ReferenceOutput ReferenceRuns::register_image(const Case& c) {

@@ -20,12 +20,12 @@ namespace aiaccel::validate {
 
 struct ReferenceOutput {
     std::shared_ptr<const AiaImage> image;  // null when the reference refused the input
-    std::optional<Error> refusal;           // register: aiapy's refusal (no full disk), as the port raises it
-    bool cached = false;                    // read from the on-disk cache (computed by an earlier run)
-    bool reused = false;                    // already computed earlier in this run
-    double compute_s = 0;                   // time the computation took (then, for a cache hit)
-    std::string created_utc;                // cache hits: when it was computed
-    std::string describe() const;           // "computed in 4.1 s", "from the cache (computed in 4.1 s on …)"
+    std::optional<Error> refusal;  // register: aiapy's refusal (no full disk), as the port raises it
+    bool cached = false;  // read from the on-disk cache (computed by an earlier run)
+    bool reused = false;  // already computed earlier in this run
+    double compute_s = 0;  // time the computation took (then, for a cache hit)
+    std::string created_utc;  // cache hits: when it was computed
+    std::string describe() const;  // "computed in 4.1 s", "from the cache (computed in 4.1 s on …)"
 };
 
 class ReferenceRuns {

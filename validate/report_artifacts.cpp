@@ -26,9 +26,8 @@ std::string figure(const std::string& uri, const std::string& title, const std::
 }
 
 std::string grey_caption(const Loaded& l, const Image<double>& small, const Stretch& s) {
-    return fmt::format("<code>{}</code><br>{}×{} px{} · asinh stretch, black {} → white {}", xml_escape(l.name), l.data->cols(),
-                       l.data->rows(), small.cols() == l.data->cols() ? "" : fmt::format(", shown at {}×{}", small.cols(), small.rows()),
-                       sci(s.lo), sci(s.hi));
+    return fmt::format("<code>{}</code><br>{}×{} px{} · asinh stretch, black {} → white {}", xml_escape(l.name), l.data->cols(), l.data->rows(),
+                       small.cols() == l.data->cols() ? "" : fmt::format(", shown at {}×{}", small.cols(), small.rows()), sci(s.lo), sci(s.hi));
 }
 
 }  // namespace
@@ -53,8 +52,10 @@ ArtifactFigures artifact_figures(const ReportRow& r, std::size_t max_side) {
         if (role == ArtifactRole::png) {
             std::ifstream in(p, std::ios::binary);
             std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-            if (bytes.size() < 8 || bytes[0] != 0x89 || bytes[1] != 'P') note(fmt::format("artifact {} is not a PNG file", a));
-            else figs += figure(png_data_uri(bytes), "image", "<code>" + xml_escape(a) + "</code>");
+            if (bytes.size() < 8 || bytes[0] != 0x89 || bytes[1] != 'P')
+                note(fmt::format("artifact {} is not a PNG file", a));
+            else
+                figs += figure(png_data_uri(bytes), "image", "<code>" + xml_escape(a) + "</code>");
             continue;
         }
         if (role == ArtifactRole::other) {
@@ -68,9 +69,7 @@ ArtifactFigures artifact_figures(const ReportRow& r, std::size_t max_side) {
         }
         try {
             slot = {a, read_fits(p.string()).data};
-        } catch (const Error& e) {
-            note(fmt::format("artifact {} could not be read: {}", a, e.what()));
-        }
+        } catch (const Error& e) { note(fmt::format("artifact {} could not be read: {}", a, e.what())); }
     }
     Loaded& input = by_role[0];
     Loaded& ref = by_role[1];
@@ -99,9 +98,7 @@ ArtifactFigures artifact_figures(const ReportRow& r, std::size_t max_side) {
         try {
             absdiff = abs_difference(*output.data, *ref.data);
             source = "backend output − reference output";
-        } catch (const Error& e) {
-            note(fmt::format("{} vs {}: {}", output.name, ref.name, e.what()));
-        }
+        } catch (const Error& e) { note(fmt::format("{} vs {}: {}", output.name, ref.name, e.what())); }
     }
     if (!absdiff && diff.data) {
         absdiff = Image<double>(diff.data->rows(), diff.data->cols());
@@ -113,7 +110,8 @@ ArtifactFigures artifact_figures(const ReportRow& r, std::size_t max_side) {
         DiffMap m = render_log_difference(*absdiff, relative ? scale : 1.0, max_side);
         const std::string label = relative ? "log10( |Δ| / max|reference| )" : "log10 |Δ|";
         std::string cap = fmt::format("{}<br>", source);
-        if (m.all_zero) cap += "no pixel differs (every compared pixel bit-identical)";
+        if (m.all_zero)
+            cap += "no pixel differs (every compared pixel bit-identical)";
         else
             cap += fmt::format("max {0} = {1} · block maximum shown, so single pixels stay visible · {0} &lt; 1e{2:.0f} (incl. 0): bottom colour",
                                relative ? "|Δ|/max|ref|" : "|Δ|", sci(m.max_value), m.vmin);

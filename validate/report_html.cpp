@@ -73,8 +73,9 @@ std::string esc(std::string_view s) { return xml_escape(s); }
 
 // Numbers right-aligned; short identifiers kept on one line; prose may wrap.
 std::string column_class(const std::string& h) {
-    if (h == "max|Δ|/max" || h == "rel L2" || h == "time" || h.rfind("speedup", 0) == 0 || h == "peak RSS" || h == "threads" ||
-        h == "pixels/s" || h == "× floor") return "num";
+    if (h == "max|Δ|/max" || h == "rel L2" || h == "time" || h.rfind("speedup", 0) == 0 || h == "peak RSS" || h == "threads" || h == "pixels/s" ||
+        h == "× floor")
+        return "num";
     if (h == "other") return "text";
     return "id";
 }
@@ -85,8 +86,7 @@ void table(std::string& h, const Table& t) {
     h += "</tr>\n";
     for (const auto& l : t.lines) {
         h += fmt::format("<tr class=\"{}\">", verdict_css(l.verdict));
-        for (std::size_t i = 0; i < l.cells.size(); ++i)
-            h += fmt::format("<td class=\"{}\">{}</td>", column_class(t.header[i]), esc(l.cells[i]));
+        for (std::size_t i = 0; i < l.cells.size(); ++i) h += fmt::format("<td class=\"{}\">{}</td>", column_class(t.header[i]), esc(l.cells[i]));
         h += fmt::format("<td class=\"verdict\"><span class=\"badge {}\">{}</span>{}</td></tr>\n", verdict_css(l.verdict),
                          esc(verdict_label(l.verdict, false)), esc(l.note.empty() ? "" : " " + l.note));
     }
@@ -114,11 +114,12 @@ void matrix_html(std::string& h, const Matrix& m, bool any_failed) {
         h += fmt::format("<tr><th class=\"stage\"><a href=\"#stage-{0}\">{0}</a></th>", esc(m.stages[si]));
         for (std::size_t ci = 0; ci < m.columns.size(); ++ci) {
             const auto& c = m.cells[si][ci];
-            std::string tip = c.worst ? fmt::format("worst: {} ({}) in {}", fraction_text(c.worst->fraction), c.worst->metric, c.worst_row)
-                                      : c.skip_reason;
+            std::string tip =
+                c.worst ? fmt::format("worst: {} ({}) in {}", fraction_text(c.worst->fraction), c.worst->metric, c.worst_row) : c.skip_reason;
             const std::string href = c.count(Verdict::failed) && any_failed ? "#failures" : "#stage-" + m.stages[si];
-            h += fmt::format("<td class=\"cell {}\" title=\"{}\"><a href=\"{}\"><span class=\"count\">{}</span><span class=\"detail\">{}</span></a></td>",
-                             matrix_css(c), esc(tip), esc(href), esc(matrix_count_text(c)), esc(matrix_detail_text(c)));
+            h += fmt::format(
+                "<td class=\"cell {}\" title=\"{}\"><a href=\"{}\"><span class=\"count\">{}</span><span class=\"detail\">{}</span></a></td>",
+                matrix_css(c), esc(tip), esc(href), esc(matrix_count_text(c)), esc(matrix_detail_text(c)));
         }
         h += "</tr>\n";
     }
@@ -166,16 +167,20 @@ std::string render_html(const ReportData& d, const HtmlOptions& opt) {
         if (r.row.verdict == Verdict::failed) failed.push_back(&r);
     std::string iteration_stage;  // the stage whose rows carry an "iterations" metric: the chart goes there
     for (const auto* r : ordered(d, "accuracy"))
-        if (metric_value(r->row, "iterations")) { iteration_stage = r->row.stage; break; }
+        if (metric_value(r->row, "iterations")) {
+            iteration_stage = r->row.stage;
+            break;
+        }
     std::vector<std::string> stages;  // pipeline order, accuracy stages first
     for (const auto* list : {&acc, &speed})
         for (const auto& t : *list)
             if (std::find(stages.begin(), stages.end(), t.stage) == stages.end()) stages.push_back(t.stage);
 
-    std::string h = fmt::format("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{}</style>\n"
-                                "</head>\n<body>\n<h1>{}</h1>\n<p class=\"top\"><span class=\"headline {}\">{}</span> <span class=\"meta\">",
-                                esc(d.title), kStyle, esc(d.title), headline_css(s), esc(headline(s, false)));
+    std::string h = fmt::format(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{}</style>\n"
+        "</head>\n<body>\n<h1>{}</h1>\n<p class=\"top\"><span class=\"headline {}\">{}</span> <span class=\"meta\">",
+        esc(d.title), kStyle, esc(d.title), headline_css(s), esc(headline(s, false)));
     h += fmt::format("{} result rows ({} accuracy, {} speed) from {} file{} · generated {} by aiaccel {}</span></p>\n", d.rows.size(),
                      s.accuracy_rows, s.speed_rows, d.inputs.size(), d.inputs.size() == 1 ? "" : "s", esc(d.generated_utc), esc(version_of(d)));
     if (d.rows.empty()) h += "<p class=\"note\">The inputs hold no result rows: nothing was validated or timed.</p>\n";
@@ -234,14 +239,15 @@ std::string render_html(const ReportData& d, const HtmlOptions& opt) {
             table(h, *a);
         }
         if (st == iteration_stage && !series.empty())
-            h += "<h3>Error vs Richardson–Lucy iteration</h3>\n" + svg_line_chart_log_y("deconvolve: max|Δ|/max vs iterations", "Richardson–Lucy iterations", "max|Δ| / max|reference|", series);
+            h += "<h3>Error vs Richardson–Lucy iteration</h3>\n" +
+                svg_line_chart_log_y("deconvolve: max|Δ|/max vs iterations", "Richardson–Lucy iterations", "max|Δ| / max|reference|", series);
         if (sp) {
             h += "<h3>Speed</h3>\n<p class=\"legend\">" + esc(speed_legend()) + "</p>\n";
             table(h, *sp);
             for (const auto& b : bars)
                 if (b.stage == st)
                     h += svg_bar_chart_log_x(fmt::format("{}: speedup vs {}", b.stage, b.baseline_backend),
-                                               fmt::format("speedup over {} (log scale)", b.baseline_backend), b.bars);
+                                             fmt::format("speedup over {} (log scale)", b.baseline_backend), b.bars);
         }
         if (!imgs.empty()) {
             h += fmt::format("<details class=\"images\"{}>\n<summary>Images of {} case{}</summary>\n", has_failure ? " open" : "", imgs.size(),
@@ -263,7 +269,8 @@ std::string render_html(const ReportData& d, const HtmlOptions& opt) {
     for (const auto& m : s.machines) h += "<li>" + esc(m) + "</li>\n";
     if (s.machines.empty()) h += "<li>(no rows, no machine)</li>\n";
     h += "</ul>\n";
-    if (s.machines.size() > 1) h += "<p class=\"note\">Rows come from more than one machine: speed ratios only compare rows from the same machine.</p>\n";
+    if (s.machines.size() > 1)
+        h += "<p class=\"note\">Rows come from more than one machine: speed ratios only compare rows from the same machine.</p>\n";
     h += "<h2>Inputs</h2>\n<ul>\n";
     for (const auto& in : d.inputs) h += "<li><code>" + esc(in) + "</code></li>\n";
     return h + "</ul>\n</body>\n</html>\n";

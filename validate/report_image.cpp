@@ -18,8 +18,7 @@ bool lab_to_srgb(double L, double a, double b, std::array<std::uint8_t, 3>& out)
     auto finv = [](double t) { return t > 6.0 / 29.0 ? t * t * t : 3.0 * (6.0 / 29.0) * (6.0 / 29.0) * (t - 4.0 / 29.0); };
     const double fy = (L + 16.0) / 116.0;
     const double X = 0.95047 * finv(fy + a / 500.0), Y = finv(fy), Z = 1.08883 * finv(fy - b / 200.0);
-    const double lin[3] = {3.2406 * X - 1.5372 * Y - 0.4986 * Z, -0.9689 * X + 1.8758 * Y + 0.0415 * Z,
-                           0.0557 * X - 0.2040 * Y + 1.0570 * Z};
+    const double lin[3] = {3.2406 * X - 1.5372 * Y - 0.4986 * Z, -0.9689 * X + 1.8758 * Y + 0.0415 * Z, 0.0557 * X - 0.2040 * Y + 1.0570 * Z};
     for (int i = 0; i < 3; ++i) {
         double v = lin[i];
         if (v < -1e-9 || v > 1 + 1e-9) return false;
@@ -47,8 +46,10 @@ std::array<std::array<std::uint8_t, 3>, 256> build_colormap() {
         }
         for (int k = 0; k < 30; ++k) {  // bisect the largest chroma in gamut
             const double mid = 0.5 * (c_ok + c_try);
-            if (lab_to_srgb(L, mid * std::cos(h), mid * std::sin(h), rgb)) c_ok = mid;
-            else c_try = mid;
+            if (lab_to_srgb(L, mid * std::cos(h), mid * std::sin(h), rgb))
+                c_ok = mid;
+            else
+                c_try = mid;
         }
         lab_to_srgb(L, c_ok * std::cos(h), c_ok * std::sin(h), table[i]);
     }
@@ -136,15 +137,13 @@ Raster render_grey(const Image<double>& img, const Stretch& s) {
 
 Image<double> abs_difference(const Image<double>& a, const Image<double>& ref) {
     if (a.rows() != ref.rows() || a.cols() != ref.cols())
-        throw Error(ErrorKind::bad_value, fmt::format("cannot difference a {}x{} image with a {}x{} reference", a.cols(), a.rows(),
-                                                      ref.cols(), ref.rows()));
+        throw Error(ErrorKind::bad_value,
+                    fmt::format("cannot difference a {}x{} image with a {}x{} reference", a.cols(), a.rows(), ref.cols(), ref.rows()));
     Image<double> d(a.rows(), a.cols());
     for (std::size_t i = 0; i < a.size(); ++i) {
         const double x = a.data()[i], y = ref.data()[i];
         const bool nx = std::isnan(x), ny = std::isnan(y);
-        d.data()[i] = nx && ny ? std::numeric_limits<double>::quiet_NaN()
-                      : nx != ny ? std::numeric_limits<double>::infinity()
-                                 : std::fabs(x - y);
+        d.data()[i] = nx && ny ? std::numeric_limits<double>::quiet_NaN() : nx != ny ? std::numeric_limits<double>::infinity() : std::fabs(x - y);
     }
     return d;
 }
@@ -161,8 +160,10 @@ DiffMap render_log_difference(const Image<double>& absdiff, double scale, std::s
     if (!(scale > 0)) scale = 1;
     double min_pos = std::numeric_limits<double>::infinity();
     for (double v : absdiff.pixels()) {
-        if (std::isinf(v)) ++m.nan_mismatch;
-        else if (v > 0) m.max_value = std::max(m.max_value, v / scale), min_pos = std::min(min_pos, v / scale);
+        if (std::isinf(v))
+            ++m.nan_mismatch;
+        else if (v > 0)
+            m.max_value = std::max(m.max_value, v / scale), min_pos = std::min(min_pos, v / scale);
     }
     m.all_zero = m.max_value == 0;
     if (m.all_zero) {
@@ -178,9 +179,9 @@ DiffMap render_log_difference(const Image<double>& absdiff, double scale, std::s
         for (std::size_t x = 0; x < small.cols(); ++x) {
             const double v = small(y, x);
             std::array<std::uint8_t, 3> c = std::isnan(v) ? kBothNanColour
-                                            : std::isinf(v) ? kMismatchColour
-                                            : v > 0 ? colormap((std::log10(v / scale) - m.vmin) / (m.vmax - m.vmin))
-                                                    : colormap(0);
+                : std::isinf(v)                           ? kMismatchColour
+                : v > 0                                   ? colormap((std::log10(v / scale) - m.vmin) / (m.vmax - m.vmin))
+                                                          : colormap(0);
             std::copy(c.begin(), c.end(), m.raster.pixels.begin() + long(((small.rows() - 1 - y) * small.cols() + x) * 3));
         }
     return m;

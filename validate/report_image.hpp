@@ -24,7 +24,7 @@ Image<double> downsample_max(const Image<double>& img, std::size_t max_side);
 
 struct Stretch {
     double lo = 0, hi = 1;  // data values mapped to black and white
-    double a = 0.02;        // asinh softening: smaller shows more of the faint end
+    double a = 0.02;  // asinh softening: smaller shows more of the faint end
 };
 // lo/hi at the 0.5 and 99.9 percentiles of the finite pixels.
 Stretch percentile_stretch(const Image<double>& img);
@@ -37,11 +37,11 @@ Image<double> abs_difference(const Image<double>& a, const Image<double>& ref);
 double max_abs_finite(const Image<double>& img);  // 0 when there is no finite pixel
 
 struct DiffMap {
-    Raster raster;                 // RGB
-    double vmin = 0, vmax = 0;     // colour range in log10 units
-    double max_value = 0;          // max finite |Δ|/scale
+    Raster raster;  // RGB
+    double vmin = 0, vmax = 0;  // colour range in log10 units
+    double max_value = 0;  // max finite |Δ|/scale
     std::size_t nan_mismatch = 0;  // full-resolution pixels NaN in exactly one image
-    bool all_zero = false;         // no non-zero finite difference anywhere
+    bool all_zero = false;  // no non-zero finite difference anywhere
 };
 // log10(|Δ| / scale) of a full-resolution |Δ| image, block-max downsampled to ≤ max_side. The range
 // runs from the maximum down to a whole decade at most 7 decades below it; smaller values and exact

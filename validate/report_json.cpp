@@ -10,15 +10,9 @@ nlohmann::ordered_json render_json(const ReportData& d, const fs::path& out_dir)
     const Summary s = summarize(d);
     nlohmann::ordered_json verdicts;
     for (auto v : {Verdict::passed, Verdict::mistrusted, Verdict::failed, Verdict::skipped}) verdicts[std::string(to_string(v))] = s.count(v);
-    nlohmann::ordered_json summary = {{"headline", headline(s)},
-                                      {"total", d.rows.size()},
-                                      {"verdicts", verdicts},
-                                      {"accuracy_rows", s.accuracy_rows},
-                                      {"speed_rows", s.speed_rows},
-                                      {"machines", s.machines},
-                                      {"generated_utc", d.generated_utc},
-                                      {"aiaccel_version", version_of(d)},
-                                      {"inputs", d.inputs}};
+    nlohmann::ordered_json summary = {{"headline", headline(s)},          {"total", d.rows.size()},           {"verdicts", verdicts},
+                                      {"accuracy_rows", s.accuracy_rows}, {"speed_rows", s.speed_rows},       {"machines", s.machines},
+                                      {"generated_utc", d.generated_utc}, {"aiaccel_version", version_of(d)}, {"inputs", d.inputs}};
     const fs::path out_abs = fs::absolute(out_dir).lexically_normal();
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     for (const auto& r : d.rows) {

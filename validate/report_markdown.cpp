@@ -11,9 +11,12 @@ namespace {
 std::string cell(std::string_view s) {
     std::string o;
     for (char c : s) {
-        if (c == '|') o += "\\|";
-        else if (c == '\n' || c == '\r') o += ' ';
-        else o += c;
+        if (c == '|')
+            o += "\\|";
+        else if (c == '\n' || c == '\r')
+            o += ' ';
+        else
+            o += c;
     }
     return o.empty() ? " " : o;
 }
@@ -75,14 +78,17 @@ std::string render_markdown(const ReportData& d) {
         md += "\n## Failures\n\nEach FAILED row and the one command that reproduces it:\n\n";
         for (const auto* r : failed) {
             md += fmt::format("- **{}**\n", failure_line(r->row));
-            if (!r->row.repro.empty()) md += fmt::format("  ```sh\n  {}\n  ```\n", r->row.repro);
-            else md += "  (this row carries no repro command)\n";
+            if (!r->row.repro.empty())
+                md += fmt::format("  ```sh\n  {}\n  ```\n", r->row.repro);
+            else
+                md += "  (this row carries no repro command)\n";
         }
     }
 
     if (auto tables = accuracy_tables(d); !tables.empty()) {
-        md += "\n## Accuracy\n\nmax|Δ|/max = max |result − reference| / max |reference|; rel L2 = ‖result − reference‖₂ / ‖reference‖₂ "
-              "(finite pixels in both). \"vs\" is what the result was compared with; [N] after a bound is its reason, under the table.\n";
+        md +=
+            "\n## Accuracy\n\nmax|Δ|/max = max |result − reference| / max |reference|; rel L2 = ‖result − reference‖₂ / ‖reference‖₂ "
+            "(finite pixels in both). \"vs\" is what the result was compared with; [N] after a bound is its reason, under the table.\n";
         for (const auto& t : tables) table(md, t);
     }
     if (auto tables = speed_tables(d); !tables.empty()) {

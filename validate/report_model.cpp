@@ -27,11 +27,9 @@ namespace {
 void check_row(const json& j) {
     if (!j.is_object()) throw std::runtime_error(fmt::format("expected an object, found {}", j.type_name()));
     const std::string kind = j.value("kind", "accuracy");
-    if (kind != "accuracy" && kind != "speed")
-        throw std::runtime_error(fmt::format("kind \"{}\": expected \"accuracy\" or \"speed\"", kind));
+    if (kind != "accuracy" && kind != "speed") throw std::runtime_error(fmt::format("kind \"{}\": expected \"accuracy\" or \"speed\"", kind));
     const std::string verdict = j.value("verdict", "SKIPPED");
-    if (!parse_verdict(verdict))
-        throw std::runtime_error(fmt::format("verdict \"{}\": expected PASSED, MISTRUSTED, FAILED or SKIPPED", verdict));
+    if (!parse_verdict(verdict)) throw std::runtime_error(fmt::format("verdict \"{}\": expected PASSED, MISTRUSTED, FAILED or SKIPPED", verdict));
     if (!j.contains("metrics") || !j["metrics"].is_object()) throw std::runtime_error("no \"metrics\" object");
     if (j.value("stage", "").empty()) throw std::runtime_error("no \"stage\"");
 }
@@ -100,7 +98,7 @@ std::string case_family(const std::string& c) {
         std::string word = c.substr(start, end - start);
         std::size_t digits = word.rfind("iter", 0) == 0 ? 4 : word.rfind("it", 0) == 0 ? 2 : 0;
         bool is_iter = digits && word.size() > digits &&
-                       std::all_of(word.begin() + long(digits), word.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
+            std::all_of(word.begin() + long(digits), word.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
         if (!is_iter) out += (out.empty() ? "" : std::string(1, start > 0 ? c[start - 1] : '-')) + word;
         start = end + 1;
     }
@@ -124,16 +122,16 @@ ReportData load_rows(const std::vector<std::string>& paths) {
         json doc;
         try {
             doc = json::parse(in);
-        } catch (const json::exception& e) {
-            throw file_error(ErrorKind::bad_value, path, "not valid JSON: " + json_message(e));
-        }
+        } catch (const json::exception& e) { throw file_error(ErrorKind::bad_value, path, "not valid JSON: " + json_message(e)); }
         const json* rows = &doc;
         if (doc.is_object()) {
             if (!doc.contains("rows") || !doc["rows"].is_array())
-                throw file_error(ErrorKind::bad_value, path, "a JSON object without a \"rows\" array; expected an array of result rows or {\"rows\": [...]}");
+                throw file_error(ErrorKind::bad_value, path,
+                                 "a JSON object without a \"rows\" array; expected an array of result rows or {\"rows\": [...]}");
             rows = &doc["rows"];
         } else if (!doc.is_array()) {
-            throw file_error(ErrorKind::bad_value, path, fmt::format("JSON {}; expected an array of result rows or {{\"rows\": [...]}}", doc.type_name()));
+            throw file_error(ErrorKind::bad_value, path,
+                             fmt::format("JSON {}; expected an array of result rows or {{\"rows\": [...]}}", doc.type_name()));
         }
         const fs::path base = fs::absolute(fs::path(path)).parent_path();
         for (std::size_t i = 0; i < rows->size(); ++i) {
@@ -254,16 +252,16 @@ std::vector<const ReportRow*> ordered(const ReportData& d, std::string_view kind
     return v;
 }
 
-std::string row_label(const ResultRow& r) {
-    return fmt::format("{} · {} · {} · {}", r.stage, r.backend, r.precision, r.case_name);
-}
+std::string row_label(const ResultRow& r) { return fmt::format("{} · {} · {} · {}", r.stage, r.backend, r.precision, r.case_name); }
 
 std::string failure_line(const ResultRow& r) {
     std::string what;
-    if (!r.metrics.shape_ok) what = "shapes differ";
+    if (!r.metrics.shape_ok)
+        what = "shapes differ";
     else if (auto v = metric_value(r, r.bound_metric); v && !r.bound_metric.empty())
         what = fmt::format("{} {} > bound {}", metric_name(r.bound_metric), sci(*v), sci(r.bound));
-    else what = fmt::format("max|Δ|/max {}, rel L2 {}", sci(r.metrics.max_abs_over_max), sci(r.metrics.rel_l2));
+    else
+        what = fmt::format("max|Δ|/max {}, rel L2 {}", sci(r.metrics.max_abs_over_max), sci(r.metrics.rel_l2));
     if (r.metrics.nan_mismatch) what += fmt::format(", {} NaN mismatches", r.metrics.nan_mismatch);
     return row_label(r) + ": " + what;
 }
@@ -299,9 +297,14 @@ std::vector<Table> accuracy_tables(const ReportData& d) {
         const auto& r = rows[i]->row;
         const bool has = r.verdict != Verdict::skipped;
         std::string bound = r.bound_metric.empty() && r.bound == 0 ? "—" : fmt::format("≤ {} on {}", sci(r.bound), metric_name(r.bound_metric));
-        return std::vector<std::string>{r.backend, r.precision, r.case_name, r.against,
+        return std::vector<std::string>{r.backend,
+                                        r.precision,
+                                        r.case_name,
+                                        r.against,
                                         has ? (r.metrics.shape_ok ? sci(r.metrics.max_abs_over_max) : "shape mismatch") : "—",
-                                        has && r.metrics.shape_ok ? sci(r.metrics.rel_l2) : "—", bound, has ? other_metrics(r) : ""};
+                                        has && r.metrics.shape_ok ? sci(r.metrics.rel_l2) : "—",
+                                        bound,
+                                        has ? other_metrics(r) : ""};
     });
     // Each bound's reason once per table, as a numbered note the bound cells point to.
     const std::size_t bound_col = 6;
@@ -351,7 +354,10 @@ const ReportRow* aiapy_baseline(const std::vector<const ReportRow*>& rows, const
     for (const auto* c : rows) {
         const auto& b = c->row;
         if (!is_aiapy(b.backend) || !same_measurement(b, r)) continue;
-        if (!best) { best = c; continue; }
+        if (!best) {
+            best = c;
+            continue;
+        }
         const bool acc_b = is_accelerated_aiapy(b.backend), acc_best = is_accelerated_aiapy(best->row.backend);
         if (acc_b != acc_best ? !acc_b : b.time_s < best->row.time_s) best = c;
     }
@@ -401,26 +407,32 @@ std::vector<Table> speed_tables(const ReportData& d) {
     auto sp = speedups(d);
     std::vector<const ReportRow*> rows;
     for (const auto& s : sp) rows.push_back(s.row);
-    return per_stage(rows, {"case", "backend", "precision", "threads", "time", "pixels/s", "speedup vs aiapy", "aiapy baseline",
-                            "speedup vs reference", "× floor", "peak RSS", "verdict"},
-                     [&](std::size_t i) {
-                         const auto& r = rows[i]->row;
-                         const auto& s = sp[i];
-                         const bool floor = is_floor_backend(r.backend);
-                         auto ratio = [&](const std::optional<double>& x, bool self) {
-                             return floor ? std::string("—") : x && self ? std::string("baseline") : x ? times(*x) : std::string("—");
-                         };
-                         const auto threads = extra_value(r, "threads");
-                         const auto pps = extra_value(r, "pixels_per_s");
-                         std::string x_floor = floor ? std::string("floor") : s.times_floor ? fmt::format("{:.2f}× {}", *s.times_floor, s.floor) : "—";
-                         return std::vector<std::string>{r.case_name, r.backend, r.precision, threads ? fmt::format("{:.0f}", *threads) : "—",
-                                                         measured(r) ? seconds(r.time_s) : "—",
-                                                         pps && *pps > 0 ? fmt::format("{:.3g}", *pps) : "—",
-                                                         ratio(s.vs_aiapy, r.backend == s.aiapy_baseline),
-                                                         floor || s.aiapy_baseline.empty() ? std::string("—") : s.aiapy_baseline,
-                                                         ratio(s.vs_reference, r.backend == "reference"), x_floor,
-                                                         r.peak_rss_mib > 0 ? fmt::format("{:.0f} MiB", r.peak_rss_mib) : "—"};
-                     });
+    return per_stage(
+        rows,
+        {"case", "backend", "precision", "threads", "time", "pixels/s", "speedup vs aiapy", "aiapy baseline", "speedup vs reference", "× floor",
+         "peak RSS", "verdict"},
+        [&](std::size_t i) {
+            const auto& r = rows[i]->row;
+            const auto& s = sp[i];
+            const bool floor = is_floor_backend(r.backend);
+            auto ratio = [&](const std::optional<double>& x, bool self) {
+                return floor ? std::string("—") : x && self ? std::string("baseline") : x ? times(*x) : std::string("—");
+            };
+            const auto threads = extra_value(r, "threads");
+            const auto pps = extra_value(r, "pixels_per_s");
+            std::string x_floor = floor ? std::string("floor") : s.times_floor ? fmt::format("{:.2f}× {}", *s.times_floor, s.floor) : "—";
+            return std::vector<std::string>{r.case_name,
+                                            r.backend,
+                                            r.precision,
+                                            threads ? fmt::format("{:.0f}", *threads) : "—",
+                                            measured(r) ? seconds(r.time_s) : "—",
+                                            pps && *pps > 0 ? fmt::format("{:.3g}", *pps) : "—",
+                                            ratio(s.vs_aiapy, r.backend == s.aiapy_baseline),
+                                            floor || s.aiapy_baseline.empty() ? std::string("—") : s.aiapy_baseline,
+                                            ratio(s.vs_reference, r.backend == "reference"),
+                                            x_floor,
+                                            r.peak_rss_mib > 0 ? fmt::format("{:.0f} MiB", r.peak_rss_mib) : "—"};
+        });
 }
 
 // ---- At a glance -------------------------------------------------------------------------------
@@ -474,7 +486,7 @@ Matrix accuracy_matrix(const ReportData& d) {
     std::vector<const ReportRow*> by_column = rows;
     std::stable_sort(by_column.begin(), by_column.end(), [](const ReportRow* a, const ReportRow* b) {
         return std::make_tuple(backend_rank(a->row.backend), a->row.backend, precision_rank(a->row.precision), a->row.precision) <
-               std::make_tuple(backend_rank(b->row.backend), b->row.backend, precision_rank(b->row.precision), b->row.precision);
+            std::make_tuple(backend_rank(b->row.backend), b->row.backend, precision_rank(b->row.precision), b->row.precision);
     });
     for (const auto* r : by_column) {
         std::pair<std::string, std::string> c{r->row.backend, r->row.precision};
@@ -554,8 +566,10 @@ HeadlineBars headline_speed_bars(const ReportData& d) {
             const auto& x = b->row->row;
             return x.stage == r.stage && x.case_name == r.case_name && x.backend == r.backend && x.precision == r.precision;
         });
-        if (it == best.end()) best.push_back(&s);
-        else if (*s.vs_aiapy > *(*it)->vs_aiapy) *it = &s;
+        if (it == best.end())
+            best.push_back(&s);
+        else if (*s.vs_aiapy > *(*it)->vs_aiapy)
+            *it = &s;
         if (std::find(baselines.begin(), baselines.end(), s.aiapy_baseline) == baselines.end()) baselines.push_back(s.aiapy_baseline);
     }
     std::map<std::string, std::size_t> cases_per_stage;
@@ -571,7 +585,7 @@ HeadlineBars headline_speed_bars(const ReportData& d) {
         const auto threads = extra_value(r, "threads");
         std::string label = r.stage + (cases_per_stage[r.stage] > 1 ? " " + r.case_name : "") + " · " + r.backend + " " + r.precision;
         std::string tip = r.case_name + (threads ? fmt::format(", {:.0f} thread{}", *threads, *threads == 1 ? "" : "s") : "") + ", " +
-                          seconds(r.time_s) + " vs " + b->aiapy_baseline;
+            seconds(r.time_s) + " vs " + b->aiapy_baseline;
         h.bars.push_back({label, *b->vs_aiapy, backend_colour(r.backend), tip});
     }
     if (baselines.empty()) return h;
@@ -634,7 +648,10 @@ std::vector<StageBars> speedup_bars(const ReportData& d) {
         sb.baseline_backend = "reference";
         if (any_aiapy)
             for (const auto& s : sp)
-                if (s.row->row.stage == sb.stage && s.vs_aiapy) { sb.baseline_backend = s.aiapy_baseline; break; }
+                if (s.row->row.stage == sb.stage && s.vs_aiapy) {
+                    sb.baseline_backend = s.aiapy_baseline;
+                    break;
+                }
         for (const auto& s : sp) {
             const auto& r = s.row->row;
             if (r.stage != sb.stage) continue;

@@ -17,15 +17,15 @@ namespace aiaccel::validate::report {
 struct ReportRow {
     ResultRow row;
     std::filesystem::path base;  // folder of the JSON file the row came from: its artifacts are relative to it
-    std::string source;          // that JSON file, as given on the command line
+    std::string source;  // that JSON file, as given on the command line
 };
 
 struct ReportData {
     std::string title = "aiaccel validation report";
     std::vector<ReportRow> rows;
     std::vector<std::string> inputs;  // the JSON files, in order
-    std::string generated_utc;        // ISO 8601, e.g. "2025-01-31T12:00:00Z"
-    std::string aiaccel_version;      // AIACCEL_VERSION of the build that rendered the report
+    std::string generated_utc;  // ISO 8601, e.g. "2025-01-31T12:00:00Z"
+    std::string aiaccel_version;  // AIACCEL_VERSION of the build that rendered the report
 };
 std::string version_of(const ReportData& d);  // d.aiaccel_version, or this build's when empty
 
@@ -48,12 +48,12 @@ Summary summarize(const ReportData& d);
 std::string headline(const Summary& s, bool emoji = true);
 std::string machine_text(const MachineInfo& m);  // one line: CPU, threads, OS, compiler, GPU
 std::string verdict_label(Verdict v, bool emoji = true);  // "✅ PASSED", "❌ FAILED", ... ("✓ PASSED" without emoji)
-std::string verdict_css(Verdict v);             // "passed", "failed", ...
+std::string verdict_css(Verdict v);  // "passed", "failed", ...
 
 // ---- Numbers ---------------------------------------------------------------------------------
-std::string sci(double v);      // "3.20e-05", "0", "NaN"
+std::string sci(double v);  // "3.20e-05", "0", "NaN"
 std::string seconds(double s);  // "1.23 s", "45.6 ms"
-std::string times(double r);    // "12.3×"
+std::string times(double r);  // "12.3×"
 std::string metric_name(std::string_view metric);  // "max_abs_over_max" -> "max|Δ|/max"
 std::optional<double> metric_value(const ResultRow& r, std::string_view metric);
 
@@ -64,7 +64,7 @@ struct Table {
     struct Line {
         std::vector<std::string> cells;  // every column but the last ("verdict"), which renderers draw
         Verdict verdict;
-        std::string note;                // why SKIPPED
+        std::string note;  // why SKIPPED
     };
     std::vector<Line> lines;
     // Shown once under the table: "[1] <why this bound>"; the "bound" cells end with their " [N]".
@@ -73,7 +73,7 @@ struct Table {
 // Rows of one kind ("accuracy" or "speed") ordered by stage, backend, precision, case.
 std::vector<const ReportRow*> ordered(const ReportData& d, std::string_view kind);
 std::vector<Table> accuracy_tables(const ReportData& d);  // one per stage
-std::vector<Table> speed_tables(const ReportData& d);     // one per stage
+std::vector<Table> speed_tables(const ReportData& d);  // one per stage
 
 // Speed ratios t_baseline / t_row (> 1: faster), same stage, case and machine:
 //  * vs_aiapy: against ONE aiapy row, named in aiapy_baseline: the fastest non-accelerated aiapy
@@ -89,12 +89,12 @@ struct Speedup {
     const ReportRow* row = nullptr;
     std::optional<double> vs_aiapy, vs_reference, times_floor;
     std::string aiapy_baseline;  // backend of the aiapy row vs_aiapy is against ("" when none)
-    std::string floor;           // backend of the floor row times_floor is against
+    std::string floor;  // backend of the floor row times_floor is against
 };
 // The paragraph above every speed table (Markdown and HTML say the same).
 std::string speed_legend();
-bool is_floor_backend(const std::string& backend);        // "fftw-floor", "memcpy-floor", ...
-bool is_accelerated_aiapy(const std::string& backend);   // "aiapy-0.12.1+jax"
+bool is_floor_backend(const std::string& backend);  // "fftw-floor", "memcpy-floor", ...
+bool is_accelerated_aiapy(const std::string& backend);  // "aiapy-0.12.1+jax"
 std::vector<Speedup> speedups(const ReportData& d);  // one per speed row, in ordered() order
 
 // One line per FAILED row: "deconvolve · cuda · f32 · case: max|Δ|/max 3.2e-05 > bound 1.0e-06".
@@ -116,8 +116,8 @@ struct MatrixCell {
     std::array<std::size_t, 4> counts{};  // indexed by Verdict
     std::size_t rows = 0;
     std::optional<BoundFraction> worst;  // over the cell's measured rows
-    std::string worst_row;               // row_label of the row it came from
-    std::string skip_reason;             // the first SKIPPED row's reason, without its parenthesis
+    std::string worst_row;  // row_label of the row it came from
+    std::string skip_reason;  // the first SKIPPED row's reason, without its parenthesis
     std::size_t count(Verdict v) const { return counts[static_cast<std::size_t>(v)]; }
 };
 // Accuracy rows only. Columns: the (backend, precision) pairs that have rows, in report order.
@@ -131,7 +131,7 @@ Matrix accuracy_matrix(const ReportData& d);
 // "far" (< 1% of the bound), "good" (< 10%), "mid" (< 50%), "near" (up to the bound).
 std::string matrix_css(const MatrixCell& c);
 std::string matrix_count_text(const MatrixCell& c);  // "16/16 passed", "1 FAILED of 8", "8 skipped", "—"
-std::string matrix_detail_text(const MatrixCell& c); // "≤ 0.078% of bound" (the worst row's), "built, but no device", ""
+std::string matrix_detail_text(const MatrixCell& c);  // "≤ 0.078% of bound" (the worst row's), "built, but no device", ""
 std::string matrix_legend();
 
 // The headline speed chart: aiaccel backends only (no aiapy flavour, no floor), one bar per stage ·
@@ -150,7 +150,7 @@ std::vector<ChartSeries> iteration_series(const ReportData& d);
 // Speedup bars for one stage: against aiapy where the stage has aiapy rows, else against reference.
 struct StageBars {
     std::string stage, baseline;  // baseline: "aiapy" or "reference"
-    std::string baseline_backend; // the row the bars are against: "aiapy-0.12.1", "reference", ...
+    std::string baseline_backend;  // the row the bars are against: "aiapy-0.12.1", "reference", ...
     std::vector<Bar> bars;
 };
 std::vector<StageBars> speedup_bars(const ReportData& d);

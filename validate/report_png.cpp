@@ -24,10 +24,9 @@ void check(int rc, const char* what) {
 }  // namespace
 
 std::vector<std::uint8_t> encode_png(const Raster& r) {
-    if ((r.channels != 1 && r.channels != 3) || r.width == 0 || r.height == 0 ||
-        r.pixels.size() != r.width * r.height * std::size_t(r.channels))
-        throw Error(ErrorKind::internal, fmt::format("PNG encode: inconsistent raster {}x{}x{} with {} bytes", r.width, r.height,
-                                                     r.channels, r.pixels.size()));
+    if ((r.channels != 1 && r.channels != 3) || r.width == 0 || r.height == 0 || r.pixels.size() != r.width * r.height * std::size_t(r.channels))
+        throw Error(ErrorKind::internal,
+                    fmt::format("PNG encode: inconsistent raster {}x{}x{} with {} bytes", r.width, r.height, r.channels, r.pixels.size()));
     Ctx ctx(spng_ctx_new(SPNG_CTX_ENCODER));
     if (!ctx) throw Error(ErrorKind::internal, "PNG encode: out of memory");
     check(spng_set_option(ctx.get(), SPNG_ENCODE_TO_BUFFER, 1), "encode");

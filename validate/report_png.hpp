@@ -21,7 +21,7 @@ std::vector<std::uint8_t> encode_png(const Raster& r);
 Raster decode_png(std::span<const std::uint8_t> png);
 
 std::string base64(std::span<const std::uint8_t> bytes);
-std::string png_data_uri(const Raster& r);           // "data:image/png;base64,..."
+std::string png_data_uri(const Raster& r);  // "data:image/png;base64,..."
 std::string png_data_uri(std::span<const std::uint8_t> png);
 
 }  // namespace aiaccel::validate::report

@@ -31,10 +31,11 @@ double nice_step(double lo, double hi) {
 }
 
 std::string svg_open(int w, int h, const std::string& title) {
-    return fmt::format("<svg width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" role=\"img\" "
-                       "aria-label=\"{2}\" {3} font-size=\"12\">\n<title>{2}</title>\n"
-                       "<text x=\"{4}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"600\">{2}</text>\n",
-                       w, h, xml_escape(title), kFont, w / 2);
+    return fmt::format(
+        "<svg width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" role=\"img\" "
+        "aria-label=\"{2}\" {3} font-size=\"12\">\n<title>{2}</title>\n"
+        "<text x=\"{4}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"600\">{2}</text>\n",
+        w, h, xml_escape(title), kFont, w / 2);
 }
 
 }  // namespace
@@ -62,8 +63,10 @@ std::string svg_line_chart_log_y(const std::string& title, const std::string& x_
     for (const auto& s : series) {
         for (auto [x, y] : s.points) {
             xmin = std::min(xmin, x), xmax = std::max(xmax, x);
-            if (y > 0 && std::isfinite(y)) ymin = std::min(ymin, y), ymax = std::max(ymax, y);
-            else ++dropped;
+            if (y > 0 && std::isfinite(y))
+                ymin = std::min(ymin, y), ymax = std::max(ymax, y);
+            else
+                ++dropped;
         }
         if (s.bound) ymin = std::min(ymin, *s.bound), ymax = std::max(ymax, *s.bound);
     }
@@ -104,12 +107,15 @@ std::string svg_line_chart_log_y(const std::string& title, const std::string& x_
                 s += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3.5\" fill=\"{}\"><title>{}: {:g} iterations, {:.3e}</title></circle>\n",
                                  X(x), Y(y), col, xml_escape(se.name), x, y);
         if (se.bound)
-            s += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-dasharray=\"6 4\"/>"
-                             "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\" fill=\"{}\">bound {:.1e}</text>\n",
-                             left, Y(*se.bound), left + plot_w, Y(*se.bound), col, left + plot_w - 4, Y(*se.bound) + 13, col, *se.bound);
+            s += fmt::format(
+                "<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-dasharray=\"6 4\"/>"
+                "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\" fill=\"{}\">bound {:.1e}</text>\n",
+                left, Y(*se.bound), left + plot_w, Y(*se.bound), col, left + plot_w - 4, Y(*se.bound) + 13, col, *se.bound);
         const int ly = legend_top + 18 * int(i);
-        s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"3\"/><text x=\"{}\" y=\"{}\" "
-                         "dominant-baseline=\"middle\">{}</text>\n", left, ly, left + 24, ly, col, left + 32, ly, xml_escape(se.name));
+        s += fmt::format(
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"3\"/><text x=\"{}\" y=\"{}\" "
+            "dominant-baseline=\"middle\">{}</text>\n",
+            left, ly, left + 24, ly, col, left + 32, ly, xml_escape(se.name));
     }
     if (dropped)
         s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#666\">{} point(s) with zero error not drawn (log axis)</text>\n", left,
@@ -117,8 +123,7 @@ std::string svg_line_chart_log_y(const std::string& title, const std::string& x_
     return s + "</svg>\n";
 }
 
-std::string svg_bar_chart_log_x(const std::string& title, const std::string& x_label, const std::vector<Bar>& bars, int width,
-                                int label_width) {
+std::string svg_bar_chart_log_x(const std::string& title, const std::string& x_label, const std::vector<Bar>& bars, int width, int label_width) {
     double vmin = 1, vmax = 1;
     for (const auto& b : bars)
         if (b.value > 0 && std::isfinite(b.value)) vmin = std::min(vmin, b.value), vmax = std::max(vmax, b.value);
@@ -143,31 +148,41 @@ std::string svg_bar_chart_log_x(const std::string& title, const std::string& x_l
         s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}</text>\n", left - 8, y + bar_h / 2,
                          xml_escape(b.label));
         s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" fill=\"{}\"><title>{}: {:.3g}×{}</title></rect>\n", left, y,
-                         std::max(1.0, X(v) - left), bar_h, !b.colour.empty() ? b.colour : b.value >= 1 ? "#2f5fa7" : "#c8552b", xml_escape(b.label),
-                         b.value, b.tooltip.empty() ? "" : " · " + xml_escape(b.tooltip));
+                         std::max(1.0, X(v) - left), bar_h,
+                         !b.colour.empty()  ? b.colour
+                             : b.value >= 1 ? "#2f5fa7"
+                                            : "#c8552b",
+                         xml_escape(b.label), b.value, b.tooltip.empty() ? "" : " · " + xml_escape(b.tooltip));
         s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" dominant-baseline=\"middle\">{}</text>\n", X(v) + 4, y + bar_h / 2,
-                         b.value >= 100 ? fmt::format("{:.0f}×", b.value) : b.value >= 1 ? fmt::format("{:.1f}×", b.value) : fmt::format("{:.2g}×", b.value));
+                         b.value >= 100     ? fmt::format("{:.0f}×", b.value)
+                             : b.value >= 1 ? fmt::format("{:.1f}×", b.value)
+                                            : fmt::format("{:.2g}×", b.value));
     }
-    s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\n", X(1), top - 4, top + plot_h);
+    s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#333\" stroke-dasharray=\"4 3\"/>\n", X(1), top - 4,
+                     top + plot_h);
     s += fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#999\"/>\n", left, top, top + plot_h);
     return s + "</svg>\n";
 }
 
 std::string svg_colour_bar(double vmin, double vmax, const std::string& label) {
     const int W = 300, left = 10, bar_w = 280, bar_h = 14, top = 4, H = 50, n = 64;
-    std::string s = fmt::format("<svg width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" {2} "
-                                "font-size=\"11\" role=\"img\" aria-label=\"{3}\">\n", W, H, kFont, xml_escape(label));
+    std::string s = fmt::format(
+        "<svg width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" {2} "
+        "font-size=\"11\" role=\"img\" aria-label=\"{3}\">\n",
+        W, H, kFont, xml_escape(label));
     for (int i = 0; i < n; ++i)
-        s += fmt::format("<rect x=\"{:.2f}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\" shape-rendering=\"crispEdges\"/>", left + i * bar_w / double(n),
-                         top, bar_w / double(n) + 0.6, bar_h, hex(colormap((i + 0.5) / n)));
+        s += fmt::format("<rect x=\"{:.2f}\" y=\"{}\" width=\"{:.2f}\" height=\"{}\" fill=\"{}\" shape-rendering=\"crispEdges\"/>",
+                         left + i * bar_w / double(n), top, bar_w / double(n) + 0.6, bar_h, hex(colormap((i + 0.5) / n)));
     s += fmt::format("\n<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#666\"/>\n", left, top, bar_w, bar_h);
     const double span = vmax - vmin;
     const int step = span > 8 ? 2 : 1;
     for (int k = int(std::ceil(vmin)); k <= int(std::floor(vmax)); ++k) {
         if (k % step) continue;
         const double x = left + (k - vmin) / span * bar_w;
-        s += fmt::format("<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#333\"/>"
-                         "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n", x, top + bar_h, top + bar_h + 4, top + bar_h + 15, k);
+        s += fmt::format(
+            "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#333\"/>"
+            "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\">{4}</text>\n",
+            x, top + bar_h, top + bar_h + 4, top + bar_h + 15, k);
     }
     s += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n</svg>\n", left + bar_w / 2, H - 4, xml_escape(label));
     return s;

@@ -13,7 +13,7 @@ namespace aiaccel::validate::report {
 struct ChartSeries {
     std::string name;
     std::vector<std::pair<double, double>> points;  // (x, y), sorted by x
-    std::optional<double> bound;                    // drawn as a dashed line in the series colour
+    std::optional<double> bound;  // drawn as a dashed line in the series colour
 };
 
 // y values <= 0 cannot be drawn on a log axis: they are left out and counted in a note.
@@ -22,9 +22,9 @@ std::string svg_line_chart_log_y(const std::string& title, const std::string& x_
 
 struct Bar {
     std::string label;
-    double value = 0;    // > 0; a ratio where 1 means "as fast as the baseline"
+    double value = 0;  // > 0; a ratio where 1 means "as fast as the baseline"
     std::string colour;  // fill; empty: blue at or above 1, orange below
-    std::string tooltip; // extra text for the bar's <title>; empty: none
+    std::string tooltip;  // extra text for the bar's <title>; empty: none
 };
 // width: of the whole chart; label_width: of the label column left of the bars.
 std::string svg_bar_chart_log_x(const std::string& title, const std::string& x_label, const std::vector<Bar>& bars, int width = 760,

@@ -37,8 +37,8 @@ MachineInfo MachineInfo::here() {
     std::string isa;
     for (const char* f : {"avx512f", "avx2", "fma"})
         if (flags.find(std::string(" ") + f) != std::string::npos) append_joined(isa, " ", f);
-    m.cpu = fmt::format("{} ({} cores{}{})", m.cpu.empty() ? "unknown CPU" : m.cpu, std::thread::hardware_concurrency(),
-                        isa.empty() ? "" : ", ", isa);
+    m.cpu =
+        fmt::format("{} ({} cores{}{})", m.cpu.empty() ? "unknown CPU" : m.cpu, std::thread::hardware_concurrency(), isa.empty() ? "" : ", ", isa);
     utsname u{};
     if (uname(&u) == 0) m.os = fmt::format("{} {} {}", u.sysname, u.release, u.machine);
 #if defined(__clang__)
@@ -60,18 +60,30 @@ double num_of(const nlohmann::json& j) {
 }  // namespace
 
 nlohmann::json to_json(const ResultRow& r) {
-    nlohmann::json m = {{"shape_ok", r.metrics.shape_ok}, {"max_abs", num(r.metrics.max_abs)},
-                        {"max_abs_over_max", num(r.metrics.max_abs_over_max)}, {"rel_l2", num(r.metrics.rel_l2)},
-                        {"nan_mismatch", r.metrics.nan_mismatch}, {"compared", r.metrics.compared},
-                        {"bitwise_equal", r.metrics.bitwise_equal}};
+    nlohmann::json m = {
+        {"shape_ok", r.metrics.shape_ok},          {"max_abs", num(r.metrics.max_abs)},      {"max_abs_over_max", num(r.metrics.max_abs_over_max)},
+        {"rel_l2", num(r.metrics.rel_l2)},         {"nan_mismatch", r.metrics.nan_mismatch}, {"compared", r.metrics.compared},
+        {"bitwise_equal", r.metrics.bitwise_equal}};
     for (const auto& [k, v] : r.extra) m[k] = num(v);
-    return {{"kind", r.kind}, {"stage", r.stage}, {"backend", r.backend}, {"precision", r.precision}, {"case", r.case_name},
-            {"against", r.against}, {"input_sha256", r.input_sha256}, {"metrics", m},
-            {"tolerance", {{"metric", r.bound_metric}, {"bound", num(r.bound)}, {"reason", r.bound_reason}}},
-            {"verdict", std::string(to_string(r.verdict))}, {"skip_reason", r.skip_reason}, {"time_s", r.time_s},
-            {"peak_rss_mib", r.peak_rss_mib}, {"repro", r.repro}, {"artifacts", r.artifacts}, {"notes", r.notes},
-            {"machine", {{"cpu", r.machine.cpu}, {"os", r.machine.os}, {"compiler", r.machine.compiler},
-                         {"threads", r.machine.threads}, {"gpu", r.machine.gpu}}}};
+    return {
+        {"kind", r.kind},
+        {"stage", r.stage},
+        {"backend", r.backend},
+        {"precision", r.precision},
+        {"case", r.case_name},
+        {"against", r.against},
+        {"input_sha256", r.input_sha256},
+        {"metrics", m},
+        {"tolerance", {{"metric", r.bound_metric}, {"bound", num(r.bound)}, {"reason", r.bound_reason}}},
+        {"verdict", std::string(to_string(r.verdict))},
+        {"skip_reason", r.skip_reason},
+        {"time_s", r.time_s},
+        {"peak_rss_mib", r.peak_rss_mib},
+        {"repro", r.repro},
+        {"artifacts", r.artifacts},
+        {"notes", r.notes},
+        {"machine",
+         {{"cpu", r.machine.cpu}, {"os", r.machine.os}, {"compiler", r.machine.compiler}, {"threads", r.machine.threads}, {"gpu", r.machine.gpu}}}};
 }
 
 ResultRow row_from_json(const nlohmann::json& j) {

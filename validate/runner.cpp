@@ -141,8 +141,9 @@ void Runner::reference_rows(const Case& c, const StageDriver& driver, Ctx& ctx) 
 }
 
 StageContext Runner::context() {
-    return {store_, runs_, [this](ResultRow& row, const Measurement& m, Against against, const Image<double>* output, const Image<double>* ref,
-                                  const Image<double>* input) { finish(row, m, against, output, ref, input); }};
+    return {store_, runs_,
+            [this](ResultRow& row, const Measurement& m, Against against, const Image<double>* output, const Image<double>* ref,
+                   const Image<double>* input) { finish(row, m, against, output, ref, input); }};
 }
 
 const SyntheticCase& Runner::synthetic(const Case& c) {
@@ -246,8 +247,7 @@ void Runner::finish(ResultRow& row, const Measurement& m, Against against, const
         }
     } else if (opt_.preview_images && output && ref && output->rows() == ref->rows() && output->cols() == ref->cols()) {
         // The input once per case (its first compared row), so the report does not repeat it per backend.
-        if (input && inputs_shown_.insert(row.case_name).second)
-            row.artifacts.push_back(dump(row, "input", preview(*input, nullptr), "images"));
+        if (input && inputs_shown_.insert(row.case_name).second) row.artifacts.push_back(dump(row, "input", preview(*input, nullptr), "images"));
         row.artifacts.push_back(dump(row, "output", preview(*output, nullptr), "images"));
         row.artifacts.push_back(dump(row, "reference", preview(*ref, nullptr), "images"));
         row.artifacts.push_back(dump(row, "diff", preview(*output, ref), "images"));
@@ -285,8 +285,11 @@ std::string Runner::dump(const ResultRow& row, const std::string& role, const Im
     h.set_string("AIACCASE", row.case_name, "aiaccel validate: case");
     h.set_string("AIACBACK", row.backend, "aiaccel validate: backend");
     h.set_string("AIACVS", row.against, "aiaccel validate: compared with");
-    h.set_string("AIACROLE", role, role == "output" ? "the row's output" : role == "reference" ? "what it is compared with"
-                                 : role == "input" ? "the stage's input" : "output - reference");
+    h.set_string("AIACROLE", role,
+                 role == "output"          ? "the row's output"
+                     : role == "reference" ? "what it is compared with"
+                     : role == "input"     ? "the stage's input"
+                                           : "output - reference");
     WriteOptions wo;
     wo.dtype = PixelType::f64;
     if (img.empty()) return rel;  // nothing to write (a window outside the output): report notes the absence

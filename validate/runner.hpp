@@ -42,7 +42,7 @@ struct RunOptions {
     // "/path/aiaccel validate --data DIR"); the case, stage, backend and precision are appended.
     std::string repro_prefix = "aiaccel validate";
     std::span<const BackendEntry> registry;  // empty: validate::all_backends()
-    const Baseline* baseline = nullptr;      // the regression gate, when given
+    const Baseline* baseline = nullptr;  // the regression gate, when given
     std::function<void(const std::string&)> log;  // progress lines (long computations)
     // Optional hooks (external candidates, validate/candidate_backend.hpp): after_row sees each decided
     // backend row with the backend that made it; bounds, when it returns a list, judges a row by it

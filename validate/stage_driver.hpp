@@ -29,8 +29,7 @@ struct StageContext {
     const GoldenStore& store;
     ReferenceRuns& runs;
     // Judges `m` against the tolerance table and fills the row's verdict, bound, notes and pictures.
-    std::function<void(ResultRow&, const Measurement& m, Against, const Image<double>* output, const Image<double>* ref,
-                       const Image<double>* input)>
+    std::function<void(ResultRow&, const Measurement& m, Against, const Image<double>* output, const Image<double>* ref, const Image<double>* input)>
         finish;
 };
 
@@ -38,7 +37,7 @@ struct StageContext {
 // them), the floor timed beside it, and whether its rows carry the Richardson–Lucy iteration count.
 struct BenchSpec {
     std::vector<std::string> cases;  // empty: the stage is not timed
-    std::string floor;               // "fftw-floor", "memcpy-floor" or none
+    std::string floor;  // "fftw-floor", "memcpy-floor" or none
     bool iterations = false;
     bool f32 = true;  // f32 rows too (psf: every backend computes it in float64; an f32 row would time that under an f32 label)
 };

@@ -119,8 +119,8 @@ public:
         if (ch == 0) {  // a discovered file: its own channel, on the full 4096² frame aiapy's PSF needs
             const Channel chan = in.aia().channel();
             if (!chan.has_psf() || in.data.rows() != 4096 || in.data.cols() != 4096) {
-                row.skip_reason = fmt::format("deconvolve needs a 4096x4096 EUV image (aiapy's PSF is 4096²); this is {}x{} at {} Å",
-                                              in.data.cols(), in.data.rows(), chan.wavelength);
+                row.skip_reason = fmt::format("deconvolve needs a 4096x4096 EUV image (aiapy's PSF is 4096²); this is {}x{} at {} Å", in.data.cols(),
+                                              in.data.rows(), chan.wavelength);
                 return;
             }
             ch = chan.wavelength;
@@ -164,17 +164,16 @@ public:
         RowMeter meter;
         try {
             out = be.register_image(in, {}, so);
-        } catch (const Error& e) {
-            refusal = e;
-        }
+        } catch (const Error& e) { refusal = e; }
         meter.stop(row);
         if (!ref.image || !out) {
             Measurement m;
             m.has_image = false;
             const bool both = !ref.image && !out;
             m.set("refusal_mismatch", both ? 0 : 1);
-            row.notes.push_back(both ? "refused, as the reference" : !out ? "refused: " + std::string(refusal->what())
-                                                                           : "the reference refuses this input: " + std::string(ref.refusal->what()));
+            row.notes.push_back(both       ? "refused, as the reference"
+                                    : !out ? "refused: " + std::string(refusal->what())
+                                           : "the reference refuses this input: " + std::string(ref.refusal->what()));
             ctx.finish(row, m, Against::reference, nullptr, nullptr, nullptr);
             return;
         }
@@ -206,11 +205,16 @@ public:
         bool any = false;
         for (const auto& f : c.functions) {
             std::optional<CalibrationComparison> part;
-            if (f == "update_pointing") part = update_pointing_vs_golden(ctx.store, v, c.input);
-            else if (f == "correct_degradation") part = correct_degradation_vs_golden(ctx.store, v, c.input);
-            else if (f == "exposure") part = exposure_vs_golden(ctx.store, v, c.input);
-            else if (f == "degradation") part = degradation_vs_golden(ctx.store, v);
-            else throw Error(ErrorKind::usage, fmt::format("case {}: unknown prep function '{}'", c.name, f));
+            if (f == "update_pointing")
+                part = update_pointing_vs_golden(ctx.store, v, c.input);
+            else if (f == "correct_degradation")
+                part = correct_degradation_vs_golden(ctx.store, v, c.input);
+            else if (f == "exposure")
+                part = exposure_vs_golden(ctx.store, v, c.input);
+            else if (f == "degradation")
+                part = degradation_vs_golden(ctx.store, v);
+            else
+                throw Error(ErrorKind::usage, fmt::format("case {}: unknown prep function '{}'", c.name, f));
             if (!part) {
                 missing.push_back(f);
                 continue;
@@ -238,9 +242,7 @@ const StageDriver* const kDrivers[] = {&kPsf, &kDeconvolve, &kRegister, &kPrep};
 
 }  // namespace
 
-std::string StageDriver::summary(const Case& c) const {
-    return fmt::format("vs aiapy {} goldens {}", c.golden, fmt::join(c.goldens, ", "));
-}
+std::string StageDriver::summary(const Case& c) const { return fmt::format("vs aiapy {} goldens {}", c.golden, fmt::join(c.goldens, ", ")); }
 
 SyntheticCase StageDriver::make_synthetic(const Case& c) const {
     throw Error(ErrorKind::usage, fmt::format("case {}: no synthetic '{}' case for stage {}", c.name, c.synthetic, c.stage));

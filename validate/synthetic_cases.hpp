@@ -17,8 +17,8 @@
 namespace aiaccel::validate {
 
 struct SyntheticCase {
-    AiaImage input;       // the image (with an AIA-like helioprojective header for register)
-    Image<double> psf;    // deconvolve: the PSF, centred at [n/2, n/2]
+    AiaImage input;  // the image (with an AIA-like helioprojective header for register)
+    Image<double> psf;  // deconvolve: the PSF, centred at [n/2, n/2]
     Image<double> expected;
 };
 

@@ -13,12 +13,10 @@ using enum Against;
 
 constexpr auto kTable = std::to_array<Tolerance>({
     // ---- structural: every stage, every comparison --------------------------------------------
-    {"*", "shape_mismatch_max", any, "*", "*", 0,
-     "the output must have the compared array's shape: a wrong shape is a bug, never round-off"},
+    {"*", "shape_mismatch_max", any, "*", "*", 0, "the output must have the compared array's shape: a wrong shape is a bug, never round-off"},
     {"*", "nan_mismatch_max", any, "*", "*", 0,
      "NaN masks must agree exactly: BLANK→NaN, NaN spreading in RL and register's NaN dilation are deterministic (§7.13)"},
-    {"*", "dtype_mismatch_max", any, "*", "*", 0,
-     "output dtype as numpy gives it (register keeps float32, calibration gives float64; §7.11)"},
+    {"*", "dtype_mismatch_max", any, "*", "*", 0, "output dtype as numpy gives it (register keeps float32, calibration gives float64; §7.11)"},
     {"*", "refusal_mismatch_max", any, "*", "*", 0,
      "an input aiapy refuses (a cut-out for register, a 1600 Å map for a V10 table) must be refused, and only those"},
     {"*", "input_mismatch_max", any, "*", "*", 0,
@@ -29,34 +27,27 @@ constexpr auto kTable = std::to_array<Tolerance>({
      "FFTW vs numpy pocketfft round-off in the three 4096² FFTs (~1e-16 measured); exp/sin/sum reproduced"},
     {"psf", "sum_minus_1", aiapy, "reference", "f64", 1e-12,
      "|ΣP−1|: abs() turns FFT round-off into a positive floor summed over 16.8 M pixels (~4e-13)"},
-    {"psf", "peak_rel", aiapy, "reference", "f64", 1e-12,
-     "the peak pixel [2048, 2048]: the same FFT round-off as max|Δ|/max"},
-    {"psf", "argmax_offset_px_max", any, "*", "*", 0,
-     "the PSF peak sits on pixel [2048, 2048] (aiapy's roll/fftshift by N/2), whatever the FFT"},
+    {"psf", "peak_rel", aiapy, "reference", "f64", 1e-12, "the peak pixel [2048, 2048]: the same FFT round-off as max|Δ|/max"},
+    {"psf", "argmax_offset_px_max", any, "*", "*", 0, "the PSF peak sits on pixel [2048, 2048] (aiapy's roll/fftshift by N/2), whatever the FFT"},
     {"psf", "max_abs_over_max", reference, "*", "f64", 1e-15,
      "§8: another float64 FFT (FFTW/cuFFT) measured 1.6e-17 of max; components agree to a few ulp"},
-    {"psf", "sum_minus_1", reference, "*", "f64", 1e-12,
-     "§8: |ΣP−1| is the abs() floor of any float64 FFT, 3.9e-13 / 4.2e-13 measured"},
-    {"psf", "max_abs_over_max", reference, "*", "f32", 3e-7,
-     "§8: float32 FFT measured 2.7e-8 of max, ×10 margin"},
+    {"psf", "sum_minus_1", reference, "*", "f64", 1e-12, "§8: |ΣP−1| is the abs() floor of any float64 FFT, 3.9e-13 / 4.2e-13 measured"},
+    {"psf", "max_abs_over_max", reference, "*", "f32", 3e-7, "§8: float32 FFT measured 2.7e-8 of max, ×10 margin"},
     {"psf", "sum_minus_1", reference, "*", "f32", 1e-3,
      "§8: the float32 FFT floor summed over 16.8 M pixels gives Σ−1 ≈ 2e-4 (keep the PSF in float64 and cast)"},
 
     // ---- deconvolve ---------------------------------------------------------------------------
     {"deconvolve", "max_abs_over_max", aiapy, "reference", "f64", 1e-10,
      "FFT-library round-off over 25 RL iterations (100 transforms), float64 input to aiapy (§7.6)"},
-    {"deconvolve", "rel_l2", aiapy, "reference", "f64", 1e-11,
-     "FFT-library round-off over 25 RL iterations, L2 over the image"},
+    {"deconvolve", "rel_l2", aiapy, "reference", "f64", 1e-11, "FFT-library round-off over 25 RL iterations, L2 over the image"},
     {"deconvolve", "max_abs_over_max", reference, "*", "f64", 1e-12,
      "§8: two float64 FFT libraries differ by 1.3e-15 of max after 25 iterations (synthetic 4096²); margin for real data"},
     {"deconvolve", "max_abs_over_max", reference, "*", "f32", 5e-6,
      "§8: all-float32 RL measured 5.7e-7 of max (4096², 171 Å PSF), ×10 for real data"},
-    {"deconvolve", "rel_l2", reference, "*", "f32", 2e-6,
-     "§8: all-float32 RL measured 2.5e-7 relative L2, ×10 for real data"},
+    {"deconvolve", "rel_l2", reference, "*", "f32", 2e-6, "§8: all-float32 RL measured 2.5e-7 relative L2, ×10 for real data"},
     {"deconvolve", "max_abs_over_max", exact, "*", "f64", 1e-14,
      "delta PSF / constant image: RL is the identity, only float64 FFT round-off remains (~1e-16 per transform)"},
-    {"deconvolve", "max_abs_over_max", exact, "*", "f32", 5e-6,
-     "delta PSF / constant image in float32: float32 FFT round-off, as fast vs reference"},
+    {"deconvolve", "max_abs_over_max", exact, "*", "f32", 5e-6, "delta PSF / constant image in float32: float32 FFT round-off, as fast vs reference"},
 
     // ---- register -----------------------------------------------------------------------------
     {"register", "max_abs_over_max", aiapy, "reference", "f64", 2e-7,
@@ -69,22 +60,18 @@ constexpr auto kTable = std::to_array<Tolerance>({
      "header floats (CRPIX, PC, CDELT) from the same double arithmetic; BLAS dot/inv ulps"},
     {"register", "header_mismatch_max", aiapy, "reference", "f64", 0,
      "every key aiapy's output has is present with the same string value, and no other key"},
-    {"register", "max_abs_over_max", reference, "*", "f32", 2e-6,
-     "§8: float32 compute with float64 coordinates measured 1.6e-7 of max (1024²), ×10"},
-    {"register", "rel_l2", reference, "*", "f32", 1e-6,
-     "§8: float32 compute with float64 coordinates measured 8.4e-8 relative L2, ×10"},
+    {"register", "max_abs_over_max", reference, "*", "f32", 2e-6, "§8: float32 compute with float64 coordinates measured 1.6e-7 of max (1024²), ×10"},
+    {"register", "rel_l2", reference, "*", "f32", 1e-6, "§8: float32 compute with float64 coordinates measured 8.4e-8 relative L2, ×10"},
     {"register", "max_abs_over_max", reference, "*", "f64", 2e-7,
      "float64 compute stores the reference's dtype: only a coordinate ulp flips a float32 rounding (as vs aiapy)"},
-    {"register", "edge_flips_max", reference, "*", "*", 100,
-     "constant-mode bound decided by a coordinate 1 ulp off (§7.10); counted, not valued"},
+    {"register", "edge_flips_max", reference, "*", "*", 100, "constant-mode bound decided by a coordinate 1 ulp off (§7.10); counted, not valued"},
     {"register", "max_abs_over_max", exact, "*", "f64", 1e-12,
      "identity transform: coordinates are integers to ~1e-14 px, where the spline returns the samples up to prefilter round-off"},
     {"register", "max_abs_over_max", exact, "*", "f32", 2e-6,
      "identity transform in float32 coefficients/weights: prefilter and 16-tap sum round-off, the f32-vs-reference bound (§8)"},
 
     // ---- prep (update_pointing, degradation, exposure) -----------------------------------------
-    {"prep", "factor_rel", aiapy, "reference", "f64", 4.5e-16,
-     "one cubic polynomial and one ratio in double: 2 ε64"},
+    {"prep", "factor_rel", aiapy, "reference", "f64", 4.5e-16, "one cubic polynomial and one ratio in double: 2 ε64"},
     {"prep", "crpix_abs", aiapy, "reference", "f64", 1e-9,
      "aiapy 0.12.1 CRPIX = ((CRPIX−1)+1)+(X0_table−X0_MP): three double operations on O(2000) px values"},
     {"prep", "header_mismatch_max", aiapy, "reference", "f64", 0,
@@ -98,9 +85,7 @@ constexpr auto kTable = std::to_array<Tolerance>({
 });
 
 bool matches(std::string_view pattern, std::string_view value) { return pattern == "*" || pattern == value; }
-int specificity(const Tolerance& t) {
-    return (t.stage != "*") + (t.against != Against::any) + (t.backend != "*") + (t.precision != "*");
-}
+int specificity(const Tolerance& t) { return (t.stage != "*") + (t.against != Against::any) + (t.backend != "*") + (t.precision != "*"); }
 }  // namespace
 
 std::string_view to_string(Against a) {
@@ -121,8 +106,7 @@ std::string_view Tolerance::value_name() const {
 
 std::span<const Tolerance> tolerance_table() { return kTable; }
 
-const Tolerance& tolerance(std::string_view stage, std::string_view metric, Against against, std::string_view backend,
-                           std::string_view precision) {
+const Tolerance& tolerance(std::string_view stage, std::string_view metric, Against against, std::string_view backend, std::string_view precision) {
     // The most specific row that matches (wildcard rows cover every backend / precision).
     const Tolerance* best = nullptr;
     for (const auto& t : kTable)
@@ -130,12 +114,11 @@ const Tolerance& tolerance(std::string_view stage, std::string_view metric, Agai
             matches(t.precision, precision) && (!best || specificity(t) > specificity(*best)))
             best = &t;
     if (best) return *best;
-    throw std::out_of_range("no tolerance row for " + std::string(stage) + "/" + std::string(metric) + "/" + std::string(to_string(against)) +
-                            "/" + std::string(backend) + "/" + std::string(precision));
+    throw std::out_of_range("no tolerance row for " + std::string(stage) + "/" + std::string(metric) + "/" + std::string(to_string(against)) + "/" +
+                            std::string(backend) + "/" + std::string(precision));
 }
 
-std::vector<const Tolerance*> tolerances_for(std::string_view stage, Against against, std::string_view backend,
-                                             std::string_view precision) {
+std::vector<const Tolerance*> tolerances_for(std::string_view stage, Against against, std::string_view backend, std::string_view precision) {
     std::vector<const Tolerance*> out;
     for (const auto& t : kTable) {
         if (!matches(t.stage, stage) || !(t.against == against || t.against == Against::any) || !matches(t.backend, backend) ||

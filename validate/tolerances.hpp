@@ -19,10 +19,10 @@ std::string_view to_string(Against a);
 // "max_abs_over_max", which is the value's own name).
 // stage, backend and precision may be "*" (every one).
 struct Tolerance {
-    std::string_view stage;      // "psf", "deconvolve", "register", "prep", or "*"
-    std::string_view metric;     // "max_abs_over_max", "rel_l2", "sum_minus_1", "bitwise_fraction_min", "edge_flips_max", ...
+    std::string_view stage;  // "psf", "deconvolve", "register", "prep", or "*"
+    std::string_view metric;  // "max_abs_over_max", "rel_l2", "sum_minus_1", "bitwise_fraction_min", "edge_flips_max", ...
     Against against;
-    std::string_view backend;    // "reference", "cpu", "cuda", or "*"
+    std::string_view backend;  // "reference", "cpu", "cuda", or "*"
     std::string_view precision;  // "f64", "f32", or "*"
     double bound;
     std::string_view reason;
@@ -34,12 +34,11 @@ struct Tolerance {
 
 std::span<const Tolerance> tolerance_table();
 // The bound for this exact row (no wildcards); throws std::out_of_range naming the key when absent.
-const Tolerance& tolerance(std::string_view stage, std::string_view metric, Against against,
-                           std::string_view backend = "reference", std::string_view precision = "f64");
+const Tolerance& tolerance(std::string_view stage, std::string_view metric, Against against, std::string_view backend = "reference",
+                           std::string_view precision = "f64");
 // Every bound that applies to one comparison, one per metric (the most specific row wins), the
 // structural ones (shape, NaN mask, ...) first, then the stage's rows in table order.
-std::vector<const Tolerance*> tolerances_for(std::string_view stage, Against against, std::string_view backend,
-                                             std::string_view precision);
+std::vector<const Tolerance*> tolerances_for(std::string_view stage, Against against, std::string_view backend, std::string_view precision);
 
 // Baseline regression gate (`aiaccel validate --baseline F`): an error metric fails when it grew more
 // than kRegressionGrowth × its baseline value and is above the metric's floor (below it, changes

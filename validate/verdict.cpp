@@ -105,8 +105,8 @@ Measurement measure_pair(std::string_view stage, const Image<double>& output, co
     return m;
 }
 
-PairVerdict judge_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref, Against against,
-                       std::string_view backend, std::string_view precision, std::optional<double> missing) {
+PairVerdict judge_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref, Against against, std::string_view backend,
+                       std::string_view precision, std::optional<double> missing) {
     PairVerdict p{measure_pair(stage, output, ref, missing), {}};
     p.judgement = judge(p.measurement, stage, against, backend, precision);
     return p;

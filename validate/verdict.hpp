@@ -23,7 +23,7 @@ struct Measurement {
     bool has_image = true;  // a pixel comparison was made (`metrics` is meaningful)
     Metrics metrics;
     std::vector<std::pair<std::string, double>> extra;  // stage-specific values: sum_minus_1, edge_flips, header_rel, ...
-    std::vector<std::string> problems;                   // exact requirements that failed, in words (counted in extra)
+    std::vector<std::string> problems;  // exact requirements that failed, in words (counted in extra)
 
     // The value a tolerance row names (Tolerance::value_name()), or nullopt when not measured here.
     std::optional<double> value(std::string_view name) const;
@@ -39,11 +39,11 @@ struct Check {
 
 struct Judgement {
     Verdict verdict = Verdict::failed;
-    std::vector<Check> checks;           // every bound that applied and was measured, in table order
+    std::vector<Check> checks;  // every bound that applied and was measured, in table order
     std::optional<std::size_t> failing;  // the first failed check
-    std::optional<std::size_t> main;     // the first stage-specific check (else the first): what a PASSED row shows
-    std::string note;                    // why MISTRUSTED, or why FAILED without a failed check
-    const Check* shown() const;          // the failing check, else the main one (nullptr if none)
+    std::optional<std::size_t> main;  // the first stage-specific check (else the first): what a PASSED row shows
+    std::string note;  // why MISTRUSTED, or why FAILED without a failed check
+    const Check* shown() const;  // the failing check, else the main one (nullptr if none)
     std::string failing_metric() const;  // Tolerance::metric of the failing check, "" when none
     std::vector<std::string> failed_texts() const;
 };
@@ -56,15 +56,14 @@ Judgement judge(const Measurement& m, std::string_view stage, Against against, s
 //  * psf: compare() plus sum_minus_1 = |Σoutput − 1| (numpy's summation) and argmax_offset_px, the
 //    Chebyshev distance of the output's peak from [n/2, n/2];
 //  * deconvolve and anything else: compare().
-Measurement measure_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref,
-                         std::optional<double> missing = std::nullopt);
+Measurement measure_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref, std::optional<double> missing = std::nullopt);
 
 // measure_pair + judge: the one function that says whether a pair of outputs agrees.
 struct PairVerdict {
     Measurement measurement;
     Judgement judgement;
 };
-PairVerdict judge_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref, Against against,
-                       std::string_view backend, std::string_view precision, std::optional<double> missing = std::nullopt);
+PairVerdict judge_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref, Against against, std::string_view backend,
+                       std::string_view precision, std::optional<double> missing = std::nullopt);
 
 }  // namespace aiaccel::validate

@@ -75,8 +75,8 @@ namespace hn = hwy::HWY_NAMESPACE;
 template <class T>
 void RowT(const SplineCoefficients<T>& c, const AffineMap& m, std::size_t oy, std::size_t ox0, std::size_t count, double cval,
           double* HWY_RESTRICT out) {
-    const hn::ScalableTag<double> d;         // coordinates
-    const hn::Rebind<T, decltype(d)> dt;     // coefficients, weights, sums
+    const hn::ScalableTag<double> d;  // coordinates
+    const hn::Rebind<T, decltype(d)> dt;  // coefficients, weights, sums
     const hn::RebindToSigned<decltype(dt)> di;  // gather indices (lane size of T)
     const std::size_t N = hn::Lanes(d);
     const double doy = static_cast<double>(oy);
@@ -87,14 +87,18 @@ void RowT(const SplineCoefficients<T>& c, const AffineMap& m, std::size_t oy, st
     const auto vcols = hn::Set(d, static_cast<double>(c.cols));
     const auto t1 = hn::Set(dt, T(1)), t2 = hn::Set(dt, T(2)), t3 = hn::Set(dt, T(3)), t4 = hn::Set(dt, T(4)), t6 = hn::Set(dt, T(6));
     auto to_t = [&](auto v) {
-        if constexpr (std::is_same_v<T, double>) return v;
-        else return hn::DemoteTo(dt, v);
+        if constexpr (std::is_same_v<T, double>)
+            return v;
+        else
+            return hn::DemoteTo(dt, v);
     };
     using IndexT = hn::TFromD<decltype(di)>;
     const double cols_d = static_cast<double>(c.cols), size_d = static_cast<double>(c.cols) * static_cast<double>(c.rows);
     auto to_index = [&](auto v) {  // exact integers in double → index lanes of T's size
-        if constexpr (std::is_same_v<T, double>) return hn::ConvertTo(di, v);
-        else return hn::DemoteTo(di, v);
+        if constexpr (std::is_same_v<T, double>)
+            return hn::ConvertTo(di, v);
+        else
+            return hn::DemoteTo(di, v);
     };
     auto weights = [&](auto t, auto* w) {
         const auto y = t, z = hn::Sub(t1, t);
@@ -153,8 +157,10 @@ void RowT(const SplineCoefficients<T>& c, const AffineMap& m, std::size_t oy, st
         auto acc = hn::Zero(dt);
         for (int a = 0; a < 4; ++a)
             for (int b = 0; b < 4; ++b) acc = hn::Add(acc, hn::Mul(hn::Mul(v[a][b], wx[a]), wy[b]));
-        if constexpr (std::is_same_v<T, double>) hn::StoreU(acc, d, out + i);
-        else hn::StoreU(hn::PromoteTo(d, acc), d, out + i);
+        if constexpr (std::is_same_v<T, double>)
+            hn::StoreU(acc, d, out + i);
+        else
+            hn::StoreU(hn::PromoteTo(d, acc), d, out + i);
     }
     for (; i < count; ++i) {
         const double ox = static_cast<double>(ox0 + i);
@@ -162,12 +168,10 @@ void RowT(const SplineCoefficients<T>& c, const AffineMap& m, std::size_t oy, st
     }
 }
 
-void RowF64(const SplineCoefficients<double>& c, const AffineMap& m, std::size_t oy, std::size_t ox0, std::size_t count, double cval,
-            double* out) {
+void RowF64(const SplineCoefficients<double>& c, const AffineMap& m, std::size_t oy, std::size_t ox0, std::size_t count, double cval, double* out) {
     RowT(c, m, oy, ox0, count, cval, out);
 }
-void RowF32(const SplineCoefficients<float>& c, const AffineMap& m, std::size_t oy, std::size_t ox0, std::size_t count, double cval,
-            double* out) {
+void RowF32(const SplineCoefficients<float>& c, const AffineMap& m, std::size_t oy, std::size_t ox0, std::size_t count, double cval, double* out) {
     RowT(c, m, oy, ox0, count, cval, out);
 }
 
@@ -180,12 +184,12 @@ namespace aiaccel::cpu {
 HWY_EXPORT(RowF64);
 HWY_EXPORT(RowF32);
 
-void affine_order3_row_cpu(const SplineCoefficients<double>& c, const AffineMap& m, std::size_t oy, std::size_t ox0,
-                           std::size_t count, double cval, double* out) {
+void affine_order3_row_cpu(const SplineCoefficients<double>& c, const AffineMap& m, std::size_t oy, std::size_t ox0, std::size_t count, double cval,
+                           double* out) {
     HWY_DYNAMIC_DISPATCH(RowF64)(c, m, oy, ox0, count, cval, out);
 }
-void affine_order3_row_cpu(const SplineCoefficients<float>& c, const AffineMap& m, std::size_t oy, std::size_t ox0,
-                           std::size_t count, double cval, double* out) {
+void affine_order3_row_cpu(const SplineCoefficients<float>& c, const AffineMap& m, std::size_t oy, std::size_t ox0, std::size_t count, double cval,
+                           double* out) {
     HWY_DYNAMIC_DISPATCH(RowF32)(c, m, oy, ox0, count, cval, out);
 }
 

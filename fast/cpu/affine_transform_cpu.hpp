@@ -30,9 +30,9 @@ struct SplineCoefficients {
 // Output pixels (oy, ox0 … ox0+count−1) of the rotated frame: the spline value (accumulated in T, in
 // scipy's tap order) or `cval` where X ∉ [0, cols−1] or Y ∉ [0, rows−1]. Values are not yet rounded
 // to the output dtype. Taps outside the image are mirrored as scipy mirrors them.
-void affine_order3_row_cpu(const SplineCoefficients<double>& c, const AffineMap& m, std::size_t oy, std::size_t ox0,
-                           std::size_t count, double cval, double* out);
-void affine_order3_row_cpu(const SplineCoefficients<float>& c, const AffineMap& m, std::size_t oy, std::size_t ox0,
-                           std::size_t count, double cval, double* out);
+void affine_order3_row_cpu(const SplineCoefficients<double>& c, const AffineMap& m, std::size_t oy, std::size_t ox0, std::size_t count, double cval,
+                           double* out);
+void affine_order3_row_cpu(const SplineCoefficients<float>& c, const AffineMap& m, std::size_t oy, std::size_t ox0, std::size_t count, double cval,
+                           double* out);
 
 }  // namespace aiaccel::cpu

@@ -37,8 +37,9 @@ public:
 
 std::unique_ptr<Backend> make_backend() { return std::make_unique<CpuBackend>(); }
 Availability probe() {
-    return {true, fmt::format("cpu: available (FFTW threads, float64/float32, {} hardware threads; register order 3 with {} SIMD)",
-                              resolve_threads(0), spline_prefilter_cpu_target())};
+    return {true,
+            fmt::format("cpu: available (FFTW threads, float64/float32, {} hardware threads; register order 3 with {} SIMD)", resolve_threads(0),
+                        spline_prefilter_cpu_target())};
 }
 
 }  // namespace aiaccel::cpu

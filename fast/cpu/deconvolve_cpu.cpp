@@ -50,11 +50,9 @@ void spectrum_multiply(std::complex<T>* s, const std::complex<T>* h, std::size_t
     parallel_for(count, threads, [&](std::size_t b, std::size_t e, std::size_t) { multiply_span<T, Conj>(s + b, h + b, e - b); });
 }
 
-
 // The unfused loop: FFTW 2-D plans (FFTW threads) and four pointwise passes per iteration.
 template <class T>
-void richardson_lucy_unfused(std::size_t rows, std::size_t cols, const T* ip, T* up, const std::complex<T>* H, int iterations,
-                             int threads) {
+void richardson_lucy_unfused(std::size_t rows, std::size_t cols, const T* ip, T* up, const std::complex<T>* H, int iterations, int threads) {
     const std::size_t n = rows * cols;
     const RealFftPlans<T>& plans = cached_plans<T>(rows, cols, threads);
     const std::size_t ns = rows * plans.half_cols();
@@ -89,8 +87,7 @@ std::size_t fused_row_length(std::size_t cols) {
 }
 
 template <class T>
-void richardson_lucy_fused(std::size_t rows, std::size_t cols, const T* ip, T* up, FftwBuffer<T, std::complex<T>>& H, int iterations,
-                           int threads) {
+void richardson_lucy_fused(std::size_t rows, std::size_t cols, const T* ip, T* up, FftwBuffer<T, std::complex<T>>& H, int iterations, int threads) {
     using C = std::complex<T>;
     constexpr std::size_t B = kFusedBlock<T>;
     const std::size_t ns = cols / 2 + 1, ld = fused_row_length<T>(cols), nblk = ld / B;
@@ -196,8 +193,10 @@ Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& ps
         for (std::size_t k = 0; k < ns; ++k) H[k] = std::complex<T>(static_cast<T>(h64[k].real() * scale), static_cast<T>(h64[k].imag() * scale));
     }
 
-    if (fused) richardson_lucy_fused<T>(rows, cols, img.data(), u.data(), H, iterations, threads);
-    else richardson_lucy_unfused<T>(rows, cols, img.data(), u.data(), H.get(), iterations, threads);
+    if (fused)
+        richardson_lucy_fused<T>(rows, cols, img.data(), u.data(), H, iterations, threads);
+    else
+        richardson_lucy_unfused<T>(rows, cols, img.data(), u.data(), H.get(), iterations, threads);
     return u.template cast<double>();
 }
 

@@ -89,8 +89,7 @@ template FftwBuffer<float, float> fftw_buffer<float, float>(std::size_t);
 template FftwBuffer<float, std::complex<float>> fftw_buffer<float, std::complex<float>>(std::size_t);
 
 template <class T>
-RealFftPlans<T>::RealFftPlans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags)
-    : rows_(rows), cols_(cols), threads_(threads) {
+RealFftPlans<T>::RealFftPlans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags) : rows_(rows), cols_(cols), threads_(threads) {
     fftw_threads_init_once();
     // Plan on scratch buffers: FFTW_MEASURE overwrites them while timing.
     auto real = fftw_buffer<T, T>(rows * cols);

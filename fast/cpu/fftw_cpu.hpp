@@ -20,12 +20,14 @@
 namespace aiaccel::cpu {
 
 std::mutex& fftw_planner_mutex();
-void fftw_threads_init_once();   // fftw_init_threads + fftwf_init_threads, once per process
-unsigned fftw_planner_flags();   // FFTW_MEASURE unless AIACCEL_FFTW_PLANNER=estimate
-bool fftw_wisdom_enabled();      // a wisdom file is in use (not AIACCEL_FFTW_WISDOM=off, a cache folder exists)
+void fftw_threads_init_once();  // fftw_init_threads + fftwf_init_threads, once per process
+unsigned fftw_planner_flags();  // FFTW_MEASURE unless AIACCEL_FFTW_PLANNER=estimate
+bool fftw_wisdom_enabled();  // a wisdom file is in use (not AIACCEL_FFTW_WISDOM=off, a cache folder exists)
 
-template <class T> struct Fftw;
-template <> struct Fftw<double> {
+template <class T>
+struct Fftw;
+template <>
+struct Fftw<double> {
     using plan = fftw_plan;
     using cplx = fftw_complex;
     static void plan_with_nthreads(int n) { fftw_plan_with_nthreads(n); }
@@ -41,7 +43,8 @@ template <> struct Fftw<double> {
     static void exec_dft(plan p, cplx* io) { fftw_execute_dft(p, io, io); }
     static void destroy(plan p) { fftw_destroy_plan(p); }
 };
-template <> struct Fftw<float> {
+template <>
+struct Fftw<float> {
     using plan = fftwf_plan;
     using cplx = fftwf_complex;
     static void plan_with_nthreads(int n) { fftwf_plan_with_nthreads(n); }
@@ -105,8 +108,8 @@ public:
     SplitFftPlans(const SplitFftPlans&) = delete;
     SplitFftPlans& operator=(const SplitFftPlans&) = delete;
     std::size_t block() const { return block_; }
-    void row_forward(T* in, std::complex<T>* out) const;    // cols reals → cols/2+1 complex
-    void row_inverse(std::complex<T>* in, T* out) const;    // cols/2+1 complex (destroyed) → cols reals
+    void row_forward(T* in, std::complex<T>* out) const;  // cols reals → cols/2+1 complex
+    void row_inverse(std::complex<T>* in, T* out) const;  // cols/2+1 complex (destroyed) → cols reals
     // In place on rows×block complex, interleaved (element (r, c) at r·block + c): block column transforms.
     void col_forward(std::complex<T>* io) const;
     void col_inverse(std::complex<T>* io) const;

@@ -63,8 +63,9 @@ Tan make_tan(const AiaImage& img) {
     const std::string& path = img.path;
     const std::string c1 = h.fits().get_string("CTYPE1").value_or(""), c2 = h.fits().get_string("CTYPE2").value_or("");
     if (c1.rfind("HPLN", 0) != 0 || c2.rfind("HPLT", 0) != 0)
-        throw file_error(ErrorKind::unsupported, path, fmt::format(
-            "CTYPE1/2 = '{}'/'{}' is not helioprojective (HPLN-…/HPLT-…); contains_full_disk needs a helioprojective map", c1, c2));
+        throw file_error(
+            ErrorKind::unsupported, path,
+            fmt::format("CTYPE1/2 = '{}'/'{}' is not helioprojective (HPLN-…/HPLT-…); contains_full_disk needs a helioprojective map", c1, c2));
     if (c1 != "HPLN-TAN" || c2 != "HPLT-TAN")
         throw file_error(ErrorKind::unsupported, path, fmt::format("projection '{}'/'{}' is not supported (only TAN)", c1, c2));
     if (auto lp = h.optional("LONPOLE"); lp && *lp != 180.0)
@@ -72,7 +73,8 @@ Tan make_tan(const AiaImage& img) {
     const double u1 = deg_per_unit(h.cunit1(), path, "CUNIT1"), u2 = deg_per_unit(h.cunit2(), path, "CUNIT2");
     const FitsHeader& f = h.fits();
     Matrix2 pc = (f.has("PC1_1") || f.has("PC1_2") || f.has("PC2_1") || f.has("PC2_2"))
-        ? Matrix2{{{h.optional("PC1_1").value_or(1), h.optional("PC1_2").value_or(0)}, {h.optional("PC2_1").value_or(0), h.optional("PC2_2").value_or(1)}}}
+        ? Matrix2{{{h.optional("PC1_1").value_or(1), h.optional("PC1_2").value_or(0)},
+                   {h.optional("PC2_1").value_or(0), h.optional("PC2_2").value_or(1)}}}
         : h.rotation_matrix();
     Tan t{};
     t.crpix[0] = h.crpix1();
@@ -94,8 +96,8 @@ Tan make_tan(const AiaImage& img) {
 double observer_distance_m(const AiaHeader& h) {
     auto x = h.optional("HAEX_OBS"), y = h.optional("HAEY_OBS"), z = h.optional("HAEZ_OBS");
     if (x && y && z) return std::sqrt(*x * *x + *y * *y + *z * *z);
-    if (auto d = h.optional("DSUN_OBS"); d && ((h.fits().has("HGLN_OBS") && h.fits().has("HGLT_OBS")) ||
-                                               (h.fits().has("CRLN_OBS") && h.fits().has("CRLT_OBS"))))
+    if (auto d = h.optional("DSUN_OBS");
+        d && ((h.fits().has("HGLN_OBS") && h.fits().has("HGLT_OBS")) || (h.fits().has("CRLN_OBS") && h.fits().has("CRLT_OBS"))))
         return *d;
     throw file_error(ErrorKind::missing_keyword, h.path(),
                      "no observer location: need HAEX_OBS/HAEY_OBS/HAEZ_OBS, or HGLN_OBS/HGLT_OBS/DSUN_OBS, or CRLN_OBS/CRLT_OBS/DSUN_OBS");
@@ -120,8 +122,10 @@ EdgeScan scan_edge(std::size_t n, double r, const std::function<double(std::size
     std::size_t lo = 0, hi = n - 1;
     while (hi - lo > 8) {
         const std::size_t m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
-        if (f(m1) < f(m2)) hi = m2;
-        else lo = m1;
+        if (f(m1) < f(m2))
+            hi = m2;
+        else
+            lo = m1;
     }
     lo = lo > 8 ? lo - 8 : 0;
     hi = std::min(n - 1, hi + 8);
@@ -134,14 +138,18 @@ EdgeScan scan_edge(std::size_t n, double r, const std::function<double(std::size
     std::size_t a = 0, b = arg;  // first index ≤ r in [0, arg]
     while (a < b) {
         const std::size_t mid = a + (b - a) / 2;
-        if (f(mid) <= r) b = mid;
-        else a = mid + 1;
+        if (f(mid) <= r)
+            b = mid;
+        else
+            a = mid + 1;
     }
     std::size_t c = arg, e = n - 1;  // last index ≤ r in [arg, n−1]
     while (c < e) {
         const std::size_t mid = c + (e - c + 1) / 2;
-        if (f(mid) <= r) c = mid;
-        else e = mid - 1;
+        if (f(mid) <= r)
+            c = mid;
+        else
+            e = mid - 1;
     }
     s.on_disk = c - a + 1;
     return s;

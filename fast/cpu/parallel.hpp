@@ -50,7 +50,10 @@ public:
             while (workers_.size() < blocks - 1) workers_.emplace_back([this] { work(); });
             queue_.push_back(&batch);
         }
-        if (blocks == 2) work_cv_.notify_one(); else work_cv_.notify_all();
+        if (blocks == 2)
+            work_cv_.notify_one();
+        else
+            work_cv_.notify_all();
         execute(batch, 0);
         std::unique_lock lock(m_);
         while (batch.next < batch.blocks) {  // blocks no worker has taken yet: run them here
@@ -88,9 +91,7 @@ private:
         std::exception_ptr error;
         try {
             batch.fn(batch.ctx, b);
-        } catch (...) {
-            error = std::current_exception();
-        }
+        } catch (...) { error = std::current_exception(); }
         std::lock_guard lock(m_);
         if (error && !batch.error) batch.error = error;
         if (++batch.done == batch.blocks) done_cv_.notify_all();
@@ -121,12 +122,21 @@ private:
 template <class F>
 void parallel_for(std::size_t n, int threads, F&& f) {
     const std::size_t t = std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(std::max(threads, 1)), n));
-    if (t == 1) { f(std::size_t{0}, n, std::size_t{0}); return; }
-    struct Ctx { std::remove_reference_t<F>* f; std::size_t n, t; } ctx{&f, n, t};
-    detail::ThreadPool::instance().run(t, [](void* p, std::size_t b) {
-        const Ctx& c = *static_cast<const Ctx*>(p);
-        (*c.f)(c.n * b / c.t, c.n * (b + 1) / c.t, b);
-    }, &ctx);
+    if (t == 1) {
+        f(std::size_t{0}, n, std::size_t{0});
+        return;
+    }
+    struct Ctx {
+        std::remove_reference_t<F>* f;
+        std::size_t n, t;
+    } ctx{&f, n, t};
+    detail::ThreadPool::instance().run(
+        t,
+        [](void* p, std::size_t b) {
+            const Ctx& c = *static_cast<const Ctx*>(p);
+            (*c.f)(c.n * b / c.t, c.n * (b + 1) / c.t, b);
+        },
+        &ctx);
 }
 
 }  // namespace aiaccel::cpu

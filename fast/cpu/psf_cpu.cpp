@@ -26,8 +26,7 @@ namespace aiaccel::cpu {
 
 MeshParams mesh_params(int channel, bool preflight_core) {
     const PsfChannelParams& p = psf_params(channel);
-    return {p.entrance_angles_deg, p.spacing_e, p.spacing_fp, preflight_core ? p.width_preflight : kPsfDefaultWidth,
-            kMeshPitchUm / kMeshWidthUm};
+    return {p.entrance_angles_deg, p.spacing_e, p.spacing_fp, preflight_core ? p.width_preflight : kPsfDefaultWidth, kMeshPitchUm / kMeshWidthUm};
 }
 
 double underflow_half_width(double w) { return std::sqrt(746.0 / w); }
@@ -42,8 +41,12 @@ double sinc2(double x) {  // numpy.sinc(x)**2
     return s * s;
 }
 
-struct Spot { double cx, cy, intensity; };
-struct Range { long lo, hi; };  // [lo, hi)
+struct Spot {
+    double cx, cy, intensity;
+};
+struct Range {
+    long lo, hi;
+};  // [lo, hi)
 
 // Pixels t with |t + 0.5 − c| ≤ h (all others underflow), clipped to [0, n).
 Range window(double c, double h, long n) {
@@ -53,14 +56,20 @@ Range window(double c, double h, long n) {
 
 }  // namespace
 
-Image<double> psf_component_cpu(const MeshParams& mp, Component which, const std::vector<int>& orders, AiapyVersion v,
-                                std::size_t n, bool windowed, int threads) {
+Image<double> psf_component_cpu(const MeshParams& mp, Component which, const std::vector<int>& orders, AiapyVersion v, std::size_t n, bool windowed,
+                                int threads) {
     const bool focal = which == Component::focal_plane;
     const double w = mp.width, s = focal ? mp.spacing_fp : mp.spacing_e;
     std::vector<double> dx, dy;
-    auto add_arm = [&](double deg) { dx.push_back(s * std::cos(deg * kDegToRad)); dy.push_back(s * std::sin(deg * kDegToRad)); };
-    if (focal) { add_arm(45.0); add_arm(-45.0); }
-    else for (double a : mp.entrance_angles_deg) add_arm(a);
+    auto add_arm = [&](double deg) {
+        dx.push_back(s * std::cos(deg * kDegToRad));
+        dy.push_back(s * std::sin(deg * kDegToRad));
+    };
+    if (focal) {
+        add_arm(45.0);
+        add_arm(-45.0);
+    } else
+        for (double a : mp.entrance_angles_deg) add_arm(a);
 
     const bool v10 = v == AiapyVersion::v0_10_2;
     const double half = 0.5 * static_cast<double>(n);
@@ -132,7 +141,10 @@ Image<double> psf_component_cpu(const MeshParams& mp, Component which, const std
         row_c[std::size_t(i)] = acc;
     }
     double sum_s = 0, sum_c = 0;
-    for (std::size_t i = 0; i < n; ++i) { sum_s += row_s[i]; sum_c += row_c[i]; }
+    for (std::size_t i = 0; i < n; ++i) {
+        sum_s += row_s[i];
+        sum_c += row_c[i];
+    }
 
     const double ws = 1.0 - 0.82, wc = 0.82;  // 0.18000000000000005, as aiapy's 1 − area_not_mesh
     parallel_for(n, threads, [&](std::size_t r0, std::size_t r1, std::size_t) {

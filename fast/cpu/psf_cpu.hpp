@@ -30,8 +30,8 @@ double underflow_half_width(double w);
 // square window of each Gaussian where exp() is not exactly zero is evaluated when `windowed`; the
 // dense path evaluates every pixel (for the proof test). Per-pixel accumulation order is aiapy's
 // (orders outer, arms inner) for any thread count; ΣS and ΣC are row sums added in row order.
-Image<double> psf_component_cpu(const MeshParams& mp, Component which, const std::vector<int>& orders, AiapyVersion v,
-                                std::size_t n, bool windowed, int threads);
+Image<double> psf_component_cpu(const MeshParams& mp, Component which, const std::vector<int>& orders, AiapyVersion v, std::size_t n, bool windowed,
+                                int threads);
 
 // The composite |F(F(A)·F(B))|, rolled by n/2 and /n², computed as the circular convolution
 // A ⊛ B (r2c, r2c, c2r) point-reflected about [n/2, n/2]; |·| of the real result as aiapy's abs().

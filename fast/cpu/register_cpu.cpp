@@ -88,7 +88,10 @@ Rotated rotate_window(const AiaImage& in, const Frame& f, double fill, const Pad
     parallel_for(py, threads, [&](std::size_t b, std::size_t e, std::size_t) {
         for (std::size_t y = b; y < e; ++y) {
             T* row = coef.row(y);
-            if (y < f.pad_y || y >= f.pad_y + ny) { std::fill_n(row, px, tfill); continue; }
+            if (y < f.pad_y || y >= f.pad_y + ny) {
+                std::fill_n(row, px, tfill);
+                continue;
+            }
             std::fill_n(row, f.pad_x, tfill);
             std::fill_n(row + f.pad_x + nx, f.pad_x, tfill);
             const double* src = in.data.row(y - f.pad_y);

@@ -154,7 +154,11 @@ void merge(PadStats& a, const PadStats& b) {
     a.all_finite = a.all_finite && b.all_finite;
 }
 void account(PadStats& s, double v) {
-    if (std::isnan(v)) { s.any_nan = true; s.all_finite = false; return; }
+    if (std::isnan(v)) {
+        s.any_nan = true;
+        s.all_finite = false;
+        return;
+    }
     if (!std::isfinite(v)) s.all_finite = false;
     if (std::isnan(s.min) || v < s.min) s.min = v;
     if (std::isnan(s.max) || v > s.max) s.max = v;
@@ -217,9 +221,10 @@ RegisterPlan plan_register(const AiaImage& in, const RegisterRequest& req, int t
     const Frame& f = p.frame;
     const bool padded = f.pad_x > 0 || f.pad_y > 0;
     if (padded && is_integer(in.dtype) && !(std::fmod(p.missing, 1.0) == 0.0))
-        throw file_error(ErrorKind::bad_value, path, fmt::format(
-            "the data are integers ({}) but the fill value for missing pixels ({}) is not an integer; give an integer missing value",
-            to_string(in.dtype), p.missing));
+        throw file_error(
+            ErrorKind::bad_value, path,
+            fmt::format("the data are integers ({}) but the fill value for missing pixels ({}) is not an integer; give an integer missing value",
+                        to_string(in.dtype), p.missing));
     p.fill = is_integer(in.dtype) ? p.missing : store(p.missing, in.dtype);
     p.pad = p.data;
     if (padded) account(p.pad, p.fill);

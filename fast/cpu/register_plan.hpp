@@ -51,14 +51,14 @@ struct Window {
 
 // Everything register decides before touching a pixel.
 struct RegisterPlan {
-    Matrix2 rotation{};         // the map's rotation matrix (PCi_j, else CDi_j / CDELTi, else CROTA2)
+    Matrix2 rotation{};  // the map's rotation matrix (PCi_j, else CDi_j / CDELTi, else CROTA2)
     double cdelt1 = 0, cdelt2 = 0;
-    double scale = 1;           // CDELT1 / target scale (0.6″/px, or a multiple for a binned image)
-    double missing = 0;         // the request's, else nanmin(data) (aiapy's default)
-    double fill = 0;            // the padding value as np.pad stores it in the dtype
-    PadStats data, pad;         // the data's range; the padded frame's (data + fill when padded)
+    double scale = 1;  // CDELT1 / target scale (0.6″/px, or a multiple for a binned image)
+    double missing = 0;  // the request's, else nanmin(data) (aiapy's default)
+    double fill = 0;  // the padding value as np.pad stores it in the dtype
+    PadStats data, pad;  // the data's range; the padded frame's (data + fill when padded)
     Frame frame;
-    Window crop{};              // of the rotated frame: sunpy's unpad, then aiapy's crop (or the unpadded frame)
+    Window crop{};  // of the rotated frame: sunpy's unpad, then aiapy's crop (or the unpadded frame)
     double crpix1 = 0, crpix2 = 0;  // of the unpadded frame (1-based)
     // The clip bounds are the padded data's extremes, known before interpolating (missing NaN or inside
     // the data's range); otherwise they depend on the whole rotated frame's range.

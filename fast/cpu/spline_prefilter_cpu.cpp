@@ -26,7 +26,7 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 constexpr double kPole = -0.267949192431122706472553658494127633;  // √3 − 2
-constexpr std::size_t kBlockVectors = 4;                          // vectors (lines per lane group) filtered together
+constexpr std::size_t kBlockVectors = 4;  // vectors (lines per lane group) filtered together
 
 // Filters `nv` ≤ kBlockVectors adjacent vectors of lines stored as columns: sample i of the lines
 // starting at p is p[i·stride + 0 … nv·N − 1].
@@ -69,8 +69,7 @@ void FilterVectors(T* HWY_RESTRICT p, std::size_t n, std::size_t stride, std::si
         hn::StoreU(hn::Div(last, vden), d, at(n - 1, k));
     }
     for (std::size_t i = n - 1; i-- > 0;)
-        for (std::size_t k = 0; k < nv; ++k)
-            hn::StoreU(hn::Mul(vz, hn::Sub(hn::LoadU(d, at(i + 1, k)), hn::LoadU(d, at(i, k)))), d, at(i, k));
+        for (std::size_t k = 0; k < nv; ++k) hn::StoreU(hn::Mul(vz, hn::Sub(hn::LoadU(d, at(i + 1, k)), hn::LoadU(d, at(i, k)))), d, at(i, k));
 }
 
 // The lines are the `width` columns of a rows(n)×stride array starting at p.
@@ -83,7 +82,10 @@ void FilterColumnsT(T* p, std::size_t n, std::size_t stride, std::size_t width, 
     for (; j + N <= width; j += N * kBlockVectors) {
         const std::size_t nv = std::min(kBlockVectors, (width - j) / N);
         FilterVectors(p + j, n, stride, nv, all_finite);
-        if (nv < kBlockVectors) { j += nv * N; break; }
+        if (nv < kBlockVectors) {
+            j += nv * N;
+            break;
+        }
     }
     if (j < width) {  // fewer columns than one vector: through a zero-padded tile
         const std::size_t w = width - j;
@@ -141,8 +143,7 @@ HWY_EXPORT(TargetName);
 namespace {
 // x (rows) first, then y (columns): scipy filters axis 0 then axis 1 of the transposed array.
 template <class T, class Rows, class Cols>
-void prefilter(T* data, std::size_t rows, std::size_t cols, bool all_finite, int threads, Rows filter_rows, Cols filter_cols,
-               std::size_t block) {
+void prefilter(T* data, std::size_t rows, std::size_t cols, bool all_finite, int threads, Rows filter_rows, Cols filter_cols, std::size_t block) {
     const std::size_t row_groups = (rows + block - 1) / block;
     parallel_for(row_groups, threads, [&](std::size_t b, std::size_t e, std::size_t) {
         const std::size_t r0 = b * block, r1 = std::min(rows, e * block);
@@ -157,12 +158,12 @@ void prefilter(T* data, std::size_t rows, std::size_t cols, bool all_finite, int
 }  // namespace
 
 void spline_prefilter_order3_cpu(double* data, std::size_t rows, std::size_t cols, bool all_finite, int threads) {
-    prefilter(data, rows, cols, all_finite, resolve_threads(threads), HWY_DYNAMIC_DISPATCH(FilterRowsF64),
-              HWY_DYNAMIC_DISPATCH(FilterColumnsF64), HWY_DYNAMIC_DISPATCH(BlockWidthF64)());
+    prefilter(data, rows, cols, all_finite, resolve_threads(threads), HWY_DYNAMIC_DISPATCH(FilterRowsF64), HWY_DYNAMIC_DISPATCH(FilterColumnsF64),
+              HWY_DYNAMIC_DISPATCH(BlockWidthF64)());
 }
 void spline_prefilter_order3_cpu(float* data, std::size_t rows, std::size_t cols, bool all_finite, int threads) {
-    prefilter(data, rows, cols, all_finite, resolve_threads(threads), HWY_DYNAMIC_DISPATCH(FilterRowsF32),
-              HWY_DYNAMIC_DISPATCH(FilterColumnsF32), HWY_DYNAMIC_DISPATCH(BlockWidthF32)());
+    prefilter(data, rows, cols, all_finite, resolve_threads(threads), HWY_DYNAMIC_DISPATCH(FilterRowsF32), HWY_DYNAMIC_DISPATCH(FilterColumnsF32),
+              HWY_DYNAMIC_DISPATCH(BlockWidthF32)());
 }
 const char* spline_prefilter_cpu_target() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
 

@@ -17,9 +17,7 @@ public:
     std::string_view name() const override { return "cuda"; }
     bool supports(Precision) const override { return true; }
     // Always float64 (docs/algorithms.md §1.3: a float32 FFT PSF fails the sum check).
-    Image<double> psf(const PsfRequest& req, const StageOptions&) override {
-        return psf_cuda(req.channel, req.use_preflight_core, req.version);
-    }
+    Image<double> psf(const PsfRequest& req, const StageOptions&) override { return psf_cuda(req.channel, req.use_preflight_core, req.version); }
     Image<double> deconvolve(const Image<double>& img, const Image<double>& p, const DeconvolveRequest& req, const StageOptions& opt) override {
         return opt.precision == Precision::f64 ? deconvolve_cuda<double>(img, p, req.iterations, req.clip_negative)
                                                : deconvolve_cuda<float>(img, p, req.iterations, req.clip_negative);

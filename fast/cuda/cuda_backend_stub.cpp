@@ -7,8 +7,6 @@
 
 namespace aiaccel::cuda {
 
-std::unique_ptr<Backend> make_backend() {
-    throw Error(ErrorKind::usage, "cuda: not built (configure found no nvcc, or -Dcuda=disabled)");
-}
+std::unique_ptr<Backend> make_backend() { throw Error(ErrorKind::usage, "cuda: not built (configure found no nvcc, or -Dcuda=disabled)"); }
 
 }  // namespace aiaccel::cuda

@@ -14,18 +14,16 @@
 
 namespace aiaccel::cuda {
 
-std::size_t estimate_fft_workspace(std::size_t rows, std::size_t cols, Precision p) {
-    return half_spectrum_elems(rows, cols) * 2 * real_bytes(p);
-}
+std::size_t estimate_fft_workspace(std::size_t rows, std::size_t cols, Precision p) { return half_spectrum_elems(rows, cols) * 2 * real_bytes(p); }
 
 Budget rl_budget(std::size_t rows, std::size_t cols, Precision p, bool buffers_allocated, bool h_cached) {
     const std::size_t n = rows * cols, ns = half_spectrum_elems(rows, cols), rb = real_bytes(p);
     Budget b;
     b.what = fmt::format("Richardson-Lucy {}x{} {}", cols, rows, to_string(p));
     if (!buffers_allocated)
-        b.buffers += 3 * n * rb                              // img, u, est
-                     + ns * 2 * rb                           // spectrum
-                     + (p == Precision::f32 ? n * 8 : 0);    // f64 staging (upload, download)
+        b.buffers += 3 * n * rb  // img, u, est
+            + ns * 2 * rb  // spectrum
+            + (p == Precision::f32 ? n * 8 : 0);  // f64 staging (upload, download)
     if (!h_cached) {
         b.buffers += n * 8 + ns * 16;  // transient while H is made: the rolled f64 PSF and its f64 spectrum
         b.resident = ns * 2 * rb;
@@ -122,7 +120,9 @@ std::uint64_t content_hash(const Image<double>& img) {
         const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, chunks);
         std::vector<std::jthread> pool;
         for (std::size_t t = 1; t < threads; ++t)
-            pool.emplace_back([&, t] { for (std::size_t c = t; c < chunks; c += threads) run(c); });
+            pool.emplace_back([&, t] {
+                for (std::size_t c = t; c < chunks; c += threads) run(c);
+            });
         for (std::size_t c = 0; c < chunks; c += threads) run(c);
     }
     std::uint64_t h = mix(mix(img.rows(), img.cols()), n);
@@ -133,8 +133,8 @@ std::uint64_t content_hash(const Image<double>& img) {
 SpectrumKey spectrum_key(const Image<double>& psf, Precision p) { return {psf.rows(), psf.cols(), p, content_hash(psf)}; }
 
 std::size_t PlanKeyHash::operator()(const PlanKey& k) const noexcept {
-    return static_cast<std::size_t>(mix(mix(mix(k.rows, k.cols), (std::uint64_t(k.precision == Precision::f64) << 8) | std::uint64_t(k.kind)),
-                                        std::uint64_t(k.slot)));
+    return static_cast<std::size_t>(
+        mix(mix(mix(k.rows, k.cols), (std::uint64_t(k.precision == Precision::f64) << 8) | std::uint64_t(k.kind)), std::uint64_t(k.slot)));
 }
 std::size_t SpectrumKeyHash::operator()(const SpectrumKey& k) const noexcept {
     return static_cast<std::size_t>(mix(mix(mix(k.rows, k.cols), std::uint64_t(k.precision == Precision::f64)), k.content));

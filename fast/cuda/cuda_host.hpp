@@ -22,9 +22,9 @@ inline std::size_t half_spectrum_elems(std::size_t rows, std::size_t cols) { ret
 // Each item is a cudaMalloc the stage makes; fft_workspace is cuFFT's work area (cufftGetSize at run
 // time; estimate_fft_workspace() before any plan exists).
 struct Budget {
-    std::string what;                 // "Richardson-Lucy 4096x4096 f64", for messages
-    std::size_t buffers = 0;          // images, spectra, staging
-    std::size_t resident = 0;         // kept across calls (the PSF transform H)
+    std::string what;  // "Richardson-Lucy 4096x4096 f64", for messages
+    std::size_t buffers = 0;  // images, spectra, staging
+    std::size_t resident = 0;  // kept across calls (the PSF transform H)
     std::size_t fft_workspace = 0;
     std::size_t total() const { return buffers + resident + fft_workspace; }
 };

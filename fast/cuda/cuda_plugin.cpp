@@ -6,7 +6,6 @@
 #include "fast/cuda/cuda_probe.hpp"
 
 extern "C" __attribute__((visibility("default"))) const aiaccel::cuda::PluginApi* aiaccel_cuda_plugin_v1() {
-    static const aiaccel::cuda::PluginApi api{aiaccel::cuda::kPluginAbi, AIACCEL_VERSION, &aiaccel::cuda::probe,
-                                              &aiaccel::cuda::make_backend};
+    static const aiaccel::cuda::PluginApi api{aiaccel::cuda::kPluginAbi, AIACCEL_VERSION, &aiaccel::cuda::probe, &aiaccel::cuda::make_backend};
     return &api;
 }

@@ -19,8 +19,8 @@ inline constexpr const char* kPluginFile = "libaiaccel_cuda.so";
 
 struct PluginApi {
     int abi;
-    const char* version;               // AIACCEL_VERSION the module was built as
-    Availability (*probe)();           // cuda_probe.hpp
+    const char* version;  // AIACCEL_VERSION the module was built as
+    Availability (*probe)();  // cuda_probe.hpp
     std::unique_ptr<Backend> (*make)();  // cuda_backend.hpp
 };
 

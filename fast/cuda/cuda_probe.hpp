@@ -5,6 +5,6 @@
 
 namespace aiaccel::cuda {
 
-Availability probe();   // never throws, never aborts: any CUDA error means "no device"
+Availability probe();  // never throws, never aborts: any CUDA error means "no device"
 
 }  // namespace aiaccel::cuda

@@ -24,7 +24,8 @@ inline void check(cudaError_t err, const char* what) {
     if (err != cudaSuccess) throw_cuda(what, err);
 }
 inline void check_fft(cufftResult r, const char* what) {
-    if (r != CUFFT_SUCCESS) throw Error(ErrorKind::internal, std::string("cuda: cuFFT ") + what + " failed (cufftResult " + std::to_string(int(r)) + ")");
+    if (r != CUFFT_SUCCESS)
+        throw Error(ErrorKind::internal, std::string("cuda: cuFFT ") + what + " failed (cufftResult " + std::to_string(int(r)) + ")");
 }
 // After a kernel launch: a bad configuration shows up here, a fault at the next synchronisation.
 inline void check_launch(const char* kernel) { check(cudaGetLastError(), kernel); }
@@ -39,8 +40,10 @@ inline DeviceMemory device_memory() {
     check(cudaMemGetInfo(&m.free, &m.total), "cudaMemGetInfo");
     int dev = 0;
     cudaDeviceProp prop{};
-    if (cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&prop, dev) == cudaSuccess) m.name = prop.name;
-    else m.name = "the CUDA device";
+    if (cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&prop, dev) == cudaSuccess)
+        m.name = prop.name;
+    else
+        m.name = "the CUDA device";
     return m;
 }
 
@@ -54,15 +57,22 @@ public:
         const cudaError_t e = cudaMalloc(&p, n * sizeof(T));
         if (e != cudaSuccess) {
             cudaGetLastError();
-            throw Error(ErrorKind::unsupported, "cuda: cudaMalloc of " + std::to_string(n * sizeof(T)) + " bytes failed (" +
-                                                    cudaGetErrorString(e) + "): the device is out of memory");
+            throw Error(ErrorKind::unsupported,
+                        "cuda: cudaMalloc of " + std::to_string(n * sizeof(T)) + " bytes failed (" + cudaGetErrorString(e) +
+                            "): the device is out of memory");
         }
         p_ = static_cast<T*>(p);
     }
-    ~DeviceBuffer() { if (p_) cudaFree(p_); }
+    ~DeviceBuffer() {
+        if (p_) cudaFree(p_);
+    }
     DeviceBuffer(DeviceBuffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
     DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
-        if (this != &o) { if (p_) cudaFree(p_); p_ = std::exchange(o.p_, nullptr); n_ = std::exchange(o.n_, 0); }
+        if (this != &o) {
+            if (p_) cudaFree(p_);
+            p_ = std::exchange(o.p_, nullptr);
+            n_ = std::exchange(o.n_, 0);
+        }
         return *this;
     }
     DeviceBuffer(const DeviceBuffer&) = delete;
@@ -87,10 +97,16 @@ public:
         check(cudaMallocHost(&p, n * sizeof(T)), "cudaMallocHost (pinned host buffer)");
         p_ = static_cast<T*>(p);
     }
-    ~PinnedBuffer() { if (p_) cudaFreeHost(p_); }
+    ~PinnedBuffer() {
+        if (p_) cudaFreeHost(p_);
+    }
     PinnedBuffer(PinnedBuffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
     PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
-        if (this != &o) { if (p_) cudaFreeHost(p_); p_ = std::exchange(o.p_, nullptr); n_ = std::exchange(o.n_, 0); }
+        if (this != &o) {
+            if (p_) cudaFreeHost(p_);
+            p_ = std::exchange(o.p_, nullptr);
+            n_ = std::exchange(o.n_, 0);
+        }
         return *this;
     }
     PinnedBuffer(const PinnedBuffer&) = delete;
@@ -108,10 +124,16 @@ class FftPlan {
 public:
     FftPlan() = default;
     explicit FftPlan(cufftHandle h) : h_(h), valid_(true) {}
-    ~FftPlan() { if (valid_) cufftDestroy(h_); }
+    ~FftPlan() {
+        if (valid_) cufftDestroy(h_);
+    }
     FftPlan(FftPlan&& o) noexcept : h_(o.h_), valid_(std::exchange(o.valid_, false)) {}
     FftPlan& operator=(FftPlan&& o) noexcept {
-        if (this != &o) { if (valid_) cufftDestroy(h_); h_ = o.h_; valid_ = std::exchange(o.valid_, false); }
+        if (this != &o) {
+            if (valid_) cufftDestroy(h_);
+            h_ = o.h_;
+            valid_ = std::exchange(o.valid_, false);
+        }
         return *this;
     }
     FftPlan(const FftPlan&) = delete;

@@ -28,8 +28,7 @@ inline cufftHandle cached_plan(const PlanKey& key, cudaStream_t stream) {
     auto it = plans.find(key);
     if (it == plans.end()) {
         cufftHandle h{};
-        check_fft(cufftPlan2d(&h, static_cast<int>(key.rows), static_cast<int>(key.cols), cufft_type(key.precision, key.kind)),
-                  "cufftPlan2d");
+        check_fft(cufftPlan2d(&h, static_cast<int>(key.rows), static_cast<int>(key.cols), cufft_type(key.precision, key.kind)), "cufftPlan2d");
         it = plans.emplace(key, FftPlan(h)).first;
     }
     check_fft(cufftSetStream(it->second.get(), stream), "cufftSetStream");
@@ -42,10 +41,21 @@ inline void exec_r2c(cufftHandle h, float* in, cufftComplex* out) { check_fft(cu
 inline void exec_c2r(cufftHandle h, cufftDoubleComplex* in, double* out) { check_fft(cufftExecZ2D(h, in, out), "ExecZ2D"); }
 inline void exec_c2r(cufftHandle h, cufftComplex* in, float* out) { check_fft(cufftExecC2R(h, in, out), "ExecC2R"); }
 
-template <class T> struct ComplexOf;
-template <> struct ComplexOf<double> { using type = cufftDoubleComplex; };
-template <> struct ComplexOf<float> { using type = cufftComplex; };
-template <class T> using Complex = typename ComplexOf<T>::type;
-template <class T> constexpr Precision precision_of() { return sizeof(T) == 8 ? Precision::f64 : Precision::f32; }
+template <class T>
+struct ComplexOf;
+template <>
+struct ComplexOf<double> {
+    using type = cufftDoubleComplex;
+};
+template <>
+struct ComplexOf<float> {
+    using type = cufftComplex;
+};
+template <class T>
+using Complex = typename ComplexOf<T>::type;
+template <class T>
+constexpr Precision precision_of() {
+    return sizeof(T) == 8 ? Precision::f64 : Precision::f32;
+}
 
 }  // namespace aiaccel::cuda

@@ -81,7 +81,9 @@ __global__ void h_scale_kernel(const cufftDoubleComplex* __restrict__ h64, Compl
 }
 
 template <class T>
-unsigned blocks_for(std::size_t count) { return launch_1d(count, kThreads).blocks; }
+unsigned blocks_for(std::size_t count) {
+    return launch_1d(count, kThreads).blocks;
+}
 
 // Buffers, plans and a stream for one slot at one size.
 template <class T>
@@ -95,21 +97,27 @@ struct RlWorkspace {
     cudaStream_t stream{};
 
     RlWorkspace(std::size_t r, std::size_t c, int s)
-        : rows(r), cols(c), slot(s), img(r * c), u(r * c), est(r * c), spec(half_spectrum_elems(r, c)),
-          staging(sizeof(T) == 8 ? 0 : r * c) {
+        : rows(r), cols(c), slot(s), img(r * c), u(r * c), est(r * c), spec(half_spectrum_elems(r, c)), staging(sizeof(T) == 8 ? 0 : r * c) {
         check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "cudaStreamCreate");
     }
-    ~RlWorkspace() { if (stream) cudaStreamDestroy(stream); }
+    ~RlWorkspace() {
+        if (stream) cudaStreamDestroy(stream);
+    }
     RlWorkspace(const RlWorkspace&) = delete;
     RlWorkspace& operator=(const RlWorkspace&) = delete;
 
     std::size_t n() const { return rows * cols; }
     double* upload_target() {
-        if constexpr (sizeof(T) == 8) return est.get();
-        else return staging.get();
+        if constexpr (sizeof(T) == 8)
+            return est.get();
+        else
+            return staging.get();
     }
     void ensure_pinned() {
-        if (pin_in.size() != n()) { pin_in = PinnedBuffer<double>(n()); pin_out = PinnedBuffer<double>(n()); }
+        if (pin_in.size() != n()) {
+            pin_in = PinnedBuffer<double>(n());
+            pin_out = PinnedBuffer<double>(n());
+        }
     }
 };
 
@@ -127,8 +135,10 @@ State& state() {
 }
 template <class T>
 std::unique_ptr<RlWorkspace<T>>* workspaces(State& st) {
-    if constexpr (sizeof(T) == 8) return st.ws64;
-    else return st.ws32;
+    if constexpr (sizeof(T) == 8)
+        return st.ws64;
+    else
+        return st.ws32;
 }
 SpectrumCache<CachedSpectrum>& spectrum_cache(State& st) {
     if (!st.cache) {
@@ -143,8 +153,8 @@ SpectrumCache<CachedSpectrum>& spectrum_cache(State& st) {
 void upload_rolled(const Image<double>& psf, double* dst, cudaStream_t s) {
     const std::size_t cols = psf.cols(), pitch = cols * sizeof(double);
     for (const CopyRect& q : roll_half_copies(psf.rows(), cols))
-        check(cudaMemcpy2DAsync(dst + q.dst_row * cols + q.dst_col, pitch, psf.data() + q.src_row * cols + q.src_col, pitch,
-                                q.cols * sizeof(double), q.rows, cudaMemcpyHostToDevice, s),
+        check(cudaMemcpy2DAsync(dst + q.dst_row * cols + q.dst_col, pitch, psf.data() + q.src_row * cols + q.src_col, pitch, q.cols * sizeof(double),
+                                q.rows, cudaMemcpyHostToDevice, s),
               "cudaMemcpy2DAsync (rolled PSF)");
 }
 
@@ -279,8 +289,8 @@ Image<double> deconvolve_cuda(const Image<double>& image, const Image<double>& p
 }
 
 template <class T>
-void deconvolve_batch_cuda(std::size_t count, const std::function<Image<double>(std::size_t)>& load, const Image<double>& psf,
-                           int iterations, bool clip_negative, const std::function<void(std::size_t, Image<double>&&)>& store) {
+void deconvolve_batch_cuda(std::size_t count, const std::function<Image<double>(std::size_t)>& load, const Image<double>& psf, int iterations,
+                           bool clip_negative, const std::function<void(std::size_t, Image<double>&&)>& store) {
     if (count == 0) return;
     Image<double> first = load(0);
     check_deconvolve_inputs(first, psf, iterations);
@@ -293,15 +303,14 @@ void deconvolve_batch_cuda(std::size_t count, const std::function<Image<double>(
     auto load_checked = [&](std::size_t k) {
         Image<double> img = k == 0 ? std::move(first) : load(k);
         if (img.rows() != rows || img.cols() != cols)
-            throw Error(ErrorKind::bad_value, "cuda batch: image " + std::to_string(k) + " is " + std::to_string(img.cols()) + "x" +
-                                                  std::to_string(img.rows()) + " but the batch is " + std::to_string(cols) + "x" +
-                                                  std::to_string(rows) + " (one PSF, one shape)");
+            throw Error(ErrorKind::bad_value,
+                        "cuda batch: image " + std::to_string(k) + " is " + std::to_string(img.cols()) + "x" + std::to_string(img.rows()) +
+                            " but the batch is " + std::to_string(cols) + "x" + std::to_string(rows) + " (one PSF, one shape)");
         return img;
     };
     auto submit = [&](int s, std::size_t, Image<double>&& img) {
         std::memcpy(w[s]->pin_in.get(), img.data(), n * sizeof(double));
-        check(cudaMemcpyAsync(w[s]->upload_target(), w[s]->pin_in.get(), n * sizeof(double), cudaMemcpyHostToDevice, w[s]->stream),
-              "upload (batch)");
+        check(cudaMemcpyAsync(w[s]->upload_target(), w[s]->pin_in.get(), n * sizeof(double), cudaMemcpyHostToDevice, w[s]->stream), "upload (batch)");
         const double* result = enqueue_rl<T>(*w[s], prep.H, iterations, clip_negative);
         check(cudaMemcpyAsync(w[s]->pin_out.get(), result, n * sizeof(double), cudaMemcpyDeviceToHost, w[s]->stream), "download (batch)");
     };
@@ -331,9 +340,9 @@ void release_deconvolve_cache() {
 
 template Image<double> deconvolve_cuda<double>(const Image<double>&, const Image<double>&, int, bool);
 template Image<double> deconvolve_cuda<float>(const Image<double>&, const Image<double>&, int, bool);
-template void deconvolve_batch_cuda<double>(std::size_t, const std::function<Image<double>(std::size_t)>&, const Image<double>&, int,
-                                            bool, const std::function<void(std::size_t, Image<double>&&)>&);
-template void deconvolve_batch_cuda<float>(std::size_t, const std::function<Image<double>(std::size_t)>&, const Image<double>&, int,
-                                           bool, const std::function<void(std::size_t, Image<double>&&)>&);
+template void deconvolve_batch_cuda<double>(std::size_t, const std::function<Image<double>(std::size_t)>&, const Image<double>&, int, bool,
+                                            const std::function<void(std::size_t, Image<double>&&)>&);
+template void deconvolve_batch_cuda<float>(std::size_t, const std::function<Image<double>(std::size_t)>&, const Image<double>&, int, bool,
+                                           const std::function<void(std::size_t, Image<double>&&)>&);
 
 }  // namespace aiaccel::cuda

@@ -23,8 +23,8 @@ Image<double> deconvolve_cuda(const Image<double>& img, const Image<double>& psf
 // (e.g. FITS decoding) runs on the host while the device works. `store(k, result)` receives results
 // in order. The device memory for both streams is checked before anything is allocated.
 template <class T>
-void deconvolve_batch_cuda(std::size_t count, const std::function<Image<double>(std::size_t)>& load, const Image<double>& psf,
-                           int iterations, bool clip_negative, const std::function<void(std::size_t, Image<double>&&)>& store);
+void deconvolve_batch_cuda(std::size_t count, const std::function<Image<double>(std::size_t)>& load, const Image<double>& psf, int iterations,
+                           bool clip_negative, const std::function<void(std::size_t, Image<double>&&)>& store);
 
 struct SpectrumCacheStats {
     std::size_t entries = 0, bytes = 0, hits = 0, misses = 0, evictions = 0;

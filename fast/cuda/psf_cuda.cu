@@ -29,8 +29,8 @@ constexpr int kPsfPlanSlot = 2;  // the PSF's own cuFFT plans (RL uses slots 0 a
 constexpr unsigned kThreads = 256;
 
 template <bool V10>
-__global__ void spikes_kernel(const PsfSpot* __restrict__ spots, const std::uint32_t* __restrict__ offsets,
-                              const std::uint32_t* __restrict__ list, double w, int n, double* __restrict__ S) {
+__global__ void spikes_kernel(const PsfSpot* __restrict__ spots, const std::uint32_t* __restrict__ offsets, const std::uint32_t* __restrict__ list,
+                              double w, int n, double* __restrict__ S) {
     const int j = int(blockIdx.x * blockDim.x + threadIdx.x), i = int(blockIdx.y * blockDim.y + threadIdx.y);
     if (i >= n || j >= n) return;
     const std::size_t tile = std::size_t(blockIdx.y) * gridDim.x + blockIdx.x;
@@ -127,8 +127,7 @@ struct Stream {
 // which a non-blocking stream does not wait for), from pinned memory that lives as long as the job.
 class ComponentJob {
 public:
-    ComponentJob(const cpu::MeshParams& mp, cpu::Component which, const std::vector<int>& orders, AiapyVersion v, std::size_t n,
-                 bool windowed)
+    ComponentJob(const cpu::MeshParams& mp, cpu::Component which, const std::vector<int>& orders, AiapyVersion v, std::size_t n, bool windowed)
         : n_(n), width_(mp.width), v10_(v == AiapyVersion::v0_10_2) {
         const std::vector<PsfSpot> spots = psf_spots(mp, which, orders, v, n, windowed);
         const TileLists tl = psf_tile_lists(spots, n, kPsfTileRows, kPsfTileCols);
@@ -155,14 +154,18 @@ public:
     void enqueue(double* S, cudaStream_t s) const {
         const int ni = static_cast<int>(n_);
         const dim3 block(kPsfTileCols, kPsfTileRows), grid{unsigned(tiles_x_), unsigned(tiles_y_)};
-        if (v10_) spikes_kernel<true><<<grid, block, 0, s>>>(d_spots_.get(), d_off_.get(), d_list_.get(), width_, ni, S);
-        else spikes_kernel<false><<<grid, block, 0, s>>>(d_spots_.get(), d_off_.get(), d_list_.get(), width_, ni, S);
+        if (v10_)
+            spikes_kernel<true><<<grid, block, 0, s>>>(d_spots_.get(), d_off_.get(), d_list_.get(), width_, ni, S);
+        else
+            spikes_kernel<false><<<grid, block, 0, s>>>(d_spots_.get(), d_off_.get(), d_list_.get(), width_, ni, S);
         check_launch("spikes_kernel");
         row_sums_kernel<<<unsigned((n_ + kRowTile - 1) / kRowTile), kRowTile, 0, s>>>(S, ni, d_rows_.get());
         total_kernel<<<1, kThreads, 0, s>>>(d_rows_.get(), ni, d_sum_.get());
         const Launch1d l = launch_1d(n_ * n_, kThreads);
-        if (v10_) normalise_kernel<true><<<l.blocks, l.threads, 0, s>>>(S, ni, d_sum_.get(), d_core_.get(), core_lo_, core_n_, core_sum_);
-        else normalise_kernel<false><<<l.blocks, l.threads, 0, s>>>(S, ni, d_sum_.get(), d_core_.get(), core_lo_, core_n_, core_sum_);
+        if (v10_)
+            normalise_kernel<true><<<l.blocks, l.threads, 0, s>>>(S, ni, d_sum_.get(), d_core_.get(), core_lo_, core_n_, core_sum_);
+        else
+            normalise_kernel<false><<<l.blocks, l.threads, 0, s>>>(S, ni, d_sum_.get(), d_core_.get(), core_lo_, core_n_, core_sum_);
         check_launch("psf normalisation kernels");
     }
 
@@ -196,7 +199,10 @@ private:
 class CombineJob {
 public:
     CombineJob(std::size_t n, cudaStream_t s)
-        : n_(n), ns_(half_spectrum_elems(n, n)), fa_(ns_), fb_(ns_),
+        : n_(n),
+          ns_(half_spectrum_elems(n, n)),
+          fa_(ns_),
+          fb_(ns_),
           fwd_(cached_plan({n, n, Precision::f64, FftKind::r2c, kPsfPlanSlot}, s)),
           inv_(cached_plan({n, n, Precision::f64, FftKind::c2r, kPsfPlanSlot}, s)) {}
     void enqueue(double* entrance, double* focal, AiapyVersion v, cudaStream_t s) const {
@@ -237,8 +243,8 @@ void check_square_even(std::size_t n, std::size_t r2, std::size_t c2) {
 
 }  // namespace
 
-Image<double> psf_component_cuda(const cpu::MeshParams& mp, cpu::Component which, const std::vector<int>& orders, AiapyVersion v,
-                                 std::size_t n, bool windowed) {
+Image<double> psf_component_cuda(const cpu::MeshParams& mp, cpu::Component which, const std::vector<int>& orders, AiapyVersion v, std::size_t n,
+                                 bool windowed) {
     std::lock_guard lock(psf_mutex());
     const DeviceMemory m = device_memory();
     Budget b = psf_budget(n, 0, 0);

@@ -15,8 +15,8 @@ namespace aiaccel::cuda {
 
 // One component on an n×n grid, as cpu::psf_component_cpu (same arguments, same result up to the
 // device's exp(), which is within 1 ulp of glibc's). Exposed for tests.
-Image<double> psf_component_cuda(const cpu::MeshParams& mp, cpu::Component which, const std::vector<int>& orders, AiapyVersion v,
-                                 std::size_t n, bool windowed);
+Image<double> psf_component_cuda(const cpu::MeshParams& mp, cpu::Component which, const std::vector<int>& orders, AiapyVersion v, std::size_t n,
+                                 bool windowed);
 // The composite of two components, as cpu::psf_combine_cpu. Exposed for tests.
 Image<double> psf_combine_cuda(const Image<double>& entrance, const Image<double>& focal, AiapyVersion v);
 // The 4096×4096 PSF of an EUV channel (peak at [2048, 2048]); the components never leave the device.

@@ -26,14 +26,20 @@ void window(double c, double h, long n, std::int32_t& lo, std::int32_t& hi) {
 
 }  // namespace
 
-std::vector<PsfSpot> psf_spots(const cpu::MeshParams& mp, cpu::Component which, const std::vector<int>& orders, AiapyVersion v,
-                               std::size_t n, bool windowed) {
+std::vector<PsfSpot> psf_spots(const cpu::MeshParams& mp, cpu::Component which, const std::vector<int>& orders, AiapyVersion v, std::size_t n,
+                               bool windowed) {
     const bool focal = which == cpu::Component::focal_plane;
     const double s = focal ? mp.spacing_fp : mp.spacing_e;
     std::vector<double> dx, dy;
-    auto add_arm = [&](double deg) { dx.push_back(s * std::cos(deg * kDegToRad)); dy.push_back(s * std::sin(deg * kDegToRad)); };
-    if (focal) { add_arm(45.0); add_arm(-45.0); }
-    else for (double a : mp.entrance_angles_deg) add_arm(a);
+    auto add_arm = [&](double deg) {
+        dx.push_back(s * std::cos(deg * kDegToRad));
+        dy.push_back(s * std::sin(deg * kDegToRad));
+    };
+    if (focal) {
+        add_arm(45.0);
+        add_arm(-45.0);
+    } else
+        for (double a : mp.entrance_angles_deg) add_arm(a);
 
     const bool v10 = v == AiapyVersion::v0_10_2;
     const double half = 0.5 * static_cast<double>(n);

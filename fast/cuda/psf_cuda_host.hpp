@@ -21,8 +21,8 @@ struct PsfSpot {
     double cx, cy, intensity;
     std::int32_t r0, r1, c0, c1;
 };
-std::vector<PsfSpot> psf_spots(const cpu::MeshParams& mp, cpu::Component which, const std::vector<int>& orders, AiapyVersion v,
-                               std::size_t n, bool windowed);
+std::vector<PsfSpot> psf_spots(const cpu::MeshParams& mp, cpu::Component which, const std::vector<int>& orders, AiapyVersion v, std::size_t n,
+                               bool windowed);
 
 // Tiles of tile_rows × tile_cols pixels (row-major tile order) and, for each, the indices of the
 // spots whose window intersects it, in spot order: CSR (offsets has tiles + 1 entries).

@@ -77,8 +77,8 @@ __device__ __forceinline__ std::size_t at(long long line, long long e, long long
 }
 // tile[l][k] = sample e0 + k (or e0 − k when reversed) of line line0 + l, for k < n.
 template <bool Rows>
-__device__ __forceinline__ void load_tile(const double* __restrict__ c, Tile& t, long long line0, long long lines, long long e0, int n,
-                                          bool reversed, long long stride) {
+__device__ __forceinline__ void load_tile(const double* __restrict__ c, Tile& t, long long line0, long long lines, long long e0, int n, bool reversed,
+                                          long long stride) {
     const int lane = int(threadIdx.x);
 #pragma unroll 8
     for (int r = 0; r < kW; ++r) {
@@ -103,12 +103,13 @@ __device__ __forceinline__ void tile_to_regs(const Tile& t, double (&v)[kW], int
 }
 __device__ __forceinline__ void regs_to_tile(Tile& t, const double (&v)[kW], int n) {
 #pragma unroll
-    for (int k = 0; k < kW; ++k) if (k < n) t[threadIdx.x][k] = v[k];
+    for (int k = 0; k < kW; ++k)
+        if (k < n) t[threadIdx.x][k] = v[k];
 }
 
 template <bool Rows, bool Gain>
-__device__ void prefilter_pole(double* __restrict__ c, Tile& t, Tile& tm, long long line0, long long lines, long long len, long long stride,
-                               double z, double z_n_1, double gain) {
+__device__ void prefilter_pole(double* __restrict__ c, Tile& t, Tile& tm, long long line0, long long lines, long long len, long long stride, double z,
+                               double z_n_1, double gain) {
     const bool active = line0 + threadIdx.x < lines;
     double v[kW], m[kW];
     // A: the mirror initialisation sum (read only).
@@ -163,8 +164,8 @@ __global__ void __launch_bounds__(kW) prefilter_kernel(double* __restrict__ c, l
 
 // One output pixel per thread; x runs along the returned image's columns (coalesced stores).
 template <int Order>
-__global__ void affine_kernel(const double* __restrict__ coef, const double* __restrict__ counts, Geometry g, double cval_stored,
-                              int dtype, double* __restrict__ out) {
+__global__ void affine_kernel(const double* __restrict__ coef, const double* __restrict__ counts, Geometry g, double cval_stored, int dtype,
+                              double* __restrict__ out) {
     const long long fc = (long long)blockIdx.x * blockDim.x + threadIdx.x, fr = (long long)blockIdx.y * blockDim.y + threadIdx.y;
     const long long frows = g.transposed ? g.out1 : g.out0, fcols = g.transposed ? g.out0 : g.out1;
     if (fr >= frows || fc >= fcols) return;
@@ -179,8 +180,8 @@ void launch_affine(const Launch2d& l, cudaStream_t s, const double* coef, const 
 }
 
 // sunpy's clip (reference::rotate's rule) and the exposure scale, in one pass.
-__global__ void finish_kernel(double* __restrict__ a, std::size_t n, const MinMax* __restrict__ in_stats,
-                              const MinMax* __restrict__ out_stats, bool clip, double missing, int dtype, double scale) {
+__global__ void finish_kernel(double* __restrict__ a, std::size_t n, const MinMax* __restrict__ in_stats, const MinMax* __restrict__ out_stats,
+                              bool clip, double missing, int dtype, double scale) {
     double lower = 0, upper = 0;
     const bool do_clip = regmath::clip_bounds(clip, missing, *in_stats, *out_stats, lower, upper);
     for (std::size_t p = std::size_t(blockIdx.x) * blockDim.x + threadIdx.x; p < n; p += std::size_t(gridDim.x) * blockDim.x)
@@ -211,7 +212,13 @@ Image<double> affine_transform_cuda(const Image<double>& in, const RegisterJob& 
     }
     cudaStream_t s{};
     check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate");
-    struct StreamGuard { cudaStream_t s; ~StreamGuard() { cudaStreamSynchronize(s); cudaStreamDestroy(s); } } guard{s};
+    struct StreamGuard {
+        cudaStream_t s;
+        ~StreamGuard() {
+            cudaStreamSynchronize(s);
+            cudaStreamDestroy(s);
+        }
+    } guard{s};
 
     DeviceBuffer<double> coef(n_in), out(n_out), counts(job.nan.enabled ? n_in : 0);
     DeviceBuffer<MinMax> partial(kStatBlocks), stats(2);
@@ -229,18 +236,18 @@ Image<double> affine_transform_cuda(const Image<double>& in, const RegisterJob& 
     const Launch2d li = launch_2d(rows, cols);
     if (job.nan.enabled) {
         nan_counts_kernel<<<dim3(li.gx, li.gy), dim3(li.bx, li.by), 0, s>>>(coef.get(), (long long)rows, (long long)cols,
-                                                                         regmath::kNanMaskSize[order] / 2,
-                                                                         counts.get());
-        fill_kernel<<<launch_1d(n_in, kThreads).blocks, kThreads, 0, s>>>(coef.get(), n_in, job.nan.substitute, job.nan.big,
-                                                                        job.nan.integer_dtype);
+                                                                            regmath::kNanMaskSize[order] / 2, counts.get());
+        fill_kernel<<<launch_1d(n_in, kThreads).blocks, kThreads, 0, s>>>(coef.get(), n_in, job.nan.substitute, job.nan.big, job.nan.integer_dtype);
         check_launch("NaN counts and fill");
     }
     if (job.prefilter && order > 1) {
         for (const regmath::LinePass& p : regmath::prefilter_passes(rows, cols, map.transposed)) {
             const unsigned blocks = unsigned((p.lines + kW - 1) / kW);
             const regmath::Poles ps = regmath::poles_for(order, p.len);
-            if (p.elem_step == 1) prefilter_kernel<true><<<blocks, kW, 0, s>>>(coef.get(), (long long)p.lines, (long long)p.len, (long long)p.line_step, ps);
-            else prefilter_kernel<false><<<blocks, kW, 0, s>>>(coef.get(), (long long)p.lines, (long long)p.len, (long long)p.elem_step, ps);
+            if (p.elem_step == 1)
+                prefilter_kernel<true><<<blocks, kW, 0, s>>>(coef.get(), (long long)p.lines, (long long)p.len, (long long)p.line_step, ps);
+            else
+                prefilter_kernel<false><<<blocks, kW, 0, s>>>(coef.get(), (long long)p.lines, (long long)p.len, (long long)p.elem_step, ps);
             check_launch("prefilter_kernel");
         }
     }

@@ -18,9 +18,9 @@ struct AffineMap {
     double matrix[2][2] = {{1, 0}, {0, 1}};
     double offset[2] = {0, 0};
     std::size_t out_rows = 0, out_cols = 0;  // of the array scipy writes (0: the input's)
-    double cval = 0;                         // mode 'constant' fill (stored in `output` as scipy stores it)
-    PixelType output = PixelType::f64;       // scipy writes the input's dtype: every value rounded to it
-    bool scipy_ge_1_16 = true;               // coordinate sum (shift + o0·m0) + o1·m1; false: ((0 + o0·m0) + o1·m1) + shift
+    double cval = 0;  // mode 'constant' fill (stored in `output` as scipy stores it)
+    PixelType output = PixelType::f64;  // scipy writes the input's dtype: every value rounded to it
+    bool scipy_ge_1_16 = true;  // coordinate sum (shift + o0·m0) + o1·m1; false: ((0 + o0·m0) + o1·m1) + shift
     // sunpy's _rotation_scipy: affine_transform(image.T, ...).T — read the input transposed and write the
     // output transposed, so the returned image is (out_cols × out_rows) in the caller's orientation.
     bool transposed = false;

@@ -36,8 +36,7 @@ AiaImage register_image_with(const AiaImage& in, const RegisterRequest& req, con
     if (p.pad.any_nan) {
         job.nan.enabled = true;
         job.nan.substitute = cpu::padded_nanmedian(in.data, f.py * f.px - ny * nx, p.fill, in.dtype);
-        job.nan.big = in.dtype == PixelType::f32 ? static_cast<double>(std::numeric_limits<float>::max())
-                                                 : std::numeric_limits<double>::max();
+        job.nan.big = in.dtype == PixelType::f32 ? static_cast<double>(std::numeric_limits<float>::max()) : std::numeric_limits<double>::max();
         job.nan.integer_dtype = cpu::is_integer(in.dtype);
     }
     job.clip = {true, p.missing};

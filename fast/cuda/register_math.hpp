@@ -69,10 +69,24 @@ struct Poles {
 inline Poles poles_for(int order, std::size_t len) {
     Poles ps;
     switch (order) {
-        case 2: ps.count = 1; ps.z[0] = -0.171572875253809902396622551580603843; break;
-        case 3: ps.count = 1; ps.z[0] = -0.267949192431122706472553658494127633; break;
-        case 4: ps.count = 2; ps.z[0] = -0.361341225900220177092212841325675255; ps.z[1] = -0.013725429297339121360331226939128204; break;
-        case 5: ps.count = 2; ps.z[0] = -0.430575347099973791851434783493520110; ps.z[1] = -0.043096288203264653822712376822550182; break;
+        case 2:
+            ps.count = 1;
+            ps.z[0] = -0.171572875253809902396622551580603843;
+            break;
+        case 3:
+            ps.count = 1;
+            ps.z[0] = -0.267949192431122706472553658494127633;
+            break;
+        case 4:
+            ps.count = 2;
+            ps.z[0] = -0.361341225900220177092212841325675255;
+            ps.z[1] = -0.013725429297339121360331226939128204;
+            break;
+        case 5:
+            ps.count = 2;
+            ps.z[0] = -0.430575347099973791851434783493520110;
+            ps.z[1] = -0.043096288203264653822712376822550182;
+            break;
         default: break;
     }
     for (int k = 0; k < ps.count; ++k) {
@@ -87,7 +101,7 @@ inline Poles poles_for(int order, std::size_t len) {
 // tests/test_cuda_host.cpp checks both against reference/ and each other bit for bit.
 AIACCEL_HD inline void prefilter_line(double* c, std::size_t len, std::size_t step, const Poles& ps) {
     if (len <= 1) return;
-#define AIACCEL_C(i) c[(i) * step]
+#define AIACCEL_C(i) c[(i)*step]
     for (std::size_t i = 0; i < len; ++i) AIACCEL_C(i) *= ps.gain;
     for (int k = 0; k < ps.count; ++k) {
         const double z = ps.z[k], z_n_1 = ps.z_n_1[k];
@@ -117,8 +131,8 @@ inline constexpr int kChunk = 32;
 
 // Pass A on one chunk: acc and z_i carry from chunk to chunk (acc is set at sample 0).
 template <bool Gain, int W>
-AIACCEL_HD inline void init_chunk(const double (&f)[W], const double (&m)[W], long long e0, int n, long long len, double z, double z_n_1,
-                                  double gain, double& acc, double& z_i) {
+AIACCEL_HD inline void init_chunk(const double (&f)[W], const double (&m)[W], long long e0, int n, long long len, double z, double z_n_1, double gain,
+                                  double& acc, double& z_i) {
     AIACCEL_UNROLL
     for (int k = 0; k < W; ++k) {
         if (k >= n) break;
@@ -158,8 +172,10 @@ AIACCEL_HD inline void anticausal_chunk(double (&v)[W], long long e0, int n, lon
     for (int k = W - 1; k >= 0; --k) {
         if (k >= n) continue;
         const long long i = e0 + k;
-        if (i + 1 == len) next = v[k];
-        else next = v[k] = z * (next - v[k]);
+        if (i + 1 == len)
+            next = v[k];
+        else
+            next = v[k] = z * (next - v[k]);
     }
 }
 
@@ -175,17 +191,24 @@ inline void prefilter_line_chunked(double* c, std::size_t len, std::size_t step,
         for (long long e0 = 0; e0 < L; e0 += W) {
             const int n = static_cast<int>(L - e0 < W ? L - e0 : W);
             double f[W]{}, m[W]{};
-            for (int k = 0; k < n; ++k) { f[k] = at(e0 + k); m[k] = at(L - 1 - (e0 + k)); }
-            if (p == 0) init_chunk<true, W>(f, m, e0, n, L, z, z_n_1, ps.gain, acc, z_i);
-            else init_chunk<false, W>(f, m, e0, n, L, z, z_n_1, ps.gain, acc, z_i);
+            for (int k = 0; k < n; ++k) {
+                f[k] = at(e0 + k);
+                m[k] = at(L - 1 - (e0 + k));
+            }
+            if (p == 0)
+                init_chunk<true, W>(f, m, e0, n, L, z, z_n_1, ps.gain, acc, z_i);
+            else
+                init_chunk<false, W>(f, m, e0, n, L, z, z_n_1, ps.gain, acc, z_i);
         }
         const double c0 = init_end(acc, z_n_1);
         for (long long e0 = 0; e0 < L; e0 += W) {
             const int n = static_cast<int>(L - e0 < W ? L - e0 : W);
             double v[W]{};
             for (int k = 0; k < n; ++k) v[k] = at(e0 + k);
-            if (p == 0) causal_chunk<true, W>(v, e0, n, L, z, ps.gain, c0, prev);
-            else causal_chunk<false, W>(v, e0, n, L, z, ps.gain, c0, prev);
+            if (p == 0)
+                causal_chunk<true, W>(v, e0, n, L, z, ps.gain, c0, prev);
+            else
+                causal_chunk<false, W>(v, e0, n, L, z, ps.gain, c0, prev);
             for (int k = 0; k < n; ++k) at(e0 + k) = v[k];
         }
         for (long long e0 = (L - 1) / W * W; e0 >= 0; e0 -= W) {
@@ -204,7 +227,7 @@ inline void prefilter_line_chunked(double* c, std::size_t len, std::size_t step,
 struct Geometry {
     double m[2][2], off[2];
     long long len0, len1;  // the array scipy sees (the stored input transposed when `transposed`)
-    long long in_cols;     // row length of the stored input
+    long long in_cols;  // row length of the stored input
     long long out0, out1;  // the output shape scipy writes
     bool transposed, ge_1_16;
 };
@@ -274,8 +297,7 @@ AIACCEL_HD inline void spline_weights(double x, int order, double* w) {
 AIACCEL_HD inline bool axis_taps(double cc, long long len, int order, long long* idx, double* w) {
     if (cc < 0 || cc > static_cast<double>(len - 1)) return false;
     if (!(cc > -1.0)) return false;
-    const long long start = (order & 1) ? static_cast<long long>(::floor(cc)) - order / 2
-                                        : static_cast<long long>(::floor(cc + 0.5)) - order / 2;
+    const long long start = (order & 1) ? static_cast<long long>(::floor(cc)) - order / 2 : static_cast<long long>(::floor(cc + 0.5)) - order / 2;
     const bool edge = start < 0 || start + order >= len;
     for (int l = 0; l <= order; ++l) idx[l] = edge ? mirror_index(start + l, len) : start + l;
     if (order != 0) spline_weights(cc, order, w);
@@ -317,24 +339,23 @@ AIACCEL_HD inline double interpolate(const double* a, const Geometry& g, double 
     if (!inside) return 0.0;
     double acc = 0.0;
     AIACCEL_UNROLL
-    for (int a_ = 0; a_ <= Order; ++a_)
-        AIACCEL_UNROLL
-        for (int b = 0; b <= Order; ++b) {
-            double v = sample(a, g, i0[a_], i1[b]);
-            if (Order > 0) {
-                v *= w0[a_];
-                v *= w1[b];
-            }
-            acc += v;
+    for (int a_ = 0; a_ <= Order; ++a_) AIACCEL_UNROLL
+    for (int b = 0; b <= Order; ++b) {
+        double v = sample(a, g, i0[a_], i1[b]);
+        if (Order > 0) {
+            v *= w0[a_];
+            v *= w1[b];
         }
+        acc += v;
+    }
     return acc;
 }
 
 // One output pixel: the stored interpolation (cval outside), then NaN where the order-min(Order, 1)
 // interpolation of the NaN counts (cval 0) is positive, when counts are given.
 template <int Order>
-AIACCEL_HD inline double output_pixel(const double* coef, const double* counts, const Geometry& g, long long o0, long long o1,
-                                      double cval_stored, int dtype) {
+AIACCEL_HD inline double output_pixel(const double* coef, const double* counts, const Geometry& g, long long o0, long long o1, double cval_stored,
+                                      int dtype) {
     double c0, c1;
     coordinates(g, o0, o1, c0, c1);
     bool inside = false;
@@ -431,7 +452,7 @@ AIACCEL_HD inline bool clip_bounds(bool clip, double missing, const MinMax& in, 
 // The last pass per pixel: clip (NaN kept) and store, then the exposure scale.
 AIACCEL_HD inline double finish_value(double v, bool do_clip, double lower, double upper, int dtype, double scale) {
     if (do_clip && !is_nan(v)) {
-        const double m = v < lower ? lower : v;       // std::max(v, lower)
+        const double m = v < lower ? lower : v;  // std::max(v, lower)
         v = store_as(upper < m ? upper : m, dtype);  // std::min(·, upper)
     }
     if (scale != 1.0) v = v * scale;

@@ -43,7 +43,10 @@ public:
         bytes_ += bytes;
         return entries_.front().value;
     }
-    void clear() { entries_.clear(); bytes_ = 0; }
+    void clear() {
+        entries_.clear();
+        bytes_ = 0;
+    }
     std::size_t size() const { return entries_.size(); }
     std::size_t bytes() const { return bytes_; }
     std::size_t hits() const { return hits_; }

@@ -61,25 +61,28 @@ thread_local double g_last_convert_s = 0;
 
 struct ConvertTimer {
     std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
-    explicit ConvertTimer(bool add = false) { if (!add) g_last_convert_s = 0; }
+    explicit ConvertTimer(bool add = false) {
+        if (!add) g_last_convert_s = 0;
+    }
     ~ConvertTimer() { g_last_convert_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); }
 };
 
 // The backends this package is built with (no CUDA: the wheel is built with -Dcuda=disabled).
-std::unique_ptr<Backend> make_backend(const std::string& name, const std::string& precision, int threads,
-                                      StageOptions& so) {
+std::unique_ptr<Backend> make_backend(const std::string& name, const std::string& precision, int threads, StageOptions& so) {
     g_last_convert_s = 0;  // a new stage call
     auto p = parse_precision(precision);
     if (!p) throw Error(ErrorKind::usage, fmt::format("precision {}: expected f64 or f32", precision));
     if (threads < 0) throw Error(ErrorKind::usage, "threads must be >= 0 (0: all hardware threads)");
     std::unique_ptr<Backend> b;
-    if (name == "reference") b = reference::make_backend();
-    else if (name == "cpu") b = cpu::make_backend();
+    if (name == "reference")
+        b = reference::make_backend();
+    else if (name == "cpu")
+        b = cpu::make_backend();
     else if (name == "cuda")
         throw Error(ErrorKind::usage, "backend cuda: not available here: the Python package is built without CUDA");
-    else throw Error(ErrorKind::usage, fmt::format("unknown backend '{}' (known: reference, cpu)", name));
-    if (!b->supports(*p))
-        throw Error(ErrorKind::usage, fmt::format("backend {} does not compute in {} (precision)", name, precision));
+    else
+        throw Error(ErrorKind::usage, fmt::format("unknown backend '{}' (known: reference, cpu)", name));
+    if (!b->supports(*p)) throw Error(ErrorKind::usage, fmt::format("backend {} does not compute in {} (precision)", name, precision));
     so.precision = *p;
     so.threads = threads;
     return b;
@@ -94,11 +97,11 @@ struct Input {
     std::size_t rows = 0, cols = 0;
     const char* base = nullptr;
     py::ssize_t stride0 = 0, stride1 = 0;  // bytes
-    char kind = 'f';                       // numpy kind: f, i, u, b
+    char kind = 'f';  // numpy kind: f, i, u, b
     int itemsize = 8;
-    bool swap = false;                     // non-native byte order
-    bool in_place = false;                 // native, C-contiguous float64: borrowed as is
-    PixelType ptype = PixelType::f64;      // the dtype astropy/sunpy would hold (register's output)
+    bool swap = false;  // non-native byte order
+    bool in_place = false;  // native, C-contiguous float64: borrowed as is
+    PixelType ptype = PixelType::f64;  // the dtype astropy/sunpy would hold (register's output)
 };
 
 PixelType pixel_type(const py::dtype& dt);
@@ -110,8 +113,7 @@ Input as_input(const py::handle& obj, const char* what) {
     py::dtype dt = arr.dtype();
     const char kind = dt.kind();
     if (kind != 'f' && kind != 'i' && kind != 'u' && kind != 'b')
-        throw Error(ErrorKind::bad_value, fmt::format("{}: expected a numeric array, got dtype {}", what,
-                                                      py::str(dt).cast<std::string>()));
+        throw Error(ErrorKind::bad_value, fmt::format("{}: expected a numeric array, got dtype {}", what, py::str(dt).cast<std::string>()));
     const int size = static_cast<int>(dt.itemsize());
     const bool known = kind == 'f' ? (size == 4 || size == 8) : (size == 1 || size == 2 || size == 4 || size == 8);
     if (!known) {
@@ -131,10 +133,9 @@ Input as_input(const py::handle& obj, const char* what) {
     in.itemsize = static_cast<int>(arr.dtype().itemsize());
     const char order = arr.dtype().attr("byteorder").cast<std::string>()[0];
     in.swap = in.itemsize > 1 && order == (std::endian::native == std::endian::little ? '>' : '<');
-    const bool contiguous = in.stride1 == static_cast<py::ssize_t>(sizeof(double))
-                            && (in.rows <= 1 || in.stride0 == static_cast<py::ssize_t>(in.cols * sizeof(double)));
-    in.in_place = in.kind == 'f' && in.itemsize == 8 && !in.swap && contiguous
-                  && reinterpret_cast<std::uintptr_t>(in.base) % alignof(double) == 0;
+    const bool contiguous =
+        in.stride1 == static_cast<py::ssize_t>(sizeof(double)) && (in.rows <= 1 || in.stride0 == static_cast<py::ssize_t>(in.cols * sizeof(double)));
+    in.in_place = in.kind == 'f' && in.itemsize == 8 && !in.swap && contiguous && reinterpret_cast<std::uintptr_t>(in.base) % alignof(double) == 0;
     in.arr = std::move(arr);
     return in;
 }
@@ -144,9 +145,12 @@ U load(const char* p, bool swap) {
     U v;
     std::memcpy(&v, p, sizeof(U));
     if (swap) {
-        if constexpr (sizeof(U) == 2) v = std::bit_cast<U>(__builtin_bswap16(std::bit_cast<std::uint16_t>(v)));
-        else if constexpr (sizeof(U) == 4) v = std::bit_cast<U>(__builtin_bswap32(std::bit_cast<std::uint32_t>(v)));
-        else if constexpr (sizeof(U) == 8) v = std::bit_cast<U>(__builtin_bswap64(std::bit_cast<std::uint64_t>(v)));
+        if constexpr (sizeof(U) == 2)
+            v = std::bit_cast<U>(__builtin_bswap16(std::bit_cast<std::uint16_t>(v)));
+        else if constexpr (sizeof(U) == 4)
+            v = std::bit_cast<U>(__builtin_bswap32(std::bit_cast<std::uint32_t>(v)));
+        else if constexpr (sizeof(U) == 8)
+            v = std::bit_cast<U>(__builtin_bswap64(std::bit_cast<std::uint64_t>(v)));
     }
     return v;
 }
@@ -162,8 +166,10 @@ void convert_rows(const Input& in, Image<double>& out, std::size_t y0, std::size
     for (std::size_t y = y0; y < y1; ++y) {
         const char* src = in.base + static_cast<py::ssize_t>(y) * in.stride0;
         double* dst = out.row(y);
-        if (contiguous && in.swap) convert_row_contiguous<U, true>(src, dst, in.cols);  // the FITS case: vectorised
-        else if (contiguous) convert_row_contiguous<U, false>(src, dst, in.cols);
+        if (contiguous && in.swap)
+            convert_row_contiguous<U, true>(src, dst, in.cols);  // the FITS case: vectorised
+        else if (contiguous)
+            convert_row_contiguous<U, false>(src, dst, in.cols);
         else
             for (std::size_t x = 0; x < in.cols; ++x, src += in.stride1) dst[x] = static_cast<double>(load<U>(src, in.swap));
     }
@@ -283,11 +289,16 @@ py::dict to_dict(const FitsHeader& h) {
         auto text = h.get_text(c.key);
         if (!text) continue;
         std::string t = *text;
-        if (t == "T" || t == "F") d[py::str(key)] = py::bool_(t == "T");
+        if (t == "T" || t == "F")
+            d[py::str(key)] = py::bool_(t == "T");
         else if (t.find_first_of(".EeDd") == std::string::npos && !t.empty()) {
-            try { d[py::str(key)] = py::int_(std::stoll(t)); }
-            catch (const std::exception&) { if (auto v = h.get_double(c.key)) d[py::str(key)] = py::float_(*v); }
-        } else if (auto v = h.get_double(c.key)) d[py::str(key)] = py::float_(*v);
+            try {
+                d[py::str(key)] = py::int_(std::stoll(t));
+            } catch (const std::exception&) {
+                if (auto v = h.get_double(c.key)) d[py::str(key)] = py::float_(*v);
+            }
+        } else if (auto v = h.get_double(c.key))
+            d[py::str(key)] = py::float_(*v);
     }
     if (has_history) d["history"] = history;
     if (has_comment) d["comment"] = comment;
@@ -302,8 +313,8 @@ AiaImage make_aia(const Input& in, const py::handle& header, const std::string& 
     return img;
 }
 
-py::array_t<double> psf(int channel, bool use_preflightcore, std::optional<std::vector<int>> diffraction_orders,
-                        const std::string& aiapy_version, const std::string& backend, const std::string& precision, int threads) {
+py::array_t<double> psf(int channel, bool use_preflightcore, std::optional<std::vector<int>> diffraction_orders, const std::string& aiapy_version,
+                        const std::string& backend, const std::string& precision, int threads) {
     StageOptions so;
     auto b = make_backend(backend, precision, threads, so);
     auto version = parse_aiapy_version(aiapy_version);
@@ -326,8 +337,8 @@ py::array_t<double> psf(int channel, bool use_preflightcore, std::optional<std::
     return to_numpy(std::move(out));
 }
 
-py::array_t<double> deconvolve(const py::handle& data, const py::handle& psf, int iterations, bool clip_negative,
-                               const std::string& backend, const std::string& precision, int threads) {
+py::array_t<double> deconvolve(const py::handle& data, const py::handle& psf, int iterations, bool clip_negative, const std::string& backend,
+                               const std::string& precision, int threads) {
     StageOptions so;
     auto b = make_backend(backend, precision, threads, so);
     const Input d = as_input(data, "data");
@@ -353,9 +364,8 @@ py::array_t<double> deconvolve(const py::handle& data, const py::handle& psf, in
 // check_full_disk, an image without the full disk returns None (aiapy's ValueError is the caller's)
 // before anything is computed; the stage's own check then finds it full disk (one projection per
 // edge search, no pixel work).
-py::object register_image(const py::handle& data, const py::handle& header, std::optional<double> missing, int order,
-                          bool full_frame, const std::string& backend, const std::string& precision, int threads,
-                          const std::string& name, bool check_full_disk) {
+py::object register_image(const py::handle& data, const py::handle& header, std::optional<double> missing, int order, bool full_frame,
+                          const std::string& backend, const std::string& precision, int threads, const std::string& name, bool check_full_disk) {
     StageOptions so;
     auto b = make_backend(backend, precision, threads, so);
     if (order < 0 || order > 5) throw Error(ErrorKind::usage, fmt::format("order {}: expected a spline order 0-5", order));
@@ -366,8 +376,7 @@ py::object register_image(const py::handle& data, const py::handle& header, std:
     {
         py::gil_scoped_release nogil;
         if (check_full_disk) {
-            const bool full = backend == "reference" ? reference::contains_full_disk(img).full_disk
-                                                     : cpu::contains_full_disk_cpu(img).full_disk;
+            const bool full = backend == "reference" ? reference::contains_full_disk(img).full_disk : cpu::contains_full_disk_cpu(img).full_disk;
             if (!full) {
                 py::gil_scoped_acquire gil;
                 return py::none();
@@ -422,8 +431,8 @@ AiapyVersion version_of(const std::string& aiapy_version) {
 
 // aiapy update_pointing on the header (the data is not touched): the table is a local file (CSV of
 // the master pointing table). Returns (header dict, [warnings in aiapy's words]).
-py::tuple update_pointing(const py::handle& data, const py::handle& header, const std::string& pointing_table,
-                          const std::string& aiapy_version, const std::string& name) {
+py::tuple update_pointing(const py::handle& data, const py::handle& header, const std::string& pointing_table, const std::string& aiapy_version,
+                          const std::string& name) {
     const AiapyVersion version = version_of(aiapy_version);
     const Input in = as_input(data, name.c_str());
     AiaImage img = make_aia(in, header, name);
@@ -443,8 +452,8 @@ py::tuple update_pointing(const py::handle& data, const py::handle& header, cons
 // aiapy correct_degradation (map / degradation(channel, date)) with the SSW response table from a local
 // file. calibration_version is used with aiapy 0.12.1 semantics only. Returns (float64 data, header
 // dict, factor).
-py::tuple correct_degradation(const py::handle& data, const py::handle& header, const std::string& correction_table,
-                              const std::string& aiapy_version, int calibration_version, const std::string& name) {
+py::tuple correct_degradation(const py::handle& data, const py::handle& header, const std::string& correction_table, const std::string& aiapy_version,
+                              int calibration_version, const std::string& name) {
     const AiapyVersion version = version_of(aiapy_version);
     const Input in = as_input(data, name.c_str());
     AiaImage img = make_aia(in, header, name);
@@ -465,8 +474,8 @@ py::tuple correct_degradation(const py::handle& data, const py::handle& header, 
 // order, mode='constant', cval=missing).T, with the matrix and shift in image (x, y) order. Output
 // values are rounded to the input's dtype as scipy stores them. cpu: order 3 on the fast kernels
 // (prefilter + interpolation, the ones register runs); other orders and 'reference': the reference.
-py::array_t<double> affine_transform(const py::handle& image, const py::handle& matrix, const py::handle& shift, int order,
-                                     double missing, const std::string& backend, int threads) {
+py::array_t<double> affine_transform(const py::handle& image, const py::handle& matrix, const py::handle& shift, int order, double missing,
+                                     const std::string& backend, int threads) {
     StageOptions so;
     (void)make_backend(backend, "f64", threads, so);
     if (order < 0 || order > 5) throw Error(ErrorKind::usage, fmt::format("order {}: expected a spline order 0-5", order));
@@ -535,35 +544,34 @@ PYBIND11_MODULE(_core, m) {
             }
         }
     });
-    m.def("psf", &psf, py::arg("channel"), py::kw_only(), py::arg("use_preflightcore") = false,
-          py::arg("diffraction_orders") = py::none(), py::arg("aiapy_version") = "0.10.2", py::arg("backend") = "cpu",
-          py::arg("precision") = "f64", py::arg("threads") = 0,
+    m.def("psf", &psf, py::arg("channel"), py::kw_only(), py::arg("use_preflightcore") = false, py::arg("diffraction_orders") = py::none(),
+          py::arg("aiapy_version") = "0.10.2", py::arg("backend") = "cpu", py::arg("precision") = "f64", py::arg("threads") = 0,
           "The 4096x4096 float64 PSF of an EUV channel (aiapy.psf.psf / calculate_psf).");
-    m.def("deconvolve", &deconvolve, py::arg("data"), py::arg("psf"), py::kw_only(), py::arg("iterations") = 25,
-          py::arg("clip_negative") = true, py::arg("backend") = "cpu", py::arg("precision") = "f64", py::arg("threads") = 0,
+    m.def("deconvolve", &deconvolve, py::arg("data"), py::arg("psf"), py::kw_only(), py::arg("iterations") = 25, py::arg("clip_negative") = true,
+          py::arg("backend") = "cpu", py::arg("precision") = "f64", py::arg("threads") = 0,
           "Richardson-Lucy deconvolution (aiapy.psf.deconvolve) of a 2-D array; returns float64.");
-    m.def("register", &register_image, py::arg("data"), py::arg("header"), py::kw_only(), py::arg("missing") = py::none(),
-          py::arg("order") = 3, py::arg("full_frame") = false, py::arg("backend") = "cpu", py::arg("precision") = "f64",
-          py::arg("threads") = 0, py::arg("name") = "image", py::arg("check_full_disk") = false,
+    m.def("register", &register_image, py::arg("data"), py::arg("header"), py::kw_only(), py::arg("missing") = py::none(), py::arg("order") = 3,
+          py::arg("full_frame") = false, py::arg("backend") = "cpu", py::arg("precision") = "f64", py::arg("threads") = 0, py::arg("name") = "image",
+          py::arg("check_full_disk") = false,
           "Level-1.5 registration (aiapy.calibrate.register); returns (data, header dict, dtype name), or None when\n"
           "check_full_disk is set and the image lacks the full disk. data is float32/float64 as the input's dtype\n"
           "(sunpy's), float64 for other dtypes.");
-    m.def("contains_full_disk", &contains_full_disk, py::arg("data"), py::arg("header"), py::kw_only(),
-          py::arg("backend") = "cpu", py::arg("name") = "image",
-          "sunpy.map.maputils.contains_full_disk for an AIA image.");
+    m.def("contains_full_disk", &contains_full_disk, py::arg("data"), py::arg("header"), py::kw_only(), py::arg("backend") = "cpu",
+          py::arg("name") = "image", "sunpy.map.maputils.contains_full_disk for an AIA image.");
     m.def("update_pointing", &update_pointing, py::arg("data"), py::arg("header"), py::kw_only(), py::arg("pointing_table"),
           py::arg("aiapy_version") = "0.10.2", py::arg("name") = "image",
           "aiapy.calibrate.update_pointing on a header from a master-pointing-table file; returns (header dict, warnings).");
-    m.def("correct_degradation", &correct_degradation, py::arg("data"), py::arg("header"), py::kw_only(),
-          py::arg("correction_table"), py::arg("aiapy_version") = "0.10.2", py::arg("calibration_version") = 10,
-          py::arg("name") = "image",
+    m.def("correct_degradation", &correct_degradation, py::arg("data"), py::arg("header"), py::kw_only(), py::arg("correction_table"),
+          py::arg("aiapy_version") = "0.10.2", py::arg("calibration_version") = 10, py::arg("name") = "image",
           "aiapy.calibrate.correct_degradation from an SSW response-table file; returns (float64 data, header dict, factor).");
-    m.def("affine_transform", &affine_transform, py::arg("image"), py::arg("matrix"), py::arg("shift"), py::kw_only(),
-          py::arg("order") = 3, py::arg("missing") = 0.0, py::arg("backend") = "cpu", py::arg("threads") = 0,
+    m.def("affine_transform", &affine_transform, py::arg("image"), py::arg("matrix"), py::arg("shift"), py::kw_only(), py::arg("order") = 3,
+          py::arg("missing") = 0.0, py::arg("backend") = "cpu", py::arg("threads") = 0,
           "sunpy's rotation-function contract (scipy.ndimage.affine_transform on image.T, mode 'constant').");
-    m.def("_last_compute_seconds", [] { return g_last_compute_s; },
-          "Seconds this thread's last stage call computed in C++ (GIL released).");
-    m.def("_last_convert_seconds", [] { return g_last_convert_s; },
-          "Seconds this thread's last stage call spent converting pixels in C++ (GIL released).");
-    m.def("_input_copies", [] { return g_input_copies.load(); }, "Inputs converted so far (tests).");
+    m.def(
+        "_last_compute_seconds", [] { return g_last_compute_s; }, "Seconds this thread's last stage call computed in C++ (GIL released).");
+    m.def(
+        "_last_convert_seconds", [] { return g_last_convert_s; },
+        "Seconds this thread's last stage call spent converting pixels in C++ (GIL released).");
+    m.def(
+        "_input_copies", [] { return g_input_copies.load(); }, "Inputs converted so far (tests).");
 }

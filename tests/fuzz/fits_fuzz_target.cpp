@@ -28,9 +28,19 @@ void fuzz_header(const uint8_t* data, size_t size) {
         (void)h.get_string(k);
     }
     aiaccel::AiaHeader aia(h, "fuzz");
-    try { (void)aia.is_aia(); (void)aia.channel(); } catch (const aiaccel::Error&) {}
-    try { (void)aia.rotation_deg(); (void)aia.sun_centre_px(); (void)aia.sun_radius_px(); } catch (const aiaccel::Error&) {}
-    try { (void)aia.date_obs(); (void)aia.pointing_keys_present(); } catch (const aiaccel::Error&) {}
+    try {
+        (void)aia.is_aia();
+        (void)aia.channel();
+    } catch (const aiaccel::Error&) {}
+    try {
+        (void)aia.rotation_deg();
+        (void)aia.sun_centre_px();
+        (void)aia.sun_radius_px();
+    } catch (const aiaccel::Error&) {}
+    try {
+        (void)aia.date_obs();
+        (void)aia.pointing_keys_present();
+    } catch (const aiaccel::Error&) {}
     h.set_double("CRPIX1", 1.5);
     h.set_string("DATE-OBS", "2013-03-10T12:00:11.341");
     h.add_history("fuzz");
@@ -54,7 +64,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     try {
         aiaccel::FitsImage img = aiaccel::read_fits(path);
         aiaccel::AiaHeader aia(img.header, path);
-        try { (void)aia.channel(); (void)aia.sun_centre_px(); } catch (const aiaccel::Error&) {}
+        try {
+            (void)aia.channel();
+            (void)aia.sun_centre_px();
+        } catch (const aiaccel::Error&) {}
     } catch (const aiaccel::Error&) {
         // a clean refusal is the contract
     }
