@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
+#include <optional>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -31,6 +32,13 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::array<std::string_view, 3> kCandidateStages = {"psf", "deconvolve", "register"};
+
+// The backend stage a candidate's stage name means (names as core/backend.hpp's to_string(Stage)).
+std::optional<Stage> stage_named(std::string_view name) {
+    for (Stage st : {Stage::psf, Stage::deconvolve, Stage::register_image})
+        if (to_string(st) == name) return st;
+    return std::nullopt;
+}
 
 // A failure of the command itself (crash, timeout, no or unreadable output). Not an aiaccel::Error, so
 // the runner never takes it for a refusal or a missing input: the row is FAILED.
@@ -160,7 +168,7 @@ CandidateSpec parse_candidate(std::string_view text) {
         throw Error(ErrorKind::usage, fmt::format("--candidate {}: stage '{}': expected psf, deconvolve or register", text, s.stage));
     if (!has(s.command, "{output}"))
         throw Error(ErrorKind::usage, fmt::format("--candidate {}: the command has no {{output}} (where it must write its result)", text));
-    if (s.stage != "psf" && !has(s.command, "{input}"))
+    if (stage_named(s.stage) != Stage::psf && !has(s.command, "{input}"))
         throw Error(ErrorKind::usage, fmt::format("--candidate {}: a {} command needs {{input}}", text, s.stage));
     return s;
 }
@@ -473,9 +481,10 @@ std::vector<BackendEntry> CandidateSet::registry(std::span<const BackendEntry> b
     std::vector<BackendEntry> v(builtin.begin(), builtin.end());
     for (std::size_t i = 0; i < specs_.size(); ++i) {
         Capabilities caps;  // its own stage only, every precision and order (the command decides); one call at a time
-        caps.psf.provided = specs_[i].stage == "psf";
-        caps.deconvolve.provided = specs_[i].stage == "deconvolve";
-        caps.register_image.provided = specs_[i].stage == "register";
+        const std::optional<Stage> stage = stage_named(specs_[i].stage);
+        caps.psf.provided = stage == Stage::psf;
+        caps.deconvolve.provided = stage == Stage::deconvolve;
+        caps.register_image.provided = stage == Stage::register_image;
         caps.psf.preflight_core = has(specs_[i].command, "{preflight}");
         v.push_back({specs_[i].name, "external candidate", fns[i].first, fns[i].second, caps});
     }
