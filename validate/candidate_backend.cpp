@@ -31,8 +31,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::array<std::string_view, 3> kCandidateStages = {"psf", "deconvolve", "register"};
-
 // The backend stage a candidate's stage name means (names as core/backend.hpp's to_string(Stage)).
 std::optional<Stage> stage_named(std::string_view name) {
     for (Stage st : {Stage::psf, Stage::deconvolve, Stage::register_image})
@@ -164,7 +162,7 @@ CandidateSpec parse_candidate(std::string_view text) {
     for (std::string_view builtin : {"reference", "cpu", "cuda", "all"})
         if (s.name == builtin) throw Error(ErrorKind::usage, fmt::format("--candidate {}: '{}' is a built-in backend's name", text, s.name));
     if (s.stage.empty()) s.stage = infer_stage(s.command);
-    if (std::find(kCandidateStages.begin(), kCandidateStages.end(), s.stage) == kCandidateStages.end())
+    if (!stage_named(s.stage))
         throw Error(ErrorKind::usage, fmt::format("--candidate {}: stage '{}': expected psf, deconvolve or register", text, s.stage));
     if (!has(s.command, "{output}"))
         throw Error(ErrorKind::usage, fmt::format("--candidate {}: the command has no {{output}} (where it must write its result)", text));
@@ -176,7 +174,7 @@ CandidateSpec parse_candidate(std::string_view text) {
 std::pair<std::string, double> parse_candidate_bound(std::string_view text) {
     const auto eq = text.find('=');
     const std::string stage(text.substr(0, eq == std::string_view::npos ? 0 : eq));
-    if (eq == std::string_view::npos || std::find(kCandidateStages.begin(), kCandidateStages.end(), stage) == kCandidateStages.end())
+    if (eq == std::string_view::npos || !stage_named(stage))
         throw Error(ErrorKind::usage, fmt::format("--candidate-bound {}: expected STAGE=VALUE with STAGE psf, deconvolve or register", text));
     const std::string value(text.substr(eq + 1));
     char* end = nullptr;
