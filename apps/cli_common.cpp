@@ -14,7 +14,7 @@
 #include "core/psf_cache.hpp"
 #include "core/strings.hpp"
 #include "psf_code_version.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 
 namespace aiaccel::cli {
 namespace fs = std::filesystem;

@@ -16,8 +16,8 @@
 #include "bench/bench_inputs.hpp"
 #include "bench/bench_runner.hpp"
 #include "core/error.hpp"
-#include "validate/backend_registry.hpp"
-#include "validate/report.hpp"
+#include "registry/backend_registry.hpp"
+#include "report/report.hpp"
 
 namespace aiaccel::cli {
 namespace fs = std::filesystem;

@@ -23,7 +23,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 
 namespace aiaccel::cli {
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 #include "core/aia_image.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 
 namespace aiaccel::cli {
 

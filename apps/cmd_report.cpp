@@ -1,10 +1,10 @@
 // `aiaccel report ROWS.json... -o OUTDIR [--title T]`: renders result rows from `aiaccel validate`
-// and `aiaccel bench` to OUTDIR/report.json, summary.md and index.html (validate/report.hpp).
+// and `aiaccel bench` to OUTDIR/report.json, summary.md and index.html (report/report.hpp).
 #include <fmt/format.h>
 
 #include "apps/commands.hpp"
 #include "core/error.hpp"
-#include "validate/report.hpp"
+#include "report/report.hpp"
 
 namespace aiaccel::cli {
 

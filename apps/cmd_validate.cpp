@@ -16,10 +16,10 @@
 #include "apps/commands.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/candidate_backend.hpp"
 #include "validate/junit.hpp"
-#include "validate/report.hpp"
+#include "report/report.hpp"
 #include "validate/runner.hpp"
 #include "validate/stage_driver.hpp"
 

@@ -9,7 +9,7 @@
 #include "apps/commands.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{

@@ -11,7 +11,7 @@
 #include "core/error.hpp"
 #include "core/derived_input.hpp"
 #include "core/fits_io.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/stage_driver.hpp"
 
 namespace aiaccel::bench {

@@ -11,8 +11,8 @@
 #include "core/error.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
-#include "validate/backend_registry.hpp"
+#include "fast/common/parallel.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/stage_driver.hpp"
 
 namespace aiaccel::bench {

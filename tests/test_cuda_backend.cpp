@@ -22,7 +22,7 @@
 #include "core/error.hpp"
 #include "core/fits_io.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
+#include "fast/common/parallel.hpp"
 #include "fast/cpu/psf_cpu.hpp"
 #include "fast/cuda/cuda_host.hpp"
 #include "fast/cuda/deconvolve_cuda.hpp"
@@ -34,7 +34,7 @@
 #include "reference/spline_reference.hpp"
 #include "tests/fast_backend_cases.hpp"
 #include "tests/test_support.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/compare.hpp"
 #include "validate/tolerances.hpp"
 

@@ -12,9 +12,9 @@
 #include "core/error.hpp"
 #include "core/fits_io.hpp"
 #include "tests/test_support.hpp"
-#include "validate/report.hpp"
-#include "validate/report_image.hpp"
-#include "validate/report_png.hpp"
+#include "report/report.hpp"
+#include "report/report_image.hpp"
+#include "report/report_png.hpp"
 
 using namespace aiaccel;
 using namespace aiaccel::validate;

@@ -19,10 +19,10 @@
 #include "validate/baseline.hpp"
 #include "validate/case_list.hpp"
 #include "validate/golden_checks.hpp"
-#include "validate/report_model.hpp"
+#include "report/report_model.hpp"
 #include "validate/runner.hpp"
 #include "validate/stage_driver.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/verdict.hpp"
 
 using namespace aiaccel;

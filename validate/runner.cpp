@@ -9,7 +9,7 @@
 #include "core/channels.hpp"
 #include "core/fits_io.hpp"
 #include "core/frame_pool.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/row_meter.hpp"
 
 namespace aiaccel::validate {

@@ -20,7 +20,7 @@
 #include "core/psf_params.hpp"
 #include "core/error.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
+#include "fast/common/parallel.hpp"
 
 namespace aiaccel::cpu {
 

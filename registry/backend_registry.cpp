@@ -1,7 +1,7 @@
 // Backend registry: the explicit list of backends, each with a probe saying whether it runs here.
 // The cuda backend is a loadable module (fast/cuda/cuda_plugin.hpp) opened only by its probe or when
 // it is selected, so listing the backends or running on the CPU never maps cudart/cuFFT.
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "core/strings.hpp"
 
 #include <dlfcn.h>

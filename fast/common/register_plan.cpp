@@ -1,7 +1,7 @@
-// The host side of register shared by the fast backends (fast/cpu/register_plan.hpp): the full-disk
+// The host side of register shared by the fast backends (fast/common/register_plan.hpp): the full-disk
 // refusal, scale, sunpy's frame and map, numpy's 2×2 algebra, aiapy's crop and the header.
 // Written from docs/algorithms.md §3.2–3.3, §4, §7.8–7.13. Built without FMA contraction.
-#include "fast/cpu/register_plan.hpp"
+#include "fast/common/register_plan.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "fast/cpu/full_disk_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
+#include "fast/common/full_disk.hpp"
+#include "fast/common/parallel.hpp"
 
 namespace aiaccel::cpu {
 namespace {

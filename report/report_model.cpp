@@ -1,5 +1,5 @@
 // Report data model: loading result-row files, verdict counts, ordered tables and speed ratios.
-#include "validate/report_model.hpp"
+#include "report/report_model.hpp"
 #include "core/clock.hpp"
 #include "core/strings.hpp"
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "validate/report_svg.hpp"
+#include "report/report_svg.hpp"
 #include "validate/result_row.hpp"
 
 namespace aiaccel::validate::report {

@@ -3,7 +3,7 @@
 // within [−0.5, n − 0.5] of the map), computed analytically per edge. The WCS is the map's TAN
 // projection as wcslib evaluates it (Calabretta & Greisen 2002; LONPOLE 180°); the observer distance
 // and R☉ are taken as sunpy's AIAMap takes them. docs/algorithms.md §4.
-#include "fast/cpu/full_disk_cpu.hpp"
+#include "fast/common/full_disk.hpp"
 
 #include <algorithm>
 #include <cmath>
