@@ -19,7 +19,7 @@
 #include "fast/cuda/cuda_plugin.hpp"
 #include "reference/reference_backend.hpp"
 
-namespace aiaccel::validate {
+namespace aiaccel::registry {
 namespace fs = std::filesystem;
 namespace {
 
@@ -164,4 +164,4 @@ std::string help_status(const BackendEntry& e) {
     return kCudaBuilt ? "cuda: built; probed when selected" : kNotBuilt;
 }
 
-}  // namespace aiaccel::validate
+}  // namespace aiaccel::registry

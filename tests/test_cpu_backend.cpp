@@ -220,9 +220,9 @@ TEST(CpuParallel, PersistentPoolBlocksNestingConcurrencyAndExceptions) {
 }
 
 TEST(CpuBackend, RegistryMakesItAndRegisterOrderOtherThan3IsUnsupported) {
-    const auto& e = validate::find_backend("cpu");
+    const auto& e = registry::find_backend("cpu");
     EXPECT_TRUE(e.probe().available) << e.probe().reason;
-    auto b = validate::make_available_backend("cpu");
+    auto b = registry::make_available_backend("cpu");
     ASSERT_TRUE(b);
     EXPECT_EQ(b->name(), "cpu");
     EXPECT_TRUE(b->supports(Precision::f32));
