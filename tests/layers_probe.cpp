@@ -3,7 +3,9 @@
 #include "validate/runner.hpp"
 #include "validate/stage_driver.hpp"
 
-int main() {
-    auto run = &aiaccel::validate::Runner::run;  // keeps the runner, and all it calls, in the executable
-    return run && !aiaccel::validate::stage_names().empty() ? 0 : 1;
-}
+namespace {
+using Run = decltype(&aiaccel::validate::Runner::run);
+volatile Run keep = &aiaccel::validate::Runner::run;  // the linker keeps the runner and all it calls
+}  // namespace
+
+int main() { return keep != nullptr && !aiaccel::validate::stage_names().empty() ? 0 : 1; }

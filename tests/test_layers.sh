@@ -24,6 +24,12 @@ refuse "$report" symbols 'aiaccel::(cpu|cuda|reference|registry)::|aiaccel::vali
 refuse "$harness" needed 'fftw3f|fftw3_threads|hwy|cuda|cufft'
 refuse "$harness" symbols 'aiaccel::(cpu|cuda|registry)::'
 # The probes themselves must hold what they stand for, or the checks above prove nothing.
-symbols "$report" | grep -q 'aiaccel::validate::report::' || { echo "FAIL: $(basename "$report") holds no report code"; fail=1; }
-symbols "$harness" | grep -q 'aiaccel::validate::Runner::run' || { echo "FAIL: $(basename "$harness") holds no runner"; fail=1; }
+holds() {  # holds EXE REGEX WHAT
+  if [ "$(symbols "$1" | grep -cE "$2")" -gt 0 ]; then echo "ok: $(basename "$1") holds $3"; else echo "FAIL: $(basename "$1") holds no $3"; fail=1; fi
+}
+holds "$report" 'aiaccel::validate::report::' 'report code'
+holds "$harness" 'aiaccel::validate::Runner::run' 'runner'
+holds "$harness" 'aiaccel::reference::' 'reference code'
+echo "needed by $(basename "$report"): $(needed "$report" | tr '\n' ' ')"
+echo "needed by $(basename "$harness"): $(needed "$harness" | tr '\n' ' ')"
 exit "$fail"

@@ -66,7 +66,7 @@ fs::path write_rows(const fs::path& path, const std::vector<ResultRow>& rows, bo
 // The rows of these files in the stage order `aiaccel report` hands the report (validate::stage_names(),
 // checked in tests/test_validate.cpp): the report links no harness to ask.
 ReportData load(const std::vector<std::string>& paths) {
-    ReportData d = load(paths);
+    ReportData d = load_rows(paths);
     d.stage_order = {"psf", "deconvolve", "register", "prep"};
     return d;
 }
