@@ -14,14 +14,14 @@
 #include "core/psf_cache.hpp"
 #include "core/strings.hpp"
 #include "psf_code_version.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 
 namespace aiaccel::cli {
 namespace fs = std::filesystem;
 
 void add_backend_option(CLI::App* cmd, std::string& backend) {
     std::string help = "Implementation to run:";
-    for (const auto& b : validate::all_backends()) help += fmt::format("\n  {:<10} {} [{}]", b.name, b.description, validate::help_status(b));
+    for (const auto& b : registry::all_backends()) help += fmt::format("\n  {:<10} {} [{}]", b.name, b.description, registry::help_status(b));
     cmd->add_option("--backend", backend, help)->default_val("reference");
 }
 
@@ -48,8 +48,8 @@ Image<double> cached_psf(Backend& backend, const PsfRequest& req, const StageOpt
 std::unique_ptr<Backend> make_stage_backend(const std::string& backend, const StageArgs& s, StageOptions& opt) {
     auto p = parse_precision(s.precision);
     if (!p) throw Error(ErrorKind::usage, fmt::format("--precision {}: expected f64 or f32", s.precision));
-    auto b = validate::make_available_backend(backend);
-    if (!validate::find_backend(backend).caps.accepts(*p))
+    auto b = registry::make_available_backend(backend);
+    if (!registry::find_backend(backend).caps.accepts(*p))
         throw Error(ErrorKind::usage, fmt::format("--backend {} does not compute in {} (--precision)", backend, s.precision));
     opt.precision = *p;
     opt.threads = s.threads;

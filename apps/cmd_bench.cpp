@@ -16,8 +16,8 @@
 #include "bench/bench_inputs.hpp"
 #include "bench/bench_runner.hpp"
 #include "core/error.hpp"
-#include "validate/backend_registry.hpp"
-#include "validate/report.hpp"
+#include "registry/backend_registry.hpp"
+#include "report/report.hpp"
 
 namespace aiaccel::cli {
 namespace fs = std::filesystem;
@@ -61,7 +61,7 @@ void add_bench(CLI::App& app, int& exit_code) {
     auto out = std::make_shared<std::string>("bench-out");
     auto oracle = std::make_shared<std::string>();
     std::string backend_help = "Backends, comma-separated:";
-    for (const auto& b : validate::all_backends()) backend_help += fmt::format("\n  {:<10} {}", b.name, validate::help_status(b));
+    for (const auto& b : registry::all_backends()) backend_help += fmt::format("\n  {:<10} {}", b.name, registry::help_status(b));
     cmd->add_option("--stages", o->stages, "psf, deconvolve, register, floors (comma-separated)")
         ->delimiter(',')
         ->default_str("psf,deconvolve,register,floors");
@@ -87,7 +87,7 @@ void add_bench(CLI::App& app, int& exit_code) {
         const auto t0 = std::chrono::steady_clock::now();
         checked_list(o->stages, {"psf", "deconvolve", "register", "floors"}, "--stages");
         std::vector<std::string> names;
-        for (const auto& b : validate::all_backends()) names.emplace_back(b.name);
+        for (const auto& b : registry::all_backends()) names.emplace_back(b.name);
         checked_list(o->backends, names, "--backends");
         checked_list(o->precisions, {"f64", "f32"}, "--precision");
         checked_list(o->aiapy_versions, {"0.10.2", "0.12.1", "0.12.1-jax"}, "--aiapy-versions");
@@ -107,7 +107,7 @@ void add_bench(CLI::App& app, int& exit_code) {
         fmt::print("aiaccel bench: stages {} · backends {} · precision {} · threads {} · {} repetitions (median after 1 warm-up){}\n",
                    fmt::join(o->stages, ","), fmt::join(o->backends, ","), fmt::join(o->precisions, ","), fmt::join(o->threads, ","), o->repetitions,
                    o->baseline_aiapy ? fmt::format(" · aiapy {} on {}", fmt::join(o->aiapy_versions, ","), fmt::join(o->aiapy_stages, ",")) : "");
-        for (const auto& b : o->backends) fmt::print("  {}\n", validate::find_backend(b).probe().reason);
+        for (const auto& b : o->backends) fmt::print("  {}\n", registry::find_backend(b).probe().reason);
         if (o->baseline_aiapy)
             for (const auto& v : o->aiapy_versions) {
                 const auto venv = bench::aiapy_venv(o->oracle_dir, v);

@@ -8,7 +8,7 @@
 #include "core/aia_image.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 
 namespace aiaccel::cli {
 
@@ -64,7 +64,7 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
         }
         // A backend whose capabilities say `progress` reports each iteration; the others run silently.
         std::optional<Progress> progress;
-        if (validate::find_backend(a->backend).caps.deconvolve.progress) progress.emplace("deconvolve " + a->in, a->iterations);
+        if (registry::find_backend(a->backend).caps.deconvolve.progress) progress.emplace("deconvolve " + a->in, a->iterations);
         DeconvolveRequest req{.iterations = a->iterations, .clip_negative = !a->no_clip};
         if (progress) req.on_iteration = [&](int done, int) { progress->step(done); };
         Image<double> out;

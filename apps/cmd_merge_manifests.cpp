@@ -8,7 +8,7 @@
 #include "apps/commands.hpp"
 #include "apps/prep_manifest.hpp"
 #include "core/error.hpp"
-#include "validate/report.hpp"
+#include "report/report.hpp"
 
 namespace aiaccel::cli {
 

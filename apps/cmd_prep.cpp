@@ -23,7 +23,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 
 namespace aiaccel::cli {
 namespace fs = std::filesystem;
@@ -34,7 +34,7 @@ namespace {
 std::string resolve_auto_backend(bool say) {
     std::string why;
     for (const char* name : {"cuda", "cpu"}) {
-        const Availability a = validate::find_backend(name).probe();
+        const Availability a = registry::find_backend(name).probe();
         if (a.available) {
             if (say) fmt::print(stderr, "prep: --backend auto → {} ({}{})\n", name, a.reason, why.empty() ? "" : "; " + why);
             return name;
@@ -154,7 +154,7 @@ int run_worker(const PrepArgs& a, const ChainSettings& cs, BatchSettings bs, int
     if (link.round == 0) fmt::print(stderr, "prep: backend {} {}, {} job(s), aiapy {} semantics\n", backend_name, a.stage.precision, jobs, a.version);
     const BatchHooks hooks = worker_hooks(link, backend_name);
     if (test_stop_at("worker")) ::raise(SIGSTOP);
-    Chain chain(cs, std::move(backend), validate::find_backend(backend_name).caps, so);
+    Chain chain(cs, std::move(backend), registry::find_backend(backend_name).caps, so);
     Manifest m;
     return run_batch(chain, work, bs, m, hooks) ? 1 : 0;
 }
@@ -297,7 +297,7 @@ void add_prep(CLI::App& app, int& exit_code) {
     cmd->add_option("--aiapy-version", a->version, "Reproduce aiapy 0.10.2 or 0.12.1 where they differ")->default_val("0.10.2");
     cmd->add_option("--iterations", a->iterations, "Richardson-Lucy iterations for level 1.6")->default_val(25)->check(CLI::NonNegativeNumber);
     std::string backends = "Implementation of deconvolve and register: auto (cuda when its probe finds a device, else cpu), or";
-    for (const auto& b : validate::all_backends()) backends += fmt::format("\n  {:<10} {} [{}]", b.name, b.description, validate::help_status(b));
+    for (const auto& b : registry::all_backends()) backends += fmt::format("\n  {:<10} {} [{}]", b.name, b.description, registry::help_status(b));
     cmd->add_option("--backend", a->backend, backends)->default_val("auto");
     cmd->add_option("--precision", a->stage.precision, "Compute precision of the backend: f64 or f32 (f32: cpu/cuda deconvolve)")->default_val("f64");
     cmd->add_option("-j,--jobs", a->jobs, "Worker threads per pipeline stage, also the fast backends' threads (0: hardware threads)")

@@ -8,7 +8,7 @@
 #include "core/aia_image.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 
 namespace aiaccel::cli {
 
@@ -59,7 +59,7 @@ void add_register(CLI::App& app, int& exit_code) {
         StageOptions so;
         auto backend = make_stage_backend(a->backend, a->stage, so);
         // Refused before reading: an order or precision the backend declares it does not run.
-        if (std::string why = validate::find_backend(a->backend).caps.refusal(a->backend, Stage::register_image, so.precision, a->order);
+        if (std::string why = registry::find_backend(a->backend).caps.refusal(a->backend, Stage::register_image, so.precision, a->order);
             !why.empty())
             throw Error(ErrorKind::usage, fmt::format("--backend {}: {} (use --backend reference)", a->backend, why));
         check_output_path(a->out, {a->in});

@@ -1,10 +1,11 @@
 // `aiaccel report ROWS.json... -o OUTDIR [--title T]`: renders result rows from `aiaccel validate`
-// and `aiaccel bench` to OUTDIR/report.json, summary.md and index.html (validate/report.hpp).
+// and `aiaccel bench` to OUTDIR/report.json, summary.md and index.html (report/report.hpp).
 #include <fmt/format.h>
 
 #include "apps/commands.hpp"
 #include "core/error.hpp"
-#include "validate/report.hpp"
+#include "report/report.hpp"
+#include "validate/stage_driver.hpp"
 
 namespace aiaccel::cli {
 
@@ -27,6 +28,7 @@ void add_report(CLI::App& app, int& exit_code) {
     cmd->callback([a, &exit_code] {
         auto data = validate::report::load_rows(a->inputs);
         data.title = a->title;
+        data.stage_order = validate::stage_names();  // pipeline order: the report itself links no harness
         auto paths = validate::report::write_report(data, a->out);
         fmt::print("{}\n", validate::report::headline(validate::report::summarize(data)));
         for (const auto& p : paths) fmt::print("wrote {}\n", p.string());

@@ -16,10 +16,10 @@
 #include "apps/commands.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/candidate_backend.hpp"
 #include "validate/junit.hpp"
-#include "validate/report.hpp"
+#include "report/report.hpp"
 #include "validate/runner.hpp"
 #include "validate/stage_driver.hpp"
 
@@ -144,10 +144,10 @@ int run_validate(const Args& a, bool backends_given, const std::string& self) {
 
     const std::unique_ptr<validate::CandidateSet> candidates = make_candidates(a);
     const std::vector<BackendEntry> registry = candidates
-        ? candidates->registry(validate::all_backends())
-        : std::vector<BackendEntry>(validate::all_backends().begin(), validate::all_backends().end());
+        ? candidates->registry(registry::all_backends())
+        : std::vector<BackendEntry>(registry::all_backends().begin(), registry::all_backends().end());
     std::vector<std::string> names, all_names;
-    for (const auto& b : validate::all_backends()) names.emplace_back(b.name);
+    for (const auto& b : registry::all_backends()) names.emplace_back(b.name);
     all_names = names;
     if (candidates)
         for (const auto& n : candidates->names()) all_names.push_back(n);
@@ -230,7 +230,7 @@ void add_validate(CLI::App& app, int& exit_code) {
                                    "Exit code: 0 everything that ran passed, 1 something failed, 2 usage or input error.");
     auto a = std::make_shared<Args>();
     std::string backend_help = "Backends, comma-separated, or all:";
-    for (const auto& b : validate::all_backends()) backend_help += fmt::format("\n  {:<10} {}", b.name, validate::help_status(b));
+    for (const auto& b : registry::all_backends()) backend_help += fmt::format("\n  {:<10} {}", b.name, registry::help_status(b));
     cmd->add_option("--backends", a->backends, backend_help)->delimiter(',')->default_str("all");
     cmd->add_option("--stages", a->stages, "Stages, comma-separated: psf, deconvolve, register, prep (default: all)")->delimiter(',');
     cmd->add_option("--precision", a->precisions, "Precisions, comma-separated: f64, f32 (the reference is float64 only)")

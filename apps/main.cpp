@@ -9,7 +9,7 @@
 #include "apps/commands.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{
@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     // The --backend help texts probe the backends (loading the CUDA module) only when help is asked for.
     for (int i = 1; i < argc; ++i)
         if (std::string_view(argv[i]) == "-h" || std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "--help-all")
-            aiaccel::validate::set_probe_in_help(true);
+            aiaccel::registry::set_probe_in_help(true);
     int exit_code = 0;
     aiaccel::cli::add_info(app, exit_code);
     aiaccel::cli::add_psf(app, exit_code);

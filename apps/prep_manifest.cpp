@@ -9,7 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/strings.hpp"
-#include "validate/report.hpp"
+#include "report/report.hpp"
 
 namespace aiaccel::cli::prep {
 namespace fs = std::filesystem;

@@ -11,7 +11,7 @@
 #include "core/error.hpp"
 #include "core/derived_input.hpp"
 #include "core/fits_io.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/stage_driver.hpp"
 
 namespace aiaccel::bench {
@@ -66,11 +66,11 @@ std::vector<Job> jobs(const BenchOptions& opt) {
         if (!driver->backend_stage() || driver->bench().cases.empty()) continue;  // not timed (prep)
         if (has(opt.stages, stage))
             for (const auto& b : opt.backends) {
-                const auto& caps = validate::find_backend(b).caps.of(*driver->backend_stage());  // an absent backend gives SKIPPED rows
+                const auto& caps = registry::find_backend(b).caps.of(*driver->backend_stage());  // an absent backend gives SKIPPED rows
                 for (const auto& p : opt.precisions) {
                     const Precision prec = *parse_precision(p);
                     if (!caps.accepts(prec)) continue;  // the reference: float64 only
-                    const std::vector<int> threads = validate::find_backend(b).caps.host_threads ? opt.threads : std::vector<int>{1};
+                    const std::vector<int> threads = registry::find_backend(b).caps.host_threads ? opt.threads : std::vector<int>{1};
                     if (!stage_has_precision(stage, prec)) continue;  // psf: float64 only
                     for (int t : threads)
                         for (const auto& c : stage_cases(stage)) out.push_back({{stage, b, c, prec, t}, false});
@@ -104,7 +104,7 @@ ResultRow base_row(const Job& j, const BenchOptions& opt, const validate::Machin
     } else if (j.spec.case_name == kRealCase) {
         r.notes.push_back(fmt::format("input {}: the real 2048x2048 file {}", kRealCase, inputs().real_path.filename().string()));
     }
-    const Capabilities* caps = j.floor ? nullptr : &validate::find_backend(j.spec.backend).caps;  // floors are no backend
+    const Capabilities* caps = j.floor ? nullptr : &registry::find_backend(j.spec.backend).caps;  // floors are no backend
     r.notes.push_back(caps && !caps->host_threads && caps->device == "host"
                           ? fmt::format("1 thread ({} is single-threaded)", j.spec.backend)
                           : fmt::format("{} thread{}", j.spec.threads, j.spec.threads == 1 ? "" : "s"));

@@ -11,8 +11,8 @@
 #include "core/error.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
-#include "validate/backend_registry.hpp"
+#include "fast/common/parallel.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/stage_driver.hpp"
 
 namespace aiaccel::bench {
@@ -89,8 +89,8 @@ PreparedRun prepare(const StageSpec& s) {
 
     const std::optional<Stage> stage = validate::stage_driver(s.stage).backend_stage();
     if (!stage) throw Error(ErrorKind::usage, fmt::format("bench: stage {} runs on no backend", s.stage));
-    std::shared_ptr<Backend> backend = validate::make_available_backend(s.backend);
-    if (std::string why = validate::find_backend(s.backend).caps.refusal(s.backend, *stage, s.precision); !why.empty())
+    std::shared_ptr<Backend> backend = registry::make_available_backend(s.backend);
+    if (std::string why = registry::find_backend(s.backend).caps.refusal(s.backend, *stage, s.precision); !why.empty())
         throw Error(ErrorKind::usage, why);
     StageOptions opt{s.precision, s.threads};
     PreparedRun r;

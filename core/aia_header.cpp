@@ -78,14 +78,15 @@ Channel AiaHeader::channel() const {
 }
 
 Matrix2 AiaHeader::rotation_matrix() const {
-    if (has_pc()) {
-        return {
-            {{optional("PC1_1").value_or(1.0), optional("PC1_2").value_or(0.0)}, {optional("PC2_1").value_or(0.0), optional("PC2_2").value_or(1.0)}}};
-    }
-    // sunpy GenericMap.rotation_matrix from CROTA2: lam = cdelt2/cdelt1, p = radians(crota2).
-    const double lam = cdelt2() / cdelt1();
-    const double p = optional("CROTA2").value_or(0.0) * (std::numbers::pi / 180.0);
-    return {{{std::cos(p), -lam * std::sin(p)}, {std::sin(p) / lam, std::cos(p)}}};
+    auto val = [&](const char* k, double dflt) { return h_->has(k) ? require(k) : dflt; };
+    if (h_->has("PC1_1") || h_->has("PC1_2") || h_->has("PC2_1") || h_->has("PC2_2"))
+        return {{{val("PC1_1", 1), val("PC1_2", 0)}, {val("PC2_1", 0), val("PC2_2", 1)}}};
+    const double c1 = cdelt1(), c2 = cdelt2();
+    if (h_->has("CD1_1") || h_->has("CD1_2") || h_->has("CD2_1") || h_->has("CD2_2"))
+        return {{{val("CD1_1", 0) / c1, val("CD1_2", 0) / c1}, {val("CD2_1", 0) / c2, val("CD2_2", 0) / c2}}};
+    // _rotation_matrix_from_crota: lam = cdelt2 / cdelt1, p = np.deg2rad(crota2).
+    const double lam = c2 / c1, p = val("CROTA2", 0.0) * (std::numbers::pi / 180.0);
+    return {{{std::cos(p), (-1 * lam) * std::sin(p)}, {(1 / lam) * std::sin(p), std::cos(p)}}};
 }
 
 double AiaHeader::rotation_deg() const {
@@ -104,6 +105,21 @@ double AiaHeader::rsun_obs() const {
     // sunpy falls back to the solar radius seen from DSUN_OBS (RSUN_REF = 695700 km).
     if (auto d = dsun_obs()) return std::atan(6.957e8 / *d) * (180.0 / std::numbers::pi) * 3600.0;
     throw file_error(ErrorKind::missing_keyword, path_, "missing keywords RSUN_OBS and DSUN_OBS");
+}
+
+double AiaHeader::observer_distance_m() const {
+    auto x = optional("HAEX_OBS"), y = optional("HAEY_OBS"), z = optional("HAEZ_OBS");
+    if (x && y && z) return std::sqrt(*x * *x + *y * *y + *z * *z);
+    if (auto d = optional("DSUN_OBS"); d && ((h_->has("HGLN_OBS") && h_->has("HGLT_OBS")) || (h_->has("CRLN_OBS") && h_->has("CRLT_OBS")))) return *d;
+    throw file_error(ErrorKind::missing_keyword, path_,
+                     "no observer location: need HAEX_OBS/HAEY_OBS/HAEZ_OBS, or HGLN_OBS/HGLT_OBS/DSUN_OBS, or CRLN_OBS/CRLT_OBS/DSUN_OBS");
+}
+
+double AiaHeader::rsun_meters(double dsun) const {
+    if (auto r = optional("RSUN_REF")) return *r;
+    for (const char* k : {"RSUN_OBS", "SOLAR_R", "RADIUS"})
+        if (auto a = optional(k)) return std::sin(*a / 3600.0 * (std::numbers::pi / 180.0)) * dsun;
+    return 695700000.0;
 }
 
 std::string AiaHeader::pointing_keys_present() const {

@@ -1,7 +1,9 @@
 // AiaHeader: typed, checked access to the AIA keywords the stages read, on top of FitsHeader.
 // Getters throw Error(missing_keyword) naming the file and keyword; optional_*() return nullopt.
 // The WCS conventions follow sunpy's GenericMap/AIAMap (sunpy 7.0): rotation from PCi_j when
-// present, else from CROTA2 (with lam = CDELT2/CDELT1), scale from CDELT, reference pixel CRPIX (1-based).
+// present, else CDi_j / CDELTi, else from CROTA2 (with lam = CDELT2/CDELT1), scale from CDELT, reference
+// pixel CRPIX (1-based). This is the one home of that rule and of the observer distance and solar radius
+// for everything but reference/, which keeps its own port (docs/architecture.md §1).
 #pragma once
 
 #include <array>
@@ -45,11 +47,18 @@ public:
     std::string cunit1() const { return h_->get_string("CUNIT1").value_or("arcsec"); }
     std::string cunit2() const { return h_->get_string("CUNIT2").value_or("arcsec"); }
     bool has_pc() const { return h_->has("PC1_1"); }
-    Matrix2 rotation_matrix() const;  // PCi_j, or derived from CROTA2 (0 when absent)
+    // sunpy GenericMap.rotation_matrix: PCi_j if any is present (missing ones from the identity), else
+    // CDi_j divided row-wise by CDELTi, else from CROTA2 (0 when absent), in numpy's operation order.
+    Matrix2 rotation_matrix() const;
     double rotation_deg() const;  // atan2 of the rotation matrix, degrees
     double rsun_obs() const;  // arcsec; RSUN_OBS
     std::optional<double> r_sun() const { return optional("R_SUN"); }
     std::optional<double> dsun_obs() const { return optional("DSUN_OBS"); }
+    // Observer–Sun distance (m) as sunpy's AIAMap takes it: |HAEX/Y/Z_OBS|, else DSUN_OBS when the
+    // observer's HGLN/HGLT or CRLN/CRLT are given; Error(missing_keyword) otherwise.
+    double observer_distance_m() const;
+    // sunpy GenericMap._rsun_meters: RSUN_REF, else sin(RSUN_OBS | SOLAR_R | RADIUS) · dsun, else 695 700 km.
+    double rsun_meters(double dsun) const;
 
     // Pointing keys written by JSOC from the master pointing table (aiapy update_pointing reads/writes these).
     static constexpr std::array<const char*, 6> pointing_keys = {"X0_MP", "Y0_MP", "IMSCL_MP", "INSTROT", "INST_ROT", "SAT_ROT"};

@@ -1,5 +1,5 @@
 // The one seam between the commands/harness and the implementations (docs/architecture.md §2): a Backend runs the
-// three stages; the registry (validate/backend_registry.hpp) lists the backends and says whether each
+// three stages; the registry (registry/backend_registry.hpp) lists the backends and says whether each
 // is available here and, if not, why. No macro dispatch in callers.
 #pragma once
 

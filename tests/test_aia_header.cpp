@@ -29,6 +29,48 @@ TEST(AiaHeader, RotationFromCrota2MatchesSunpyFormula) {
     EXPECT_NEAR(a.rotation_deg(), 90.0, 1e-12);  // PCi_j wins over CROTA2
 }
 
+// sunpy's rule beyond PCi_j: CDi_j divided row-wise by CDELTi, and CROTA2's entries in numpy's order
+// (−1·lam·sin p and (1/lam)·sin p) when CDELT2 ≠ CDELT1.
+TEST(AiaHeader, RotationFromCdAndUnequalScalesAsSunpy) {
+    FitsHeader h;
+    h.add_raw("CDELT1  = 0.6");
+    h.add_raw("CDELT2  = 0.7");
+    h.add_raw("CROTA2  = 30.0");
+    AiaHeader a(h, "x.fits");
+    const double lam = 0.7 / 0.6, p = 30.0 * (std::numbers::pi / 180.0);
+    auto m = a.rotation_matrix();
+    EXPECT_EQ(m[0][1], (-1 * lam) * std::sin(p));
+    EXPECT_EQ(m[1][0], (1 / lam) * std::sin(p));
+    h.add_raw("CD1_1   = 0.3");
+    h.add_raw("CD2_1   = 0.2");
+    m = a.rotation_matrix();  // CDi_j wins over CROTA2; absent ones are 0
+    EXPECT_EQ(m[0][0], 0.3 / 0.6);
+    EXPECT_EQ(m[0][1], 0.0);
+    EXPECT_EQ(m[1][0], 0.2 / 0.7);
+    EXPECT_EQ(m[1][1], 0.0);
+}
+
+// The observer distance and R☉ as sunpy's AIAMap takes them (HAE position first; RSUN_REF first).
+TEST(AiaHeader, ObserverDistanceAndSolarRadius) {
+    FitsHeader h;
+    AiaHeader a(h, "x.fits");
+    EXPECT_THROW(a.observer_distance_m(), Error);
+    h.add_raw("DSUN_OBS= 1.5E11");
+    EXPECT_THROW(a.observer_distance_m(), Error);  // a distance without the observer's longitude/latitude
+    h.add_raw("HGLN_OBS= 0.0");
+    h.add_raw("HGLT_OBS= 1.0");
+    EXPECT_EQ(a.observer_distance_m(), 1.5e11);
+    h.add_raw("HAEX_OBS= 3.0");
+    h.add_raw("HAEY_OBS= 4.0");
+    h.add_raw("HAEZ_OBS= 12.0");
+    EXPECT_EQ(a.observer_distance_m(), 13.0);
+    EXPECT_EQ(a.rsun_meters(1.5e11), 695700000.0);
+    h.add_raw("RSUN_OBS= 960.0");
+    EXPECT_EQ(a.rsun_meters(1.5e11), std::sin(960.0 / 3600.0 * (std::numbers::pi / 180.0)) * 1.5e11);
+    h.add_raw("RSUN_REF= 696000000.0");
+    EXPECT_EQ(a.rsun_meters(1.5e11), 696000000.0);
+}
+
 TEST(AiaHeader, RealFileKeywords) {
     AiaImage img = load_aia(test::real_file("aia_171_cutout.fits").string());
     AiaHeader h = img.aia();

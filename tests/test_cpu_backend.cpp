@@ -21,13 +21,13 @@
 #include "core/fits_io.hpp"
 #include "fast/cpu/cpu_backend.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
+#include "fast/common/parallel.hpp"
 #include "fast/cpu/psf_cpu.hpp"
 #include "reference/deconvolve_reference.hpp"
 #include "reference/psf_reference.hpp"
 #include "tests/fast_backend_cases.hpp"
 #include "tests/test_support.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/compare.hpp"
 #include "validate/tolerances.hpp"
 
@@ -220,9 +220,9 @@ TEST(CpuParallel, PersistentPoolBlocksNestingConcurrencyAndExceptions) {
 }
 
 TEST(CpuBackend, RegistryMakesItAndRegisterOrderOtherThan3IsUnsupported) {
-    const auto& e = validate::find_backend("cpu");
+    const auto& e = registry::find_backend("cpu");
     EXPECT_TRUE(e.probe().available) << e.probe().reason;
-    auto b = validate::make_available_backend("cpu");
+    auto b = registry::make_available_backend("cpu");
     ASSERT_TRUE(b);
     EXPECT_EQ(b->name(), "cpu");
     EXPECT_TRUE(b->supports(Precision::f32));

@@ -16,7 +16,7 @@
 #include "core/aia_image.hpp"
 #include "core/derived_input.hpp"
 #include "core/error.hpp"
-#include "fast/cpu/full_disk_cpu.hpp"
+#include "fast/common/full_disk.hpp"
 #include "fast/cpu/register_cpu.hpp"
 #include "fast/cpu/spline_prefilter_cpu.hpp"
 #include "reference/register_reference.hpp"

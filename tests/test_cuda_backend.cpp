@@ -22,7 +22,7 @@
 #include "core/error.hpp"
 #include "core/fits_io.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
+#include "fast/common/parallel.hpp"
 #include "fast/cpu/psf_cpu.hpp"
 #include "fast/cuda/cuda_host.hpp"
 #include "fast/cuda/deconvolve_cuda.hpp"
@@ -34,7 +34,7 @@
 #include "reference/spline_reference.hpp"
 #include "tests/fast_backend_cases.hpp"
 #include "tests/test_support.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/compare.hpp"
 #include "validate/tolerances.hpp"
 
@@ -478,9 +478,9 @@ TEST(CudaMemory, WorkingSetThatDoesNotFitIsAClearError) {
 }
 
 TEST(CudaBackend, RegistryMakesItAndRunsEveryStage) {
-    const auto& e = validate::find_backend("cuda");
+    const auto& e = registry::find_backend("cuda");
     ASSERT_TRUE(e.probe().available) << e.probe().reason;
-    auto b = validate::make_available_backend("cuda");
+    auto b = registry::make_available_backend("cuda");
     ASSERT_TRUE(b);
     EXPECT_EQ(b->name(), "cuda");
     EXPECT_TRUE(b->supports(Precision::f32));
@@ -495,7 +495,7 @@ TEST(CudaBackend, RegistryMakesItAndRunsEveryStage) {
 // pixels within the register row (float64 kernels: expected bitwise), the same NaN pixels and header
 // values, and the cut-out refused with the reference's message.
 TEST(CudaBackend, RegisterRealFilesMatchReference) {
-    auto b = validate::make_available_backend("cuda");
+    auto b = registry::make_available_backend("cuda");
     ASSERT_TRUE(b);
     for (const char* name : {"aia_171_level1.fits", kDerived1600Source}) {
         const AiaImage in = load_aia(test::real_file(name).string());

@@ -12,9 +12,9 @@
 #include "core/error.hpp"
 #include "core/fits_io.hpp"
 #include "tests/test_support.hpp"
-#include "validate/report.hpp"
-#include "validate/report_image.hpp"
-#include "validate/report_png.hpp"
+#include "report/report.hpp"
+#include "report/report_image.hpp"
+#include "report/report_png.hpp"
 
 using namespace aiaccel;
 using namespace aiaccel::validate;
@@ -61,6 +61,14 @@ fs::path write_rows(const fs::path& path, const std::vector<ResultRow>& rows, bo
     for (const auto& r : rows) a.push_back(to_json(r));
     std::ofstream(path) << (wrapped ? nlohmann::json{{"rows", a}, {"note", "test"}} : a).dump(1);
     return path;
+}
+
+// The rows of these files in the stage order `aiaccel report` hands the report (validate::stage_names(),
+// checked in tests/test_validate.cpp): the report links no harness to ask.
+ReportData load(const std::vector<std::string>& paths) {
+    ReportData d = load_rows(paths);
+    d.stage_order = {"psf", "deconvolve", "register", "prep"};
+    return d;
 }
 
 std::string slurp(const fs::path& p) {
@@ -170,7 +178,7 @@ TEST(ReportModel, SpeedRatiosSameCaseAndMachineOnly) {
     write_rows(dir / "s.json",
                {speed_row("psf", "aiapy-0.10.2", "f64", 10.0), speed_row("psf", "reference", "f64", 4.0), speed_row("psf", "cpu", "f32", 2.0),
                 speed_row("psf", "cuda", "f32", 0.5, "other CPU")});
-    auto d = load_rows({(dir / "s.json").string()});
+    auto d = load({(dir / "s.json").string()});
     auto sp = speedups(d);
     ASSERT_EQ(sp.size(), 4u);
     EXPECT_EQ(sp[0].row->row.backend, "aiapy-0.10.2");
@@ -203,7 +211,7 @@ TEST(ReportModel, SpeedAgainstFastestPlainAiapyAndFloors) {
          with(speed_row("deconvolve", "fftw-floor", "f32", 2.0), "derived-4096", 2),
          with(speed_row("deconvolve", "fftw-floor", "f32", 3.5), "derived-4096", 1),
          with(speed_row("deconvolve", "cpu", "f32", 2.4), "derived-4096", 2), with(speed_row("deconvolve", "cpu", "f32", 4.2), "derived-4096", 1)});
-    auto d = load_rows({(dir / "b.json").string()});
+    auto d = load({(dir / "b.json").string()});
     auto sp = speedups(d);
     ASSERT_EQ(sp.size(), 8u);
     auto find = [&](const std::string& stage, const std::string& backend, double threads = 0) -> const Speedup& {
@@ -266,7 +274,7 @@ TEST(ReportModel, IterationSeriesFromDeconvolveRows) {
     }
     rows.push_back(accuracy_row("deconvolve", "cpu", "f32", "no-iterations", Verdict::passed));
     write_rows(dir / "r.json", rows);
-    auto d = load_rows({(dir / "r.json").string()});
+    auto d = load({(dir / "r.json").string()});
     auto s = iteration_series(d);
     ASSERT_EQ(s.size(), 1u);
     EXPECT_NE(s[0].name.find("derived-171"), std::string::npos);
@@ -297,7 +305,7 @@ TEST(ReportModel, AccuracyMatrixCountsAndWorstFractionOfBound) {
     write_rows(dir / "m.json",
                {own("cpu", "f32", 5e-8, Verdict::passed), own("cpu", "f32", 3e-6, Verdict::passed), own("cpu", "f64", 0, Verdict::passed),
                 own("reference", "f64", 2e-5, Verdict::failed), deconv, skipped, speed_row("psf", "cpu", "f32", 1.0)});
-    auto d = load_rows({(dir / "m.json").string()});
+    auto d = load({(dir / "m.json").string()});
     const Matrix m = accuracy_matrix(d);
     ASSERT_EQ(m.stages, (std::vector<std::string>{"deconvolve", "stage-a"}));  // known stages first, speed rows ignored
     ASSERT_EQ(m.columns.size(), 4u);
@@ -362,7 +370,7 @@ TEST(ReportModel, BoundReasonsOncePerTable) {
     skipped.bound_metric.clear(), skipped.bound = 0, skipped.bound_reason.clear();
     rows.push_back(skipped);
     write_rows(dir / "r.json", rows);
-    auto d = load_rows({(dir / "r.json").string()});
+    auto d = load({(dir / "r.json").string()});
     const auto tables = accuracy_tables(d);
     ASSERT_EQ(tables.size(), 1u);
     const auto& t = tables[0];
@@ -393,7 +401,7 @@ TEST(ReportModel, HeadlineSpeedBarsAgainstAiapy) {
                {speed_row("psf", "aiapy-0.12.1", "f64", 30.0), speed_row("psf", "aiapy-0.12.1+jax", "f64", 10.0),
                 speed_row("psf", "reference", "f64", 6.0), thr(speed_row("psf", "cpu", "f64", 0.6), 1), thr(speed_row("psf", "cpu", "f64", 0.3), 2),
                 speed_row("prep", "aiapy-0.10.2", "f64", 4.0), speed_row("prep", "cpu", "f64", 1.0), speed_row("register", "cpu", "f64", 1.0)});
-    auto d = load_rows({(dir / "b.json").string()});
+    auto d = load({(dir / "b.json").string()});
     const auto hb = headline_speed_bars(d);
     ASSERT_EQ(hb.bars.size(), 3u);  // psf reference, psf cpu (2 threads), prep cpu; no aiapy, no register (no aiapy row)
     EXPECT_EQ(hb.bars[0].label, "psf · reference f64");
@@ -416,7 +424,7 @@ TEST(ReportMarkdown, HeadlineTablesAndReproForFailures) {
     skipped.skip_reason = "cuda: built, but no device";
     write_rows(dir / "a.json", {accuracy_row("psf", "cpu", "f32", "psf-171", Verdict::passed), failed}, true);
     write_rows(dir / "b.json", {skipped});
-    auto d = load_rows({(dir / "a.json").string(), (dir / "b.json").string()});
+    auto d = load({(dir / "a.json").string(), (dir / "b.json").string()});
     EXPECT_EQ(d.rows.size(), 3u);
     auto md = render_markdown(d);
     EXPECT_NE(md.find("❌ 1 PASSED, 1 FAILED, 1 SKIPPED"), std::string::npos) << md;
@@ -428,7 +436,7 @@ TEST(ReportMarkdown, HeadlineTablesAndReproForFailures) {
     EXPECT_NE(md.find("test CPU, 2 threads"), std::string::npos);
     EXPECT_LT(md.find("### psf"), md.find("### register"));  // pipeline order, not alphabetical
 
-    auto all_pass = load_rows({(dir / "b.json").string()});
+    auto all_pass = load({(dir / "b.json").string()});
     EXPECT_EQ(headline(summarize(all_pass)), "✅ 0 PASSED, 0 FAILED, 1 SKIPPED");
 }
 
@@ -439,7 +447,7 @@ TEST(ReportHtml, SelfContainedWithHighlightsAndReasons) {
     auto skipped = accuracy_row("psf", "cuda", "f32", "psf-171", Verdict::skipped);
     skipped.skip_reason = "cuda: built, but no device";
     write_rows(dir / "a.json", {failed, skipped, speed_row("psf", "aiapy-0.10.2", "f64", 3), speed_row("psf", "cpu", "f32", 1)});
-    auto d = load_rows({(dir / "a.json").string()});
+    auto d = load({(dir / "a.json").string()});
     auto html = render_html(d);
     EXPECT_EQ(html.find("http://"), std::string::npos);
     EXPECT_EQ(html.find("https://"), std::string::npos);
@@ -470,7 +478,7 @@ TEST(ReportHtml, ArtifactsBecomeEmbeddedImagesAndMissingOnesANote) {
     missing.artifacts = {"dumps/nowhere.diff.fits", "dumps/broken.ref.fits"};
     write_rows(dir / "rows.json", {ok, missing});
 
-    auto d = load_rows({(dir / "rows.json").string()});
+    auto d = load({(dir / "rows.json").string()});
     auto html = render_html(d);
     EXPECT_EQ(count(html, "<img src=\"data:image/png;base64,"), 4u);  // input, reference, output, difference
     EXPECT_NE(html.find("log10( |Δ| / max|reference| )"), std::string::npos);
@@ -484,7 +492,7 @@ TEST(ReportHtml, ArtifactsBecomeEmbeddedImagesAndMissingOnesANote) {
     // report.json rewrites artifact paths relative to the output folder, so it renders again.
     const fs::path out_dir = dir / "report";
     write_report(d, out_dir);
-    auto again = load_rows({(out_dir / "report.json").string()});
+    auto again = load({(out_dir / "report.json").string()});
     ASSERT_EQ(again.rows.size(), 2u);
     EXPECT_EQ(again.rows[0].row.artifacts[0], "../dumps/c.input.fits");
     EXPECT_EQ(count(render_html(again), "<img src=\"data:image/png;base64,"), 4u);
@@ -493,7 +501,7 @@ TEST(ReportHtml, ArtifactsBecomeEmbeddedImagesAndMissingOnesANote) {
 TEST(ReportWrite, ZeroRowsAndAtomicFiles) {
     test::ScratchDir dir;
     std::ofstream(dir / "empty.json") << "[]";
-    auto d = load_rows({(dir / "empty.json").string()});
+    auto d = load({(dir / "empty.json").string()});
     EXPECT_TRUE(d.rows.empty());
     EXPECT_EQ(headline(summarize(d)), "⚪ no result rows");
     auto paths = write_report(d, dir / "out");
@@ -571,7 +579,7 @@ TEST(BenchCli, FloorsAndAbsentAiapyGiveSpeedRowsTheReportRenders) {
                                 (dir / "b").string()});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.err.find("tools/oracle/setup all"), std::string::npos) << r.err;
-    auto d = load_rows({(dir / "b" / "rows.json").string()});
+    auto d = load({(dir / "b" / "rows.json").string()});
     std::size_t floors = 0, aiapy_skipped = 0;
     for (const auto& row : d.rows) {
         EXPECT_EQ(row.row.kind, "speed");

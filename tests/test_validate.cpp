@@ -19,10 +19,10 @@
 #include "validate/baseline.hpp"
 #include "validate/case_list.hpp"
 #include "validate/golden_checks.hpp"
-#include "validate/report_model.hpp"
+#include "report/report_model.hpp"
 #include "validate/runner.hpp"
 #include "validate/stage_driver.hpp"
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "validate/verdict.hpp"
 
 using namespace aiaccel;
@@ -307,17 +307,17 @@ TEST(Runner, PlantedBackendFailsWithReproAndDumpsAbsentOneIsSkipped) {
 // ---- declared capabilities and stage drivers ----------------------------------------------------------
 
 TEST(Capabilities, RegistryDeclaresWhatEachBackendRuns) {
-    const Capabilities& ref = find_backend("reference").caps;
+    const Capabilities& ref = registry::find_backend("reference").caps;
     EXPECT_TRUE(ref.thread_safe);
     EXPECT_TRUE(ref.deconvolve.progress);
     EXPECT_FALSE(ref.accepts(Precision::f32));
     EXPECT_EQ(ref.refusal("reference", Stage::deconvolve, Precision::f32), "reference: no f32 implementation");
-    const Capabilities& cpu = find_backend("cpu").caps;
+    const Capabilities& cpu = registry::find_backend("cpu").caps;
     EXPECT_FALSE(cpu.thread_safe);
     EXPECT_EQ(cpu.refusal("cpu", Stage::register_image, Precision::f32), "");
     EXPECT_EQ(cpu.refusal("cpu", Stage::register_image, Precision::f64, 1), "cpu: register implements spline order 3, not 1");
-    EXPECT_EQ(find_backend("cuda").caps.device, "gpu");
-    EXPECT_TRUE(find_backend("cuda").caps.register_image.f32_computes_in_f64);
+    EXPECT_EQ(registry::find_backend("cuda").caps.device, "gpu");
+    EXPECT_TRUE(registry::find_backend("cuda").caps.register_image.f32_computes_in_f64);
 }
 
 TEST(Runner, AStageABackendDeclaresItCannotRunIsSkippedWithThatReason) {

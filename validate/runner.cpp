@@ -9,7 +9,6 @@
 #include "core/channels.hpp"
 #include "core/fits_io.hpp"
 #include "core/frame_pool.hpp"
-#include "validate/backend_registry.hpp"
 #include "validate/row_meter.hpp"
 
 namespace aiaccel::validate {
@@ -53,9 +52,7 @@ struct Runner::Ctx {
 };
 
 Runner::Runner(const GoldenStore& store, ReferenceCache cache, RunOptions opt)
-    : store_(store), opt_(std::move(opt)), runs_(store, std::move(cache), opt_.log), machine_(MachineInfo::here()) {
-    if (opt_.registry.empty()) opt_.registry = all_backends();
-}
+    : store_(store), opt_(std::move(opt)), runs_(store, std::move(cache), opt_.log), machine_(MachineInfo::here()) {}
 Runner::~Runner() = default;
 
 std::vector<ResultRow> Runner::run(const std::vector<const Case*>& cases, const std::function<void(const ResultRow&)>& on_row) {

@@ -41,7 +41,9 @@ struct RunOptions {
     // The command every repro line starts with, including the options that must be repeated (e.g.
     // "/path/aiaccel validate --data DIR"); the case, stage, backend and precision are appended.
     std::string repro_prefix = "aiaccel validate";
-    std::span<const BackendEntry> registry;  // empty: validate::all_backends()
+    // The backends a name may select (the caller's: registry::all_backends(), plus any candidates); a
+    // name not here gives SKIPPED rows. The harness links no backend itself.
+    std::span<const BackendEntry> registry;
     const Baseline* baseline = nullptr;  // the regression gate, when given
     std::function<void(const std::string&)> log;  // progress lines (long computations)
     // Optional hooks (external candidates, validate/candidate_backend.hpp): after_row sees each decided

@@ -7,7 +7,7 @@
 
 #include "core/error.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
+#include "fast/common/parallel.hpp"
 #include "fast/cpu/psf_cpu.hpp"
 #include "fast/cpu/register_cpu.hpp"
 #include "fast/cpu/spline_prefilter_cpu.hpp"

@@ -14,7 +14,7 @@
 //    threads, made once per (precision, size, threads) and cached (FFTW_MEASURE by default,
 //    fftw_cpu.hpp), and four separate pointwise passes: spectrum·H, img/est, spectrum·conj(H), u·corr;
 //  * pointwise steps are plain loops that g++ -O3 vectorises (SSE2 baseline), spread over the
-//    persistent pool in contiguous blocks (parallel.hpp).
+//    persistent pool in contiguous blocks (fast/common/parallel.hpp).
 #include "fast/cpu/deconvolve_cpu.hpp"
 
 #include <complex>
@@ -28,7 +28,7 @@
 #include "core/backend.hpp"
 #include "core/error.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
+#include "fast/common/parallel.hpp"
 
 namespace aiaccel::cpu {
 namespace {

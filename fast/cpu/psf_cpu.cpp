@@ -13,88 +13,34 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
-#include <fmt/format.h>
 #include <utility>
 
-#include "core/channels.hpp"
-#include "core/psf_params.hpp"
 #include "core/error.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
+#include "fast/common/parallel.hpp"
 
 namespace aiaccel::cpu {
-
-MeshParams mesh_params(int channel, bool preflight_core) {
-    const PsfChannelParams& p = psf_params(channel);
-    return {p.entrance_angles_deg, p.spacing_e, p.spacing_fp, preflight_core ? p.width_preflight : kPsfDefaultWidth, kMeshPitchUm / kMeshWidthUm};
-}
-
-double underflow_half_width(double w) { return std::sqrt(746.0 / w); }
-
 namespace {
 
-constexpr double kDegToRad = 0.017453292519943295;  // astropy deg → rad (one multiply)
-
-double sinc2(double x) {  // numpy.sinc(x)**2
-    const double y = 3.141592653589793 * (x == 0.0 ? 1.0e-20 : x);
-    const double s = std::sin(y) / y;
-    return s * s;
-}
-
-struct Spot {
-    double cx, cy, intensity;
-};
 struct Range {
     long lo, hi;
 };  // [lo, hi)
-
-// Pixels t with |t + 0.5 − c| ≤ h (all others underflow), clipped to [0, n).
-Range window(double c, double h, long n) {
-    const long lo = static_cast<long>(std::ceil(c - h - 0.5)), hi = static_cast<long>(std::floor(c + h - 0.5)) + 1;
-    return {std::clamp(lo, 0L, n), std::clamp(hi, 0L, n)};
-}
 
 }  // namespace
 
 Image<double> psf_component_cpu(const MeshParams& mp, Component which, const std::vector<int>& orders, AiapyVersion v, std::size_t n, bool windowed,
                                 int threads) {
-    const bool focal = which == Component::focal_plane;
-    const double w = mp.width, s = focal ? mp.spacing_fp : mp.spacing_e;
-    std::vector<double> dx, dy;
-    auto add_arm = [&](double deg) {
-        dx.push_back(s * std::cos(deg * kDegToRad));
-        dy.push_back(s * std::sin(deg * kDegToRad));
-    };
-    if (focal) {
-        add_arm(45.0);
-        add_arm(-45.0);
-    } else
-        for (double a : mp.entrance_angles_deg) add_arm(a);
-
     const bool v10 = v == AiapyVersion::v0_10_2;
-    const double half = 0.5 * static_cast<double>(n);
-    std::vector<Spot> spots;  // aiapy order: orders outer, arms inner
-    for (int m : orders) {
-        const double md = static_cast<double>(m);
-        if (v10 && m == 0) continue;
-        const double in = v10 ? sinc2(md / mp.mesh_ratio) : sinc2(md / mp.mesh_ratio) * (m != 0 ? 1.0 : 0.0);
-        for (std::size_t k = 0; k < dx.size(); ++k)
-            spots.push_back(v10 ? Spot{(half + dx[k] * md) + 0.5, (half + dy[k] * md) + 0.5, in}
-                                : Spot{(half + 0.5) + dx[k] * md, (half + 0.5) + dy[k] * md, in});
-    }
-    const long N = static_cast<long>(n);
-    const double h = windowed ? underflow_half_width(w) : 2.0 * static_cast<double>(n);
-    const double core_c = half + 0.5;
-    const Range core = window(core_c, h, N);
-
+    const double w = mp.width;
+    const std::vector<PsfSpot> spots = psf_spots(mp, which, orders, v, n, windowed);  // aiapy order: orders outer, arms inner
     Image<double> S(n, n, 0.0);
-    std::vector<double> row_s(n, 0.0), row_c(n, 0.0);
+    std::vector<double> row_s(n, 0.0);
     // Spike sum S (and the per-row sums of S and of the core C) over row bands.
     parallel_for(n, threads, [&](std::size_t r0, std::size_t r1, std::size_t) {
         std::vector<double> gx(n);
-        for (const Spot& sp : spots) {
-            const Range ri = window(sp.cy, h, N), rj = window(sp.cx, h, N);
-            const long i0 = std::max<long>(ri.lo, long(r0)), i1 = std::min<long>(ri.hi, long(r1));
+        for (const PsfSpot& sp : spots) {
+            const Range rj{sp.c0, sp.c1};
+            const long i0 = std::max<long>(sp.r0, long(r0)), i1 = std::min<long>(sp.r1, long(r1));
             if (i0 >= i1 || rj.lo >= rj.hi) continue;
             if (v10) {
                 for (long i = i0; i < i1; ++i) {
@@ -125,26 +71,13 @@ Image<double> psf_component_cpu(const MeshParams& mp, Component which, const std
             row_s[i] = acc;
         }
     });
-    // Core C, nonzero only on the core window: kept as a small block.
-    const std::size_t cn = std::size_t(std::max(0L, core.hi - core.lo));
-    Image<double> C(cn, cn, 0.0);
-    for (long i = core.lo; i < core.hi; ++i) {
-        const double ey = v10 ? ((static_cast<double>(i) + 0.5) - half) - 0.5 : (static_cast<double>(i) + 0.5) - core_c;
-        const double cy = std::exp((-w) * (ey * ey));
-        double acc = 0;
-        for (long j = core.lo; j < core.hi; ++j) {
-            const double ex = v10 ? ((static_cast<double>(j) + 0.5) - half) - 0.5 : (static_cast<double>(j) + 0.5) - core_c;
-            const double c = v10 ? std::exp((-w) * (ex * ex) - w * (ey * ey)) : cy * std::exp((-w) * (ex * ex));
-            C(std::size_t(i - core.lo), std::size_t(j - core.lo)) = c;
-            acc += c;
-        }
-        row_c[std::size_t(i)] = acc;
-    }
-    double sum_s = 0, sum_c = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        sum_s += row_s[i];
-        sum_c += row_c[i];
-    }
+    // Core C, nonzero only on the core window: kept as a small block (ΣC: its row sums in row order).
+    const PsfCore core_c = psf_core(mp, v, n, windowed);
+    const Image<double>& C = core_c.block;
+    const Range core{long(core_c.lo), long(core_c.lo) + long(C.rows())};
+    double sum_s = 0;
+    for (std::size_t i = 0; i < n; ++i) sum_s += row_s[i];
+    const double sum_c = core_c.sum;
 
     const double ws = 1.0 - 0.82, wc = 0.82;  // 0.18000000000000005, as aiapy's 1 − area_not_mesh
     parallel_for(n, threads, [&](std::size_t r0, std::size_t r1, std::size_t) {

@@ -3,28 +3,14 @@
 // real-to-complex FFTW transforms. Always float64 (a float32 FFT PSF fails the sum check, §1.3).
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <vector>
 
 #include "core/aiapy_version.hpp"
 #include "core/image.hpp"
+#include "fast/common/psf_spots.hpp"  // MeshParams, Component, the spots and the core
 
 namespace aiaccel::cpu {
-
-// One channel's mesh parameters (aiapy filter_mesh_parameters; transcribed from docs/algorithms.md §1.1
-// independently of reference/, so a typo in either shows up as a test failure).
-struct MeshParams {
-    std::array<double, 4> entrance_angles_deg;
-    double spacing_e, spacing_fp, width;
-    double mesh_ratio;  // 363.0 / 34.0
-};
-MeshParams mesh_params(int channel, bool preflight_core);  // Error(not_aia) for non-EUV channels
-
-enum class Component { entrance, focal_plane };
-
-// Half-width (px, real) beyond which exp(−w·d²) is exactly +0.0 in float64: w·d² > 746 > 745.14.
-double underflow_half_width(double w);
 
 // One component, 0.18·S/ΣS + 0.82·C/ΣC in the version's operation order, on an n×n grid. Only the
 // square window of each Gaussian where exp() is not exactly zero is evaluated when `windowed`; the

@@ -1,7 +1,7 @@
 // Fast CPU register: the pixels of aiapy.calibrate.register → sunpy GenericMap.rotate →
 // scipy.ndimage.affine_transform (docs/algorithms.md §3.2–3.3) — padding, NaN substitute and dilated mask
 // (§7.13), prefilter and interpolation (spline_prefilter_cpu.cpp, affine_transform_cpu.cpp), clip and
-// aiapy's crop — on the plan of fast/cpu/register_plan (geometry, refusals, header) that the CUDA
+// aiapy's crop — on the plan of fast/common/register_plan (geometry, refusals, header) that the CUDA
 // backend shares. Built without FMA contraction.
 #include "fast/cpu/register_cpu.hpp"
 
@@ -14,8 +14,8 @@
 
 #include "core/error.hpp"
 #include "fast/cpu/affine_transform_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
-#include "fast/cpu/register_plan.hpp"
+#include "fast/common/parallel.hpp"
+#include "fast/common/register_plan.hpp"
 #include "fast/cpu/spline_prefilter_cpu.hpp"
 
 namespace aiaccel::cpu {

@@ -17,7 +17,7 @@
 #include <cmath>
 #include <vector>
 
-#include "fast/cpu/parallel.hpp"
+#include "fast/common/parallel.hpp"
 #include "fast/cpu/spline_prefilter_cpu.hpp"
 
 HWY_BEFORE_NAMESPACE();

@@ -1,5 +1,5 @@
 // CUDA backend adapter: forwards psf and deconvolve to psf_cuda / deconvolve_cuda<T>, and register to
-// register_image_with (the fast backends' shared plan, fast/cpu/register_plan) running its one job with
+// register_image_with (the fast backends' shared plan, fast/common/register_plan) running its one job with
 // affine_transform_cuda. StageOptions' thread count is meaningless on the device and ignored.
 #include "fast/cuda/cuda_backend.hpp"
 

@@ -1,5 +1,5 @@
 // The CUDA backend as a loadable module: fast/cuda/libaiaccel_cuda.so (built only with CUDA) exports
-// one C function returning this table. The backend registry (validate/backend_registry.cpp) opens the
+// one C function returning this table. The backend registry (registry/backend_registry.cpp) opens the
 // module with dlopen only when the cuda backend is selected or probed, so commands running on the CPU
 // never map cudart or cuFFT (the executable does not link them).
 #pragma once

@@ -9,7 +9,7 @@
 
 #include "core/aiapy_version.hpp"
 #include "core/image.hpp"
-#include "fast/cpu/psf_cpu.hpp"  // MeshParams, Component
+#include "fast/common/psf_spots.hpp"  // MeshParams, Component
 
 namespace aiaccel::cuda {
 

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "fast/cpu/register_plan.hpp"
+#include "fast/common/register_plan.hpp"
 
 namespace aiaccel::cuda {
 

@@ -1,6 +1,6 @@
 // The CUDA backend's register (aiapy.calibrate.register → sunpy GenericMap.rotate → scipy
 // affine_transform, docs/algorithms.md §3.2–3.4) as host code around one device job: the plan the fast
-// backends share (fast/cpu/register_plan: refusals, scale, sunpy's frame, aiapy's crop, header), the
+// backends share (fast/common/register_plan: refusals, scale, sunpy's frame, aiapy's crop, header), the
 // padded frame np.pad makes, sunpy's NaN substitute, then one RegisterJob (NaN mask, prefilter,
 // interpolation, clip) over the whole rotated frame, and the crop. Plain C++ (g++): the job runner is
 // a parameter, so tests/test_cuda_host.cpp runs this composition with the kernels' arithmetic on the

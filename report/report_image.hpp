@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "core/image.hpp"
-#include "validate/report_png.hpp"
+#include "report/report_png.hpp"
 
 namespace aiaccel::validate::report {
 

@@ -1,7 +1,7 @@
 // Backend registry: the explicit list of backends, each with a probe saying whether it runs here.
 // The cuda backend is a loadable module (fast/cuda/cuda_plugin.hpp) opened only by its probe or when
 // it is selected, so listing the backends or running on the CPU never maps cudart/cuFFT.
-#include "validate/backend_registry.hpp"
+#include "registry/backend_registry.hpp"
 #include "core/strings.hpp"
 
 #include <dlfcn.h>
@@ -19,7 +19,7 @@
 #include "fast/cuda/cuda_plugin.hpp"
 #include "reference/reference_backend.hpp"
 
-namespace aiaccel::validate {
+namespace aiaccel::registry {
 namespace fs = std::filesystem;
 namespace {
 
@@ -164,4 +164,4 @@ std::string help_status(const BackendEntry& e) {
     return kCudaBuilt ? "cuda: built; probed when selected" : kNotBuilt;
 }
 
-}  // namespace aiaccel::validate
+}  // namespace aiaccel::registry

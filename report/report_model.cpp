@@ -1,5 +1,5 @@
 // Report data model: loading result-row files, verdict counts, ordered tables and speed ratios.
-#include "validate/report_model.hpp"
+#include "report/report_model.hpp"
 #include "core/clock.hpp"
 #include "core/strings.hpp"
 
@@ -14,7 +14,6 @@
 
 #include "aiaccel_config.hpp"
 #include "core/error.hpp"
-#include "validate/stage_driver.hpp"
 #include "validate/tolerances.hpp"
 
 namespace aiaccel::validate::report {
@@ -40,8 +39,7 @@ std::string json_message(const std::exception& e) {
     return m;
 }
 
-int stage_rank(const std::string& s) {
-    static const std::vector<std::string> order = stage_names();  // pipeline order
+int stage_rank(const std::vector<std::string>& order, const std::string& s) {
     auto it = std::find(order.begin(), order.end(), s);
     return it == order.end() ? int(order.size()) : int(it - order.begin());
 }
@@ -76,11 +74,13 @@ bool natural_less(const std::string& a, const std::string& b) {
     return a.size() - i < b.size() - j;
 }
 
-bool row_less(const ReportRow* a, const ReportRow* b) {
+bool row_less(const std::vector<std::string>& stage_order, const ReportRow* a, const ReportRow* b) {
     const auto& x = a->row;
     const auto& y = b->row;
-    auto kx = std::make_tuple(stage_rank(x.stage), x.stage, backend_rank(x.backend), x.backend, precision_rank(x.precision), x.precision);
-    auto ky = std::make_tuple(stage_rank(y.stage), y.stage, backend_rank(y.backend), y.backend, precision_rank(y.precision), y.precision);
+    auto kx =
+        std::make_tuple(stage_rank(stage_order, x.stage), x.stage, backend_rank(x.backend), x.backend, precision_rank(x.precision), x.precision);
+    auto ky =
+        std::make_tuple(stage_rank(stage_order, y.stage), y.stage, backend_rank(y.backend), y.backend, precision_rank(y.precision), y.precision);
     if (kx != ky) return kx < ky;
     return natural_less(x.case_name, y.case_name);
 }
@@ -248,7 +248,7 @@ std::vector<const ReportRow*> ordered(const ReportData& d, std::string_view kind
     std::vector<const ReportRow*> v;
     for (const auto& r : d.rows)
         if (r.row.kind == kind) v.push_back(&r);
-    std::stable_sort(v.begin(), v.end(), row_less);
+    std::stable_sort(v.begin(), v.end(), [&](const ReportRow* a, const ReportRow* b) { return row_less(d.stage_order, a, b); });
     return v;
 }
 

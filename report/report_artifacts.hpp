@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "validate/report_model.hpp"
+#include "report/report_model.hpp"
 
 namespace aiaccel::validate::report {
 

@@ -1,18 +1,17 @@
-// The host side of register shared by the fast backends (fast/cpu/register_plan.hpp): the full-disk
+// The host side of register shared by the fast backends (fast/common/register_plan.hpp): the full-disk
 // refusal, scale, sunpy's frame and map, numpy's 2×2 algebra, aiapy's crop and the header.
 // Written from docs/algorithms.md §3.2–3.3, §4, §7.8–7.13. Built without FMA contraction.
-#include "fast/cpu/register_plan.hpp"
+#include "fast/common/register_plan.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
-#include <numbers>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
-#include "fast/cpu/full_disk_cpu.hpp"
-#include "fast/cpu/parallel.hpp"
+#include "fast/common/full_disk.hpp"
+#include "fast/common/parallel.hpp"
 
 namespace aiaccel::cpu {
 namespace {
@@ -73,7 +72,8 @@ double full_circle(const std::string& unit, const std::string& path) {
     throw file_error(ErrorKind::unsupported, path, fmt::format("CUNIT1 = '{}' is not supported (expected arcsec, arcmin or deg)", unit));
 }
 
-// sunpy's rotation_matrix (PCi_j, else CDi_j / CDELTi, else CROTA2) and reference pixel.
+// The map's scale, reference pixel (sunpy's default: the array centre) and rotation matrix (sunpy's
+// rule, core/aia_header.hpp).
 struct MapWcs {
     double cdelt1, cdelt2, crpix1, crpix2;
     Matrix2 rotation;
@@ -86,15 +86,7 @@ MapWcs map_wcs(const AiaImage& img) {
     g.cdelt2 = h.cdelt2();
     g.crpix1 = f.has("CRPIX1") ? h.crpix1() : (static_cast<double>(img.data.cols()) + 1) / 2.;
     g.crpix2 = f.has("CRPIX2") ? h.crpix2() : (static_cast<double>(img.data.rows()) + 1) / 2.;
-    auto val = [&](const char* k, double dflt) { return f.has(k) ? h.require(k) : dflt; };
-    if (f.has("PC1_1") || f.has("PC1_2") || f.has("PC2_1") || f.has("PC2_2")) {
-        g.rotation = {{{val("PC1_1", 1), val("PC1_2", 0)}, {val("PC2_1", 0), val("PC2_2", 1)}}};
-    } else if (f.has("CD1_1") || f.has("CD1_2") || f.has("CD2_1") || f.has("CD2_2")) {
-        g.rotation = {{{val("CD1_1", 0) / g.cdelt1, val("CD1_2", 0) / g.cdelt1}, {val("CD2_1", 0) / g.cdelt2, val("CD2_2", 0) / g.cdelt2}}};
-    } else {
-        const double lam = g.cdelt2 / g.cdelt1, p = val("CROTA2", 0.0) * (std::numbers::pi / 180.0);
-        g.rotation = {{{std::cos(p), (-1 * lam) * std::sin(p)}, {(1 / lam) * std::sin(p), std::cos(p)}}};
-    }
+    g.rotation = h.rotation_matrix();
     return g;
 }
 

@@ -2,8 +2,8 @@
 // every edge-pixel centre off the disk, arccos(cos Tx · cos Ty) > arcsin(R☉/d), and the Sun centre
 // within [−0.5, n − 0.5] of the map), computed analytically per edge. The WCS is the map's TAN
 // projection as wcslib evaluates it (Calabretta & Greisen 2002; LONPOLE 180°); the observer distance
-// and R☉ are taken as sunpy's AIAMap takes them. docs/algorithms.md §4.
-#include "fast/cpu/full_disk_cpu.hpp"
+// and R☉ are taken as sunpy's AIAMap takes them (core/aia_header.hpp). docs/algorithms.md §4.
+#include "fast/common/full_disk.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -71,11 +71,7 @@ Tan make_tan(const AiaImage& img) {
     if (auto lp = h.optional("LONPOLE"); lp && *lp != 180.0)
         throw file_error(ErrorKind::unsupported, path, fmt::format("LONPOLE = {} is not supported (only the default 180)", *lp));
     const double u1 = deg_per_unit(h.cunit1(), path, "CUNIT1"), u2 = deg_per_unit(h.cunit2(), path, "CUNIT2");
-    const FitsHeader& f = h.fits();
-    Matrix2 pc = (f.has("PC1_1") || f.has("PC1_2") || f.has("PC2_1") || f.has("PC2_2"))
-        ? Matrix2{{{h.optional("PC1_1").value_or(1), h.optional("PC1_2").value_or(0)},
-                   {h.optional("PC2_1").value_or(0), h.optional("PC2_2").value_or(1)}}}
-        : h.rotation_matrix();
+    const Matrix2 pc = h.rotation_matrix();  // sunpy's map.wcs takes its PC matrix from rotation_matrix
     Tan t{};
     t.crpix[0] = h.crpix1();
     t.crpix[1] = h.crpix2();
@@ -91,23 +87,6 @@ Tan make_tan(const AiaImage& img) {
     t.minv[1][0] = -t.m[1][0] / det;
     t.minv[1][1] = t.m[0][0] / det;
     return t;
-}
-
-double observer_distance_m(const AiaHeader& h) {
-    auto x = h.optional("HAEX_OBS"), y = h.optional("HAEY_OBS"), z = h.optional("HAEZ_OBS");
-    if (x && y && z) return std::sqrt(*x * *x + *y * *y + *z * *z);
-    if (auto d = h.optional("DSUN_OBS");
-        d && ((h.fits().has("HGLN_OBS") && h.fits().has("HGLT_OBS")) || (h.fits().has("CRLN_OBS") && h.fits().has("CRLT_OBS"))))
-        return *d;
-    throw file_error(ErrorKind::missing_keyword, h.path(),
-                     "no observer location: need HAEX_OBS/HAEY_OBS/HAEZ_OBS, or HGLN_OBS/HGLT_OBS/DSUN_OBS, or CRLN_OBS/CRLT_OBS/DSUN_OBS");
-}
-
-double solar_radius_m(const AiaHeader& h, double dsun) {
-    if (auto r = h.optional("RSUN_REF")) return *r;
-    for (const char* k : {"RSUN_OBS", "SOLAR_R", "RADIUS"})
-        if (auto a = h.optional(k)) return std::sin(*a / 3600.0 * kDeg) * dsun;
-    return 695700000.0;
 }
 
 struct EdgeScan {
@@ -161,8 +140,8 @@ FullDiskResult contains_full_disk_cpu(const AiaImage& img) {
     const AiaHeader h = img.aia();
     if (img.data.empty()) throw file_error(ErrorKind::bad_value, img.path, "empty image");
     const Tan t = make_tan(img);
-    const double dsun = observer_distance_m(h);
-    const double rsun = std::asin(solar_radius_m(h, dsun) / dsun);
+    const double dsun = h.observer_distance_m();
+    const double rsun = std::asin(h.rsun_meters(dsun) / dsun);
     const std::size_t ny = img.data.rows(), nx = img.data.cols();
     const double top = static_cast<double>(ny - 1), right = static_cast<double>(nx - 1);
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "validate/report_svg.hpp"
+#include "report/report_svg.hpp"
 #include "validate/result_row.hpp"
 
 namespace aiaccel::validate::report {
@@ -26,6 +26,9 @@ struct ReportData {
     std::vector<std::string> inputs;  // the JSON files, in order
     std::string generated_utc;  // ISO 8601, e.g. "2025-01-31T12:00:00Z"
     std::string aiaccel_version;  // AIACCEL_VERSION of the build that rendered the report
+    // Stages in pipeline order, as the caller knows them (aiaccel report: validate::stage_names()); the
+    // report links no harness. Stages not listed come after these, by name.
+    std::vector<std::string> stage_order;
 };
 std::string version_of(const ReportData& d);  // d.aiaccel_version, or this build's when empty
 

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
-#include "validate/report.hpp"
+#include "report/report.hpp"
 
 namespace aiaccel::validate::report {
 namespace fs = std::filesystem;

@@ -3,7 +3,7 @@
 // and the machine(s) the rows were measured on.
 #include <fmt/format.h>
 
-#include "validate/report.hpp"
+#include "report/report.hpp"
 
 namespace aiaccel::validate::report {
 namespace {

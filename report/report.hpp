@@ -1,4 +1,4 @@
-// `aiaccel report`: renders merged result rows (validate/report_model.hpp) to report.json (rows +
+// `aiaccel report`: renders merged result rows (report/report_model.hpp) to report.json (rows +
 // summary), summary.md (what a person reads first) and index.html (self-contained: tables, images
 // of the artifacts, charts), each written through a temporary file renamed into place.
 #pragma once
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "validate/report_model.hpp"
+#include "report/report_model.hpp"
 
 namespace aiaccel::validate::report {
 

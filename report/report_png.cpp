@@ -1,5 +1,5 @@
 // PNG encode/decode through libspng (0.7), and base64 for data: URIs.
-#include "validate/report_png.hpp"
+#include "report/report_png.hpp"
 
 #include <spng.h>
 

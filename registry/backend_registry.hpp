@@ -13,7 +13,7 @@ namespace aiaccel::cuda {
 struct PluginApi;
 }
 
-namespace aiaccel::validate {
+namespace aiaccel::registry {
 
 std::span<const BackendEntry> all_backends();
 // The entry with this name; Error(usage) listing the known names otherwise.
@@ -37,4 +37,4 @@ const CudaModule& cuda_module();
 std::string help_status(const BackendEntry& e);
 void set_probe_in_help(bool on);
 
-}  // namespace aiaccel::validate
+}  // namespace aiaccel::registry

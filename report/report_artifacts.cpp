@@ -1,5 +1,5 @@
 // Artifact figures: FITS dumps read with core/fits_io, rendered by report_image, embedded as PNG.
-#include "validate/report_artifacts.hpp"
+#include "report/report_artifacts.hpp"
 
 #include <fmt/format.h>
 #include <fstream>
@@ -8,8 +8,8 @@
 
 #include "core/error.hpp"
 #include "core/fits_io.hpp"
-#include "validate/report_image.hpp"
-#include "validate/report_svg.hpp"
+#include "report/report_image.hpp"
+#include "report/report_svg.hpp"
 
 namespace aiaccel::validate::report {
 namespace fs = std::filesystem;

@@ -1,13 +1,13 @@
 // Inline SVG charts: log-y line chart, log-x bar chart, colour bar. Plain shapes and text, meant to be
 // inlined in HTML5 (hence no xmlns attribute: the report contains no URL at all).
-#include "validate/report_svg.hpp"
+#include "report/report_svg.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
 
-#include "validate/report_image.hpp"
+#include "report/report_image.hpp"
 
 namespace aiaccel::validate::report {
 namespace {

@@ -1,5 +1,5 @@
 // Report pictures: downsampling, asinh grey stretch, log10 |Δ| maps and the perceptual colormap.
-#include "validate/report_image.hpp"
+#include "report/report_image.hpp"
 
 #include <algorithm>
 #include <cmath>

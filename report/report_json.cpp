@@ -1,7 +1,7 @@
 // report.json: every row of every input, merged in input order, plus a summary block.
 #include <fmt/format.h>
 
-#include "validate/report.hpp"
+#include "report/report.hpp"
 
 namespace aiaccel::validate::report {
 namespace fs = std::filesystem;

@@ -4,9 +4,9 @@
 // per stage with its accuracy and speed tables, charts and artifact figures.
 #include <fmt/format.h>
 
-#include "validate/report.hpp"
-#include "validate/report_artifacts.hpp"
-#include "validate/report_svg.hpp"
+#include "report/report.hpp"
+#include "report/report_artifacts.hpp"
+#include "report/report_svg.hpp"
 
 namespace aiaccel::validate::report {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "core/aia_image.hpp"
 #include "core/backend.hpp"
-#include "fast/cpu/affine_transform_cpu.hpp"
+#include "fast/common/affine_map.hpp"
 
 namespace aiaccel::cpu {
 
