@@ -29,5 +29,6 @@ struct SmallCase {
     Image<double> img, psf;
 };
 const SmallCase& small_case();
+SmallCase make_small_case(const Image<double>& psf_171);  // the same crops from a 4096² 171 Å PSF computed elsewhere
 
 }  // namespace aiaccel::test

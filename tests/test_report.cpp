@@ -357,6 +357,7 @@ TEST(ReportModel, BoundReasonsOncePerTable) {
     for (int i = 0; i < 5; ++i) rows.push_back(accuracy_row("psf", "cpu", "f32", "psf-" + std::to_string(i), Verdict::passed));
     auto other = accuracy_row("psf", "cpu", "f64", "psf-x", Verdict::passed);
     other.bound_reason = "float64 FFT round-off";
+    other.target = "AVX2";  // the Highway target that ran: written to the rows file, shown in its own column
     rows.push_back(other);
     auto skipped = accuracy_row("psf", "cuda", "f32", "psf-0", Verdict::skipped);
     skipped.bound_metric.clear(), skipped.bound = 0, skipped.bound_reason.clear();
@@ -373,6 +374,10 @@ TEST(ReportModel, BoundReasonsOncePerTable) {
     EXPECT_EQ(t.lines[0].cells[col], "≤ 1.00e-05 on max|Δ|/max [1]");
     EXPECT_EQ(t.lines[1].cells[col], "≤ 1.00e-05 on max|Δ|/max [2]");
     EXPECT_EQ(t.lines.back().cells[col], "—");
+    const auto target_col = std::size_t(std::find(t.header.begin(), t.header.end(), "target") - t.header.begin());
+    ASSERT_LT(target_col, t.header.size());
+    EXPECT_EQ(t.lines[0].cells[target_col], "AVX2");
+    EXPECT_EQ(t.lines.back().cells[target_col], "none");
     const auto html = render_html(d);
     EXPECT_EQ(count(html, "float32 FFT round-off"), 1u);
     EXPECT_NE(html.find("<ol class=\"reasons\">"), std::string::npos);
