@@ -596,7 +596,7 @@ TEST(BenchCli, FloorsAndAbsentAiapyGiveSpeedRowsTheReportRenders) {
     EXPECT_EQ(floors, 3u);  // fftw-floor derived-4096; memcpy-floor derived-4096 and real-2048
     EXPECT_EQ(aiapy_skipped, 2u);  // register on derived-4096 and real-2048
     auto md = render_markdown(d);
-    EXPECT_NE(md.find("| derived-4096 | fftw-floor | f32 | 1 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| derived-4096 | fftw-floor | f32 | none | 1 |"), std::string::npos) << md;
 
     auto bad = test::run_aiaccel({"bench", "--stages", "nope", "--out", (dir / "c").string()});
     EXPECT_EQ(bad.exit_code, 2);
