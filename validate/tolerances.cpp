@@ -86,7 +86,7 @@ constexpr auto kTable = std::to_array<Tolerance>({
     // ---- the fast full-disk check (register's refusal test) ----------------------------------------
     {"full_disk", "margin_arcsec_max", reference, "*", "f64", 1e-6,
      "the disk's margin inside the frame: an analytic edge test vs the reference's pixel-by-pixel one, both float64 on ~1000″ "
-     "values; 1e-6″ is a millionth of a 0.6″ pixel, far below any decision it makes"},
+     "values; 1e-6″ is under 2e-6 of a 0.6″ pixel, far below any decision it makes"},
 
     // ---- one PSF component (fast backends' windowed Gaussians against the reference's) -----------
     {"psf_component", "max_abs_over_max", reference, "*", "f64", 1e-15,
