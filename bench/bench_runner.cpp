@@ -149,6 +149,7 @@ ResultRow run_job(const Job& j, const BenchOptions& opt, const validate::Machine
     ResultRow r = base_row(j, opt, machine);
     try {
         PreparedRun p = prepare(j.spec);
+        if (p.backend) r.target = p.backend->target(*validate::stage_driver(j.spec.stage).backend_stage());
         if (opt.log) opt.log(fmt::format("timing {}", label(j.spec)));
         const bool device = p.backend && p.backend->device_timing(j.spec.stage).has_value();
         std::vector<DeviceTiming> device_times;

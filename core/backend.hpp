@@ -62,6 +62,9 @@ struct DeviceTiming {
     std::string error = "no call timed yet";
 };
 
+enum class Stage { psf, deconvolve, register_image };
+inline std::string_view to_string(Stage s) { return s == Stage::psf ? "psf" : s == Stage::deconvolve ? "deconvolve" : "register"; }
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -75,6 +78,10 @@ public:
     // nothing for host backends. reset_device_timing marks them "not timed" before a measured call.
     virtual std::optional<DeviceTiming> device_timing(std::string_view /*stage*/) const { return std::nullopt; }
     virtual void reset_device_timing(std::string_view /*stage*/) {}
+    // What `stage` runs on in this process, recorded in every result row: the Highway target its SIMD
+    // kernels were dispatched to ("AVX3", "AVX2", ...), a device backend's device, or "none" (no
+    // run-time dispatch: compiled loops and FFTW's own codelets).
+    virtual std::string target(Stage /*stage*/) const { return "none"; }
 };
 
 // What one backend does for one stage, declared up front (BackendEntry::caps) so callers choose
@@ -86,13 +93,13 @@ struct StageCaps {
     unsigned spline_orders = ~0u;  // register: bit k set = spline order k accepted
     bool progress = false;  // deconvolve: calls DeconvolveRequest::on_iteration
     bool preflight_core = true;  // psf: the pre-flight core PSF (use_preflight_core)
+    // Its kernels are dispatched by Google Highway at run time over the compiled instruction sets
+    // (hwy::SetSupportedTargetsForTest selects one): the conformance suite tests each target.
+    bool highway = false;
 
     bool accepts(Precision p) const { return provided && (p == Precision::f64 ? f64 : f32); }
     bool accepts_order(int order) const { return order >= 0 && order < 32 && (spline_orders >> order & 1u); }
 };
-
-enum class Stage { psf, deconvolve, register_image };
-inline std::string_view to_string(Stage s) { return s == Stage::psf ? "psf" : s == Stage::deconvolve ? "deconvolve" : "register"; }
 
 struct Capabilities {
     StageCaps psf, deconvolve, register_image;

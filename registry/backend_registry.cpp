@@ -109,7 +109,7 @@ constexpr Capabilities kReferenceCaps{
 constexpr Capabilities kCpuCaps{
     .psf = {.f32_computes_in_f64 = true},  // docs/algorithms.md §1.3: a float32 FFT PSF fails the sum check
     .deconvolve = {},
-    .register_image = {.spline_orders = 1u << 3},  // aiapy's default order only
+    .register_image = {.spline_orders = 1u << 3, .highway = true},  // aiapy's default order only; Highway kernels
     .thread_safe = false,  // each call uses every thread: callers serialise them
     .host_threads = true,
     .device = "host",

@@ -293,21 +293,23 @@ std::vector<Table> per_stage(const std::vector<const ReportRow*>& rows, const st
 
 std::vector<Table> accuracy_tables(const ReportData& d) {
     auto rows = ordered(d, "accuracy");
-    auto tables = per_stage(rows, {"backend", "precision", "case", "vs", "max|Δ|/max", "rel L2", "bound", "other", "verdict"}, [&](std::size_t i) {
-        const auto& r = rows[i]->row;
-        const bool has = r.verdict != Verdict::skipped;
-        std::string bound = r.bound_metric.empty() && r.bound == 0 ? "—" : fmt::format("≤ {} on {}", sci(r.bound), metric_name(r.bound_metric));
-        return std::vector<std::string>{r.backend,
-                                        r.precision,
-                                        r.case_name,
-                                        r.against,
-                                        has ? (r.metrics.shape_ok ? sci(r.metrics.max_abs_over_max) : "shape mismatch") : "—",
-                                        has && r.metrics.shape_ok ? sci(r.metrics.rel_l2) : "—",
-                                        bound,
-                                        has ? other_metrics(r) : ""};
-    });
+    auto tables =
+        per_stage(rows, {"backend", "precision", "target", "case", "vs", "max|Δ|/max", "rel L2", "bound", "other", "verdict"}, [&](std::size_t i) {
+            const auto& r = rows[i]->row;
+            const bool has = r.verdict != Verdict::skipped;
+            std::string bound = r.bound_metric.empty() && r.bound == 0 ? "—" : fmt::format("≤ {} on {}", sci(r.bound), metric_name(r.bound_metric));
+            return std::vector<std::string>{r.backend,
+                                            r.precision,
+                                            r.target.empty() ? "—" : r.target,
+                                            r.case_name,
+                                            r.against,
+                                            has ? (r.metrics.shape_ok ? sci(r.metrics.max_abs_over_max) : "shape mismatch") : "—",
+                                            has && r.metrics.shape_ok ? sci(r.metrics.rel_l2) : "—",
+                                            bound,
+                                            has ? other_metrics(r) : ""};
+        });
     // Each bound's reason once per table, as a numbered note the bound cells point to.
-    const std::size_t bound_col = 6;
+    const std::size_t bound_col = 7;
     std::size_t i = 0;
     for (auto& t : tables) {
         for (auto& l : t.lines) {
@@ -409,8 +411,8 @@ std::vector<Table> speed_tables(const ReportData& d) {
     for (const auto& s : sp) rows.push_back(s.row);
     return per_stage(
         rows,
-        {"case", "backend", "precision", "threads", "time", "pixels/s", "speedup vs aiapy", "aiapy baseline", "speedup vs reference", "× floor",
-         "peak RSS", "verdict"},
+        {"case", "backend", "precision", "target", "threads", "time", "pixels/s", "speedup vs aiapy", "aiapy baseline", "speedup vs reference",
+         "× floor", "peak RSS", "verdict"},
         [&](std::size_t i) {
             const auto& r = rows[i]->row;
             const auto& s = sp[i];
@@ -424,6 +426,7 @@ std::vector<Table> speed_tables(const ReportData& d) {
             return std::vector<std::string>{r.case_name,
                                             r.backend,
                                             r.precision,
+                                            r.target.empty() ? "—" : r.target,
                                             threads ? fmt::format("{:.0f}", *threads) : "—",
                                             measured(r) ? seconds(r.time_s) : "—",
                                             pps && *pps > 0 ? fmt::format("{:.3g}", *pps) : "—",

@@ -37,11 +37,13 @@ const Image<double>& reference_psf_171() {
     return p;
 }
 
+SmallCase make_small_case(const Image<double>& psf_171) {
+    const AiaImage src = load_aia(real_file(kDerived1600Source).string());
+    return SmallCase{crop(src.data, 1024, 768, 512, 512), crop(psf_171, 2048 - 256, 2048 - 256, 512, 512)};
+}
+
 const SmallCase& small_case() {
-    static const SmallCase c = [] {
-        AiaImage src = load_aia(real_file(kDerived1600Source).string());
-        return SmallCase{crop(src.data, 1024, 768, 512, 512), crop(reference_psf_171(), 2048 - 256, 2048 - 256, 512, 512)};
-    }();
+    static const SmallCase c = make_small_case(reference_psf_171());
     return c;
 }
 

@@ -1,4 +1,4 @@
-// Inputs and helpers shared by the fast-backend tests (test_cpu_backend.cpp, test_cuda_backend.cpp):
+// Inputs and helpers shared by the backend tests (test_cpu_backend.cpp, test_cuda_backend.cpp, conformance_cases.cpp):
 // the 171 Å reference PSF computed once, a 512² crop of the real 1600 Å frame with the matching PSF
 // crop, bitwise equality, crops, a wall-clock timer and the list of PSF diffraction orders.
 #pragma once
@@ -29,5 +29,6 @@ struct SmallCase {
     Image<double> img, psf;
 };
 const SmallCase& small_case();
+SmallCase make_small_case(const Image<double>& psf_171);  // the same crops from a 4096² 171 Å PSF computed elsewhere
 
 }  // namespace aiaccel::test

@@ -1,4 +1,4 @@
-// Register test inputs shared by the reference, cpu and cuda-host tests (one list, as XNNPACK keeps
+// Register test inputs shared by the reference, cuda-host and conformance tests (one list, as XNNPACK keeps
 // one list of cases for every kernel): the synthetic AIA map and the synthetic rotations each
 // backend is checked on against reference::register_image.
 #pragma once

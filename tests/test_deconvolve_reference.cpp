@@ -47,8 +47,8 @@ TEST(DeconvolveReference, DeltaPsfLeavesImageUnchanged) {
     delta(n / 2, n / 2) = 1.0;
     Image<double> img = scene(n);
     Image<double> out = deconvolve(img, delta, {});
-    auto m = validate::compare(out, img);
-    EXPECT_LT(m.max_abs_over_max, 1e-14) << m.summary();
+    const validate::PairVerdict v = validate::judge_pair("deconvolve", out, img, validate::Against::exact, "reference", "f64");
+    EXPECT_EQ(v.judgement.verdict, validate::Verdict::passed) << v.measurement.metrics.summary();
 }
 
 TEST(DeconvolveReference, ConservesFluxAndKeepsZeros) {

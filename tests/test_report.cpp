@@ -365,6 +365,7 @@ TEST(ReportModel, BoundReasonsOncePerTable) {
     for (int i = 0; i < 5; ++i) rows.push_back(accuracy_row("psf", "cpu", "f32", "psf-" + std::to_string(i), Verdict::passed));
     auto other = accuracy_row("psf", "cpu", "f64", "psf-x", Verdict::passed);
     other.bound_reason = "float64 FFT round-off";
+    other.target = "AVX2";  // the Highway target that ran: written to the rows file, shown in its own column
     rows.push_back(other);
     auto skipped = accuracy_row("psf", "cuda", "f32", "psf-0", Verdict::skipped);
     skipped.bound_metric.clear(), skipped.bound = 0, skipped.bound_reason.clear();
@@ -381,6 +382,10 @@ TEST(ReportModel, BoundReasonsOncePerTable) {
     EXPECT_EQ(t.lines[0].cells[col], "≤ 1.00e-05 on max|Δ|/max [1]");
     EXPECT_EQ(t.lines[1].cells[col], "≤ 1.00e-05 on max|Δ|/max [2]");
     EXPECT_EQ(t.lines.back().cells[col], "—");
+    const auto target_col = std::size_t(std::find(t.header.begin(), t.header.end(), "target") - t.header.begin());
+    ASSERT_LT(target_col, t.header.size());
+    EXPECT_EQ(t.lines[0].cells[target_col], "AVX2");
+    EXPECT_EQ(t.lines.back().cells[target_col], "none");
     const auto html = render_html(d);
     EXPECT_EQ(count(html, "float32 FFT round-off"), 1u);
     EXPECT_NE(html.find("<ol class=\"reasons\">"), std::string::npos);
@@ -599,7 +604,7 @@ TEST(BenchCli, FloorsAndAbsentAiapyGiveSpeedRowsTheReportRenders) {
     EXPECT_EQ(floors, 3u);  // fftw-floor derived-4096; memcpy-floor derived-4096 and real-2048
     EXPECT_EQ(aiapy_skipped, 2u);  // register on derived-4096 and real-2048
     auto md = render_markdown(d);
-    EXPECT_NE(md.find("| derived-4096 | fftw-floor | f32 | 1 |"), std::string::npos) << md;
+    EXPECT_NE(md.find("| derived-4096 | fftw-floor | f32 | none | 1 |"), std::string::npos) << md;
 
     auto bad = test::run_aiaccel({"bench", "--stages", "nope", "--out", (dir / "c").string()});
     EXPECT_EQ(bad.exit_code, 2);

@@ -70,6 +70,7 @@ nlohmann::json to_json(const ResultRow& r) {
         {"stage", r.stage},
         {"backend", r.backend},
         {"precision", r.precision},
+        {"target", r.target},
         {"case", r.case_name},
         {"against", r.against},
         {"input_sha256", r.input_sha256},
@@ -92,6 +93,7 @@ ResultRow row_from_json(const nlohmann::json& j) {
     r.stage = j.value("stage", "");
     r.backend = j.value("backend", "");
     r.precision = j.value("precision", "");
+    r.target = j.value("target", "");  // rows written before the target was recorded: ""
     r.case_name = j.value("case", "");
     r.against = j.value("against", "");
     r.input_sha256 = j.value("input_sha256", "");

@@ -27,6 +27,7 @@ struct ResultRow {
     std::string stage;  // psf, deconvolve, register, prep, ...
     std::string backend;  // reference, cpu, cuda, aiapy-0.10.2, ...
     std::string precision;  // f64, f32
+    std::string target = "none";  // what ran (Backend::target): the Highway target ("AVX3", ...), the device, or "none"
     std::string case_name;  // e.g. "psf-171", "derived-1600x2-it25"
     std::string against;  // "aiapy-0.10.2" or "reference"
     std::string input_sha256;

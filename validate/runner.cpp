@@ -192,6 +192,7 @@ void Runner::fast_rows(const Case& c, const StageDriver& driver, const std::stri
         driver.versus_reference(c, *be, r, so, sc);
         return r;
     });
+    row.target = be->target(*driver.backend_stage());
     if (opt_.after_row) opt_.after_row(row, *be);
     ctx.emit(std::move(row));
 }

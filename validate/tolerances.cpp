@@ -65,6 +65,10 @@ constexpr auto kTable = std::to_array<Tolerance>({
     {"register", "max_abs_over_max", reference, "*", "f64", 2e-7,
      "float64 compute stores the reference's dtype: only a coordinate ulp flips a float32 rounding (as vs aiapy)"},
     {"register", "edge_flips_max", reference, "*", "*", 100, "constant-mode bound decided by a coordinate 1 ulp off (§7.10); counted, not valued"},
+    {"register", "bitwise_fraction_min", reference, "cpu", "f64", 1,
+     "float64 repeats scipy's operations in scipy's order without contraction (docs/algorithms.md §3.4): the reference's bits"},
+    {"register", "bitwise_fraction_min", reference, "cuda", "f64", 1,
+     "the float64 kernels repeat the reference's arithmetic without contraction (tests/test_cuda_host.cpp): the reference's bits"},
     {"register", "max_abs_over_max", exact, "*", "f64", 1e-12,
      "identity transform: coordinates are integers to ~1e-14 px, where the spline returns the samples up to prefilter round-off"},
     {"register", "max_abs_over_max", exact, "*", "f32", 2e-6,
@@ -78,6 +82,11 @@ constexpr auto kTable = std::to_array<Tolerance>({
      "pointing keys are copied from the table: exact (0.12.1's CRPIX is bounded by crpix_abs instead)"},
     {"prep", "data_mismatch_max", aiapy, "reference", "f64", 0,
      "data·(1/d) and data·(1/EXPTIME): one multiply by a reciprocal, bit for bit (§3.5, §8)"},
+
+    // ---- the fast full-disk check (register's refusal test) ----------------------------------------
+    {"full_disk", "margin_arcsec_max", reference, "*", "f64", 1e-6,
+     "the disk's margin inside the frame: an analytic edge test vs the reference's pixel-by-pixel one, both float64 on ~1000″ "
+     "values; 1e-6″ is under 2e-6 of a 0.6″ pixel, far below any decision it makes"},
 
     // ---- one PSF component (fast backends' windowed Gaussians against the reference's) -----------
     {"psf_component", "max_abs_over_max", reference, "*", "f64", 1e-15,

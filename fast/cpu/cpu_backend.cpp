@@ -31,6 +31,8 @@ public:
     AiaImage register_image(const AiaImage& img, const RegisterRequest& req, const StageOptions& opt) override {
         return register_image_cpu(img, req, opt.precision, opt.threads);
     }
+    // register's spline kernels are Highway's; psf and deconvolve are FFTW and compiled loops.
+    std::string target(Stage s) const override { return s == Stage::register_image ? spline_prefilter_cpu_target() : "none"; }
 };
 
 }  // namespace

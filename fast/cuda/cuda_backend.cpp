@@ -4,6 +4,7 @@
 #include "fast/cuda/cuda_backend.hpp"
 
 #include "fast/cuda/cuda_host.hpp"
+#include "fast/cuda/cuda_probe.hpp"
 #include "fast/cuda/deconvolve_cuda.hpp"
 #include "fast/cuda/psf_cuda.hpp"
 #include "fast/cuda/register_cuda.hpp"
@@ -35,6 +36,7 @@ public:
         none.error = "the run made no timed device call";
         record_timing(std::string(stage), none);
     }
+    std::string target(Stage) const override { return device_name(); }
 };
 
 }  // namespace

@@ -34,4 +34,14 @@ Availability probe() {
     return {true, std::string("cuda: available (") + prop.name + ", " + std::to_string(count) + " device(s))"};
 }
 
+std::string device_name() {
+    int dev = 0;
+    cudaDeviceProp prop{};
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaGetDeviceProperties(&prop, dev) != cudaSuccess) {
+        cudaGetLastError();
+        return "cuda device (properties not readable)";
+    }
+    return std::string(prop.name) + " (sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")";
+}
+
 }  // namespace aiaccel::cuda
