@@ -165,7 +165,8 @@ TEST(DiskMetrics, IdenticalOutputsPassWithExactValues) {
     const auto v = judge_register_disk(registered_128().data);
     EXPECT_EQ(v.judgement.verdict, Verdict::passed);
     EXPECT_EQ(v.measurement.value("flux_ratio"), 1.0);
-    for (const char* m : {"flux_ratio_minus_1", "limb_profile_error", "on_disk_max_rel", "off_disk_max_rel"}) EXPECT_EQ(v.measurement.value(m), 0.0) << m;
+    for (const char* m : {"flux_ratio_minus_1", "limb_profile_error", "on_disk_max_rel", "off_disk_max_rel"})
+        EXPECT_EQ(v.measurement.value(m), 0.0) << m;
     EXPECT_GT(measure_disk(registered_128().data, registered_128().data, disk_128(), {}).limb_bins, 20u);
 }
 
@@ -191,7 +192,8 @@ TEST(DiskMetrics, LimbShiftedByAFractionOfAPixelFailsOnLimbProfile) {
         return (std::fabs(dx) * gx + std::fabs(dy) * gy) / std::hypot(dx, dy);
     };
     auto limb = [&](double s) {
-        return planted_by_radius([&](double x, double rho, std::size_t r, std::size_t c) { return rho > 0.9 && rho < 1.1 ? x + s * radial_gradient(r, c) : x; });
+        return planted_by_radius(
+            [&](double x, double rho, std::size_t r, std::size_t c) { return rho > 0.9 && rho < 1.1 ? x + s * radial_gradient(r, c) : x; });
     };
     const auto unit = judge_register_disk(limb(1.0)).measurement;
     const double s_limb = bound_of("limb_profile_error") / *unit.value("limb_profile_error");
@@ -217,8 +219,8 @@ TEST(DiskMetrics, OffDiskGarbageFailsOffDiskWhileTheDiskPasses) {
     const double a_off = bound_of("off_disk_max_rel") * max_off, a_pixel = bound_of("max_abs_over_max") * pixel_stats(registered_128().data).max;
     ASSERT_LT(a_off, a_pixel);
     const double a = (a_off + a_pixel) / 2;
-    const auto v = judge_register_disk(
-        planted_by_radius([&](double x, double rho, std::size_t r, std::size_t c) { return rho > 1.2 && r % 4 == 0 && c % 4 == 0 ? x + ((r + c) % 8 ? a : -a) : x; }));
+    const auto v = judge_register_disk(planted_by_radius(
+        [&](double x, double rho, std::size_t r, std::size_t c) { return rho > 1.2 && r % 4 == 0 && c % 4 == 0 ? x + ((r + c) % 8 ? a : -a) : x; }));
     EXPECT_EQ(v.judgement.verdict, Verdict::failed);
     EXPECT_EQ(failed_metrics(v.judgement), std::vector<std::string>{"off_disk_max_rel"});
     EXPECT_EQ(v.measurement.value("on_disk_max_rel"), 0.0);
@@ -420,6 +422,30 @@ TEST(Runner, PlantedBackendFailsWithReproAndDumpsAbsentOneIsSkipped) {
     EXPECT_EQ(planted_failed, 1);
     EXPECT_EQ(absent_skipped, 2);
     EXPECT_GE(passed, 3);  // reference vs aiapy (0.10.2, 0.12.1 when present), delta PSF (reference and planted)
+}
+
+TEST(Runner, SynopticCasesRunFromAiaDataDirAndSkipWithoutIt) {
+    // register-synoptic-*: real level-1.5 1024² files read from AIA_DATA_DIR/synoptic at run time.
+    const fs::path root = test::testdata().parent_path();
+    const CaseList list = load_case_list(root / "validate" / "cases.json", root, {});
+    const auto cases = select_cases(list, {"register-synoptic-0171"});
+    test::ScratchDir out;
+    RunOptions opt;
+    opt.backends = {"cpu"};
+    opt.precisions = {"f64"};
+    opt.out_dir = out.path();
+    const GoldenStore bare(test::testdata());  // no data folder: SKIPPED, naming where it looked
+    const auto skipped = Runner(bare, ReferenceCache(), opt).run(cases);
+    ASSERT_EQ(skipped.size(), 1u);
+    EXPECT_EQ(skipped[0].verdict, Verdict::skipped);
+    EXPECT_NE(skipped[0].skip_reason.find("input not available"), std::string::npos) << skipped[0].skip_reason;
+    if (test::golden_store().data_dir().empty() || !fs::is_regular_file(test::golden_store().data_dir() / "synoptic" / "AIA20140101_0000_0171.fits"))
+        GTEST_SKIP() << "AIA_DATA_DIR has no synoptic/ files";
+    const auto rows = Runner(test::golden_store(), ReferenceCache(), opt).run(cases);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].verdict, Verdict::passed) << result_text(rows[0]);
+    EXPECT_TRUE(row_value(rows[0], "flux_ratio").has_value());  // the whole disk is in the frame
+    EXPECT_TRUE(row_value(rows[0], "limb_profile_error").has_value());
 }
 
 // ---- declared capabilities and stage drivers ----------------------------------------------------------

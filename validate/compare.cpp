@@ -91,8 +91,8 @@ std::string RegisterMetrics::summary() const {
 // Relative distance from `missing` below which a value is the missing value up to float32 round-off.
 constexpr double kFlipRoundoff = 1e-6;
 
-RegisterMetrics compare_register_window(const Image<double>& got, const Image<double>& want, std::size_t r0, std::size_t c0, double missing,
-                                        int band, std::vector<unsigned char>* valued) {
+RegisterMetrics compare_register_window(const Image<double>& got, const Image<double>& want, std::size_t r0, std::size_t c0, double missing, int band,
+                                        std::vector<unsigned char>* valued) {
     RegisterMetrics rm;
     Metrics& m = rm.metrics;
     const std::size_t nr = want.rows(), nc = want.cols();

@@ -32,7 +32,8 @@ std::string disk_text(const ResultRow& r) {
     std::string t;
     for (const char* name : kDiskMetricNames)
         for (const auto& [k, v] : r.extra)
-            if (k == name) t += fmt::format("{}{} {}", t.empty() ? "; " : ", ", k, k == "flux_ratio" ? fmt::format("{:.10f}", v) : fmt::format("{:.3g}", v));
+            if (k == name)
+                t += fmt::format("{}{} {}", t.empty() ? "; " : ", ", k, k == "flux_ratio" ? fmt::format("{:.10f}", v) : fmt::format("{:.3g}", v));
     return t;
 }
 

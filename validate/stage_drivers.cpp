@@ -139,7 +139,8 @@ public:
         const Image<double> out = be.deconvolve(in.data, need(psf).data, {.iterations = c.iterations}, so);
         meter.stop(row);
         row.notes.push_back(ref.describe());
-        ctx.finish(row, measure_pair(name(), out, need(ref).data, std::nullopt, solar_disk(in)), Against::reference, &out, &ref.image->data, &in.data);
+        ctx.finish(row, measure_pair(name(), out, need(ref).data, std::nullopt, solar_disk(in)), Against::reference, &out, &ref.image->data,
+                   &in.data);
     }
     BenchSpec bench() const override { return {{"derived-4096"}, "fftw-floor", true}; }
 };
