@@ -101,6 +101,9 @@ got = len([c for c in cases if c.find("failure") is not None])
 suite = root.find("testsuite")
 ok = len(cases) == len(rows) and got == failed == 8 and int(suite.get("failures")) == failed
 ok = ok and any(c.get("classname") == "register.good.f64" and c.find("failure") is None for c in cases)
+# the solar-disk metrics travel with every full-disk register row (docs/validation.md §2.1)
+ok = ok and all("flux_ratio " in (c.findtext("system-out") or "") + (c.findtext("failure") or "")
+                for c in cases if c.get("classname") in ("register.good.f64", "register.scaled.f64"))
 print(f"junit: {len(cases)} testcases for {len(rows)} rows, {got} failures for {failed} FAILED rows")
 sys.exit(0 if ok else 1)
 PY
