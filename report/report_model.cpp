@@ -225,6 +225,11 @@ std::string metric_name(std::string_view m) {
     if (m == "rel_l2") return "rel L2";
     if (m == "max_abs") return "max|Δ|";
     if (m == "sum_minus_1") return "|sum−1|";
+    if (m == "flux_ratio") return "disk flux Σout/Σref";
+    if (m == "flux_ratio_minus_1") return "|flux ratio−1|";
+    if (m == "limb_profile_error") return "limb profile max|Δ|/max";
+    if (m == "on_disk_max_rel") return "on-disk max|Δ|/max";
+    if (m == "off_disk_max_rel") return "off-disk max|Δ|/max";
     return std::string(m);
 }
 
@@ -272,7 +277,7 @@ std::string other_metrics(const ResultRow& r) {
     std::vector<std::string> parts;
     if (r.metrics.nan_mismatch) parts.push_back(fmt::format("NaN mismatch {}", r.metrics.nan_mismatch));
     if (r.metrics.compared && r.metrics.bitwise_equal == r.metrics.compared) parts.push_back("bit-exact");
-    for (const auto& [k, v] : r.extra) parts.push_back(fmt::format("{} {}", metric_name(k), sci(v)));
+    for (const auto& [k, v] : r.extra) parts.push_back(fmt::format("{} {}", metric_name(k), k == "flux_ratio" ? fmt::format("{:.10f}", v) : sci(v)));
     std::string s;
     for (const auto& p : parts) append_joined(s, ", ", p);
     return s;

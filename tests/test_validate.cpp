@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/derived_input.hpp"
 #include "core/error.hpp"
 #include "core/fits_io.hpp"
 #include "reference/reference_backend.hpp"
@@ -18,6 +19,7 @@
 #include "tests/test_support.hpp"
 #include "validate/baseline.hpp"
 #include "validate/case_list.hpp"
+#include "validate/disk_metrics.hpp"
 #include "validate/golden_checks.hpp"
 #include "report/report_model.hpp"
 #include "validate/runner.hpp"
@@ -46,6 +48,33 @@ std::size_t argmax(const Image<double>& a) { return std::size_t(std::max_element
 // Judges `planted` against the true output with the fast-vs-reference register rows (cpu, f64).
 PairVerdict judge_register(const Image<double>& planted) {
     return judge_pair("register", planted, registered_128().data, Against::reference, "cpu", "f64", missing_128());
+}
+
+// The registered file's solar disk (CRPIX/CDELT/RSUN_OBS of its header: R ≈ 50.7 px).
+const SolarDisk& disk_128() {
+    static const SolarDisk d = solar_disk(registered_128()).value();
+    return d;
+}
+// `f(value, ρ)` applied to every valid pixel of the registered file, ρ = radius / R.
+template <class F>
+Image<double> planted_by_radius(F&& f) {
+    Image<double> p = registered_128().data;
+    const SolarDisk& d = disk_128();
+    for (std::size_t r = 0; r < p.rows(); ++r)
+        for (std::size_t c = 0; c < p.cols(); ++c)
+            if (!std::isnan(p(r, c)) && p(r, c) != missing_128()) p(r, c) = f(p(r, c), std::hypot(double(c) - d.x0, double(r) - d.y0) / d.r, r, c);
+    return p;
+}
+// Judges `planted` with the disk metrics, on the cpu float64 row (float32 output: max|Δ|/max ≤ 2e-7).
+PairVerdict judge_register_disk(const Image<double>& planted) {
+    return judge_pair("register", planted, registered_128().data, Against::reference, "cpu", "f64", missing_128(), disk_128());
+}
+double bound_of(std::string_view metric) { return tolerance("register", metric, Against::reference, "cpu", "f64").bound; }
+std::vector<std::string> failed_metrics(const Judgement& j) {
+    std::vector<std::string> v;
+    for (const auto& c : j.checks)
+        if (!c.ok) v.emplace_back(c.tolerance->metric);
+    return v;
 }
 
 }  // namespace
@@ -114,6 +143,97 @@ TEST(PlantedErrors, FlippedImageFailsOnMaxAbs) {
     const auto v = judge_register(p);
     EXPECT_EQ(v.judgement.verdict, Verdict::failed);
     EXPECT_EQ(v.judgement.failing_metric(), "max_abs_over_max");
+}
+
+// ---- planted errors that only the solar-disk metrics see (docs/validation.md §2.1) -----------------
+
+TEST(DiskMetrics, RadiusFromRsunObsNeverRSun) {
+    // The synoptic trap: a 1024² level-1.5 header whose R_SUN is the 4096² frame's 1625 px.
+    AiaImage m;
+    m.header = synthetic_aia_header(2.4, 512.5, 0.0);
+    m.header.set_double("RSUN_OBS", 975.96);
+    m.header.set_double("R_SUN", 1625.0);
+    const SolarDisk d = solar_disk(m).value();
+    EXPECT_NEAR(d.r, 975.96 / 2.4, 1e-9);
+    EXPECT_NEAR(d.x0, 511.5, 1e-9);
+    EXPECT_NEAR(d.y0, 511.5, 1e-9);
+    m.header = FitsHeader{};
+    EXPECT_FALSE(solar_disk(m).has_value());  // no WCS: the row keeps its whole-image metrics only
+}
+
+TEST(DiskMetrics, IdenticalOutputsPassWithExactValues) {
+    const auto v = judge_register_disk(registered_128().data);
+    EXPECT_EQ(v.judgement.verdict, Verdict::passed);
+    EXPECT_EQ(v.measurement.value("flux_ratio"), 1.0);
+    for (const char* m : {"flux_ratio_minus_1", "limb_profile_error", "on_disk_max_rel", "off_disk_max_rel"})
+        EXPECT_EQ(v.measurement.value(m), 0.0) << m;
+    EXPECT_GT(measure_disk(registered_128().data, registered_128().data, disk_128(), {}).limb_bins, 20u);
+}
+
+TEST(DiskMetrics, DiskFluxScaledFailsOnFluxRatioOnly) {
+    // 3× the flux bound on the disk only: far inside max|Δ|/max, rel L2 and the limb profile's bounds.
+    const double eps = 3 * bound_of("flux_ratio_minus_1");
+    const auto v = judge_register_disk(planted_by_radius([&](double x, double rho, auto, auto) { return rho <= 1 ? x * (1 + eps) : x; }));
+    EXPECT_EQ(v.judgement.verdict, Verdict::failed);
+    EXPECT_EQ(failed_metrics(v.judgement), std::vector<std::string>{"flux_ratio_minus_1"});
+    EXPECT_NEAR(*v.measurement.value("flux_ratio"), 1 + eps, eps * 1e-3);
+}
+
+TEST(DiskMetrics, LimbShiftedByAFractionOfAPixelFailsOnLimbProfile) {
+    // The limb moved outward by s px (first order: + s·∂I/∂ρ across 0.9–1.1 R). Every metric is linear
+    // in s: s is taken midway between where the limb profile leaves its bound and where a pixel would
+    // leave max|Δ|/max's, so only the radial average can see it.
+    const Image<double>& t = registered_128().data;
+    const SolarDisk& d = disk_128();
+    auto radial_gradient = [&](std::size_t r, std::size_t c) {
+        const double dx = double(c) - d.x0, dy = double(r) - d.y0;
+        const long sc = dx > 0 ? 1 : -1, sr = dy > 0 ? 1 : -1;  // one-sided differences towards the outside
+        const double gx = t(r, std::size_t(long(c) + sc)) - t(r, c), gy = t(std::size_t(long(r) + sr), c) - t(r, c);
+        return (std::fabs(dx) * gx + std::fabs(dy) * gy) / std::hypot(dx, dy);
+    };
+    auto limb = [&](double s) {
+        return planted_by_radius(
+            [&](double x, double rho, std::size_t r, std::size_t c) { return rho > 0.9 && rho < 1.1 ? x + s * radial_gradient(r, c) : x; });
+    };
+    const auto unit = judge_register_disk(limb(1.0)).measurement;
+    const double s_limb = bound_of("limb_profile_error") / *unit.value("limb_profile_error");
+    const double s_pixel = bound_of("max_abs_over_max") / unit.metrics.max_abs_over_max;
+    ASSERT_LT(s_limb, s_pixel);
+    const double s = (s_limb + s_pixel) / 2;
+    EXPECT_LT(s, 1e-3);  // a small fraction of a pixel
+    const auto v = judge_register_disk(limb(s));
+    EXPECT_EQ(v.judgement.verdict, Verdict::failed);
+    const auto failed = failed_metrics(v.judgement);
+    EXPECT_NE(std::find(failed.begin(), failed.end(), "limb_profile_error"), failed.end());
+    EXPECT_EQ(std::find(failed.begin(), failed.end(), "max_abs_over_max"), failed.end());
+    // A shift of 0.05 px fails max|Δ|/max too, and the limb profile by far.
+    EXPECT_GT(*judge_register_disk(limb(0.05)).measurement.value("limb_profile_error"), 100 * bound_of("limb_profile_error"));
+}
+
+TEST(DiskMetrics, OffDiskGarbageFailsOffDiskWhileTheDiskPasses) {
+    // ±a on every 4th pixel beyond 1.2 R, a midway between the off-disk bound × the off-disk maximum and
+    // max|Δ|/max's bound × the maximum (the corona is dimmer than the disk): nothing on the disk or
+    // across the limb changes, no pixel leaves max|Δ|/max's bound.
+    double max_off = 0;
+    (void)planted_by_radius([&](double x, double rho, auto, auto) { return rho > 1 ? (max_off = std::max(max_off, std::fabs(x)), x) : x; });
+    const double a_off = bound_of("off_disk_max_rel") * max_off, a_pixel = bound_of("max_abs_over_max") * pixel_stats(registered_128().data).max;
+    ASSERT_LT(a_off, a_pixel);
+    const double a = (a_off + a_pixel) / 2;
+    const auto v = judge_register_disk(planted_by_radius(
+        [&](double x, double rho, std::size_t r, std::size_t c) { return rho > 1.2 && r % 4 == 0 && c % 4 == 0 ? x + ((r + c) % 8 ? a : -a) : x; }));
+    EXPECT_EQ(v.judgement.verdict, Verdict::failed);
+    EXPECT_EQ(failed_metrics(v.judgement), std::vector<std::string>{"off_disk_max_rel"});
+    EXPECT_EQ(v.measurement.value("on_disk_max_rel"), 0.0);
+    EXPECT_EQ(v.measurement.value("flux_ratio"), 1.0);
+    EXPECT_EQ(v.measurement.value("limb_profile_error"), 0.0);
+}
+
+TEST(DiskMetrics, OneNanOnTheDiskFailsOnTheNanMask) {
+    Image<double> p = registered_128().data;
+    p(std::size_t(disk_128().y0), std::size_t(disk_128().x0)) = std::nan("");
+    const auto v = judge_register_disk(p);
+    EXPECT_EQ(failed_metrics(v.judgement), std::vector<std::string>{"nan_mismatch_max"});
+    EXPECT_EQ(v.measurement.value("flux_ratio"), 1.0);  // the NaN pixel is left out of both sums
 }
 
 TEST(PlantedErrors, OtherStagesFailToo) {
@@ -302,6 +422,30 @@ TEST(Runner, PlantedBackendFailsWithReproAndDumpsAbsentOneIsSkipped) {
     EXPECT_EQ(planted_failed, 1);
     EXPECT_EQ(absent_skipped, 2);
     EXPECT_GE(passed, 3);  // reference vs aiapy (0.10.2, 0.12.1 when present), delta PSF (reference and planted)
+}
+
+TEST(Runner, SynopticCasesRunFromAiaDataDirAndSkipWithoutIt) {
+    // register-synoptic-*: real level-1.5 1024² files read from AIA_DATA_DIR/synoptic at run time.
+    const fs::path root = test::testdata().parent_path();
+    const CaseList list = load_case_list(root / "validate" / "cases.json", root, {});
+    const auto cases = select_cases(list, {"register-synoptic-0171"});
+    test::ScratchDir out;
+    RunOptions opt;
+    opt.backends = {"cpu"};
+    opt.precisions = {"f64"};
+    opt.out_dir = out.path();
+    const GoldenStore bare(test::testdata());  // no data folder: SKIPPED, naming where it looked
+    const auto skipped = Runner(bare, ReferenceCache(), opt).run(cases);
+    ASSERT_EQ(skipped.size(), 1u);
+    EXPECT_EQ(skipped[0].verdict, Verdict::skipped);
+    EXPECT_NE(skipped[0].skip_reason.find("input not available"), std::string::npos) << skipped[0].skip_reason;
+    if (test::golden_store().data_dir().empty() || !fs::is_regular_file(test::golden_store().data_dir() / "synoptic" / "AIA20140101_0000_0171.fits"))
+        GTEST_SKIP() << "AIA_DATA_DIR has no synoptic/ files";
+    const auto rows = Runner(test::golden_store(), ReferenceCache(), opt).run(cases);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].verdict, Verdict::passed) << result_text(rows[0]);
+    EXPECT_TRUE(row_value(rows[0], "flux_ratio").has_value());  // the whole disk is in the frame
+    EXPECT_TRUE(row_value(rows[0], "limb_profile_error").has_value());
 }
 
 // ---- declared capabilities and stage drivers ----------------------------------------------------------

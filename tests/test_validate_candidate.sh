@@ -4,7 +4,9 @@
 # reference does); planted wrong candidates (shifted, scaled, NaN-filled, crashing, hanging, exiting
 # non-zero, writing nothing, writing garbage) are FAILED with their reason, in the same run, without
 # touching the correct candidate's row; --candidate-bound judges by the user's bound; --junit writes
-# JUnit XML that parses, one testcase per row; bad --candidate options are usage errors (exit 2).
+# JUnit XML that parses, one testcase per row; `aiaccel deconvolve` run as a deconvolve candidate reads
+# its {input} as an AIA image (the case's header travels with it) and PASSES, on the synthetic cases and
+# on a real one; bad --candidate options are usage errors (exit 2).
 set -uo pipefail
 exe="${AIACCEL_EXE:?}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -99,6 +101,9 @@ got = len([c for c in cases if c.find("failure") is not None])
 suite = root.find("testsuite")
 ok = len(cases) == len(rows) and got == failed == 8 and int(suite.get("failures")) == failed
 ok = ok and any(c.get("classname") == "register.good.f64" and c.find("failure") is None for c in cases)
+# the solar-disk metrics travel with every full-disk register row (docs/validation.md §2.1)
+ok = ok and all("flux_ratio " in (c.findtext("system-out") or "") + (c.findtext("failure") or "")
+                for c in cases if c.get("classname") in ("register.good.f64", "register.scaled.f64"))
 print(f"junit: {len(cases)} testcases for {len(rows)} rows, {got} failures for {failed} FAILED rows")
 sys.exit(0 if ok else 1)
 PY
@@ -118,13 +123,26 @@ check "bound: the row names the user's bound" is "$(row scaled register-aia_171_
 out="$work/deconv"
 "$exe" validate --out "$out" --precision f64 --cases synthetic-delta-psf,synthetic-constant-deconvolve \
   --candidate "rl=cp {input} {output}; : {psf} {iterations}" \
+  --candidate "aiaccel-rl=$exe deconvolve {input} -o {output} --psf {psf} -n {iterations}" \
   --candidate "rl-scaled=python3 $plant scale {input} {output}; : {psf} {iterations}" > "$work/deconv.log" 2>&1
 rc=$?
 cat "$work/deconv.log"
 check "deconvolve candidates: exit 1" is "$rc" 1
 check "deconvolve candidate PASSED (delta PSF)" is "$(row rl synthetic-delta-psf verdict)" PASSED
 check "deconvolve candidate PASSED (constant)" is "$(row rl synthetic-constant-deconvolve verdict)" PASSED
+check "aiaccel deconvolve as a candidate reads its AIA-like input: PASSED (delta PSF)" is "$(row aiaccel-rl synthetic-delta-psf verdict)" PASSED
+check "aiaccel deconvolve as a candidate: PASSED (constant)" is "$(row aiaccel-rl synthetic-constant-deconvolve verdict)" PASSED
 check "scaled deconvolve candidate FAILED" is "$(row rl-scaled synthetic-delta-psf verdict)" FAILED
+
+# 5b. `aiaccel deconvolve` as a candidate on a real case: its {input} carries the case's real AIA header
+# (the derived 4096² 1600 Å map; PSF of 171 Å, one iteration), and it passes the reference's bounds.
+out="$work/deconv-real"
+"$exe" validate --out "$out" --precision f64 --cases derived-1600x2-with-171psf-it1 --backends aiaccel-rl \
+  --candidate "aiaccel-rl=$exe deconvolve {input} -o {output} --psf {psf} -n {iterations} --threads 2" > "$work/deconv-real.log" 2>&1
+rc=$?
+cat "$work/deconv-real.log"
+check "aiaccel deconvolve on a real case: exit 0" is "$rc" 0
+check "aiaccel deconvolve on a real case: PASSED" is "$(row aiaccel-rl derived-1600x2-with-171psf-it1 verdict)" PASSED
 
 # 6. Usage errors: exit 2, one line naming the problem.
 "$exe" validate --candidate "bad name=x {input} {output}" > "$work/u1" 2>&1; check "bad name: exit 2" is "$?" 2

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "core/error.hpp"
 #include "core/fits_io.hpp"
@@ -285,12 +286,13 @@ struct LastCall {
     double io_s = 0;  // writing the input and reading the output
 };
 
-class CandidateBackend final : public Backend {
+class CandidateBackend final : public Backend, public InputHeaderSink {
 public:
     CandidateBackend(const CandidateSpec& spec, const CandidateOptions& opt) : spec_(spec), opt_(opt) {}
     std::string_view name() const override { return spec_.name; }
     bool supports(Precision p) const override { return p == Precision::f64 || has(spec_.command, "{precision}"); }
     const LastCall& last() const { return last_; }
+    void next_input_header(const FitsHeader& h) override { header_ = h; }
 
     Image<double> psf(const PsfRequest& req, const StageOptions& so) override {
         need_stage("psf");
@@ -305,18 +307,19 @@ public:
     }
 
     Image<double> deconvolve(const Image<double>& img, const Image<double>& psf, const DeconvolveRequest& req, const StageOptions& so) override {
+        const FitsHeader header = std::exchange(header_, FitsHeader{});
         need_stage("deconvolve");
         TempDir dir(opt_.temp_root, spec_.name);
         auto values = common(dir, so);
         const auto t0 = std::chrono::steady_clock::now();
-        write_input(dir.path() / "input.fits", img, FitsHeader{}, PixelType::f64);
+        write_input(dir.path() / "input.fits", img, header, PixelType::f64);
         values["input"] = (dir.path() / "input.fits").string();
         if (has(spec_.command, "{psf}")) {
             write_input(dir.path() / "psf.fits", psf, FitsHeader{}, PixelType::f64);
             values["psf"] = (dir.path() / "psf.fits").string();
         }
         values["iterations"] = std::to_string(req.iterations);
-        values["channel"] = "0";
+        values["channel"] = num(header.get_double("WAVELNTH").value_or(0));
         return read_image(run(dir, values, seconds_since(t0)));
     }
 
@@ -407,6 +410,7 @@ private:
     const CandidateSpec& spec_;
     const CandidateOptions& opt_;
     LastCall last_;
+    FitsHeader header_;  // the next deconvolve input's header (InputHeaderSink), else none
 };
 
 // Plain function pointers for the BackendEntry of the I-th candidate.

@@ -6,8 +6,8 @@
 // bound named on the command line (--candidate-bound STAGE=VALUE).
 //
 // Placeholders (replaced by shell-quoted values; any other brace text is left as it is):
-//   {input}      the stage's input FITS (register: the level-1 map with its header, in its own dtype;
-//                deconvolve: the image, float64)
+//   {input}      the stage's input FITS with the case's AIA header (register: the level-1 map in its
+//                own dtype; deconvolve: the image, float64, so `aiaccel deconvolve {input}` reads it)
 //   {output}     where the command must write its result (a FITS file; register: a level-1.5 map)
 //   {psf}        deconvolve: the PSF, float64 FITS of the image's shape
 //   {iterations} deconvolve: Richardson-Lucy iterations
@@ -36,10 +36,20 @@
 #include <vector>
 
 #include "core/backend.hpp"
+#include "core/fits_header.hpp"
 #include "validate/result_row.hpp"
 #include "validate/tolerances.hpp"
 
 namespace aiaccel::validate {
+
+// A backend that hands its input to another program as a FITS file needs the input's header, which
+// Backend::deconvolve does not carry (pixels only): the deconvolve driver gives it the case's real AIA
+// header (a synthetic case's AIA-like one) through this, just before the call.
+class InputHeaderSink {
+public:
+    virtual ~InputHeaderSink() = default;
+    virtual void next_input_header(const FitsHeader& h) = 0;  // for the next call only
+};
 
 struct CandidateSpec {
     std::string name;  // the row's backend name

@@ -91,8 +91,8 @@ std::string RegisterMetrics::summary() const {
 // Relative distance from `missing` below which a value is the missing value up to float32 round-off.
 constexpr double kFlipRoundoff = 1e-6;
 
-RegisterMetrics compare_register_window(const Image<double>& got, const Image<double>& want, std::size_t r0, std::size_t c0, double missing,
-                                        int band) {
+RegisterMetrics compare_register_window(const Image<double>& got, const Image<double>& want, std::size_t r0, std::size_t c0, double missing, int band,
+                                        std::vector<unsigned char>* valued) {
     RegisterMetrics rm;
     Metrics& m = rm.metrics;
     const std::size_t nr = want.rows(), nc = want.cols();
@@ -121,6 +121,7 @@ RegisterMetrics compare_register_window(const Image<double>& got, const Image<do
     };
     long double d2 = 0, r2 = 0;
     double ref_max = 0;
+    if (valued) valued->assign(want.size(), 0);
     for (std::size_t r = 0; r < nr; ++r)
         for (std::size_t c = 0; c < nc; ++c) {
             const double a = got(r0 + r, c0 + c), b = want(r, c);
@@ -138,19 +139,20 @@ RegisterMetrics compare_register_window(const Image<double>& got, const Image<do
             m.max_abs = std::max(m.max_abs, d);
             d2 += (long double)d * d;
             r2 += (long double)b * b;
+            if (valued) (*valued)[r * nc + c] = 1;
         }
     m.max_abs_over_max = ref_max > 0 ? m.max_abs / ref_max : m.max_abs;
     m.rel_l2 = r2 > 0 ? double(std::sqrt(d2 / r2)) : (d2 > 0 ? INFINITY : 0.0);
     return rm;
 }
 
-RegisterMetrics compare_register(const Image<double>& got, const Image<double>& want, double missing, int band) {
+RegisterMetrics compare_register(const Image<double>& got, const Image<double>& want, double missing, int band, std::vector<unsigned char>* valued) {
     if (got.rows() != want.rows() || got.cols() != want.cols()) {
         RegisterMetrics rm;
         rm.metrics.max_abs = rm.metrics.max_abs_over_max = rm.metrics.rel_l2 = INFINITY;
         return rm;
     }
-    return compare_register_window(got, want, 0, 0, missing, band);
+    return compare_register_window(got, want, 0, 0, missing, band, valued);
 }
 
 }  // namespace aiaccel::validate

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/image.hpp"
 
@@ -50,9 +51,11 @@ struct RegisterMetrics {
     std::string summary() const;
 };
 // `want` is the whole output to compare with: shapes must be equal (else shape_ok = false).
-RegisterMetrics compare_register(const Image<double>& got, const Image<double>& want, double missing, int band = 2);
+// `valued`, when given, is set to one byte per pixel of `want`: 1 where values were compared.
+RegisterMetrics compare_register(const Image<double>& got, const Image<double>& want, double missing, int band = 2,
+                                 std::vector<unsigned char>* valued = nullptr);
 // `want` is a window of rows r0.. and columns c0.. of `got` (a golden crop); shape_ok = it fits.
 RegisterMetrics compare_register_window(const Image<double>& got, const Image<double>& want, std::size_t r0, std::size_t c0, double missing,
-                                        int band = 2);
+                                        int band = 2, std::vector<unsigned char>* valued = nullptr);
 
 }  // namespace aiaccel::validate

@@ -57,6 +57,13 @@ const std::map<std::string, std::string>& GoldenStore::input_files() {
         {"lowres_1600", kDerived1600Source},
         {"cutout_1600_lev1", "20120606_040731_UTC.0041.fits"},
         {"cutout_1600_lev15_ssw", "AIA20120606_040729_1600.fits"},
+        // The JSOC synoptic level-1.5 1024² images (AIA_DATA_DIR/synoptic, MANIFEST.md): no goldens yet.
+        {"synoptic_0094", "synoptic/AIA20140101_0000_0094.fits"},
+        {"synoptic_0131", "synoptic/AIA20140101_0000_0131.fits"},
+        {"synoptic_0171", "synoptic/AIA20140101_0000_0171.fits"},
+        {"synoptic_0193", "synoptic/AIA20140101_0000_0193.fits"},
+        {"synoptic_0211", "synoptic/AIA20140101_0000_0211.fits"},
+        {"synoptic_0335", "synoptic/AIA20140101_0000_0335.fits"},
     };
     return m;
 }

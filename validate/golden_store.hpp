@@ -42,7 +42,8 @@ public:
     // A path a record names ("testdata/golden/...", "testdata/aia/tables/...") under our testdata.
     std::filesystem::path resolve(const std::string& recorded_path) const;
 
-    // The oracle's input keys (tools/oracle/golden_aiapy.py REAL_FILES) → file names.
+    // The oracle's input keys (tools/oracle/golden_aiapy.py REAL_FILES) → file names, and the
+    // synoptic_<channel> keys of AIA_DATA_DIR/synoptic/ (real cases without goldens, fast vs reference).
     static const std::map<std::string, std::string>& input_files();
     static constexpr const char* kDerivedKey = "derived";
     // testdata/aia/<name>, else <data_dir>/<name>; Error(unreadable) naming both places otherwise.

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "validate/disk_metrics.hpp"
 #include "validate/runner.hpp"
 
 namespace aiaccel::validate {
@@ -26,6 +27,16 @@ std::string esc(const std::string& s) {
     return o;
 }
 
+// The solar-disk metrics of a row, "; flux_ratio 1.0000000000, limb_profile_error 3.1e-10, ...", or "".
+std::string disk_text(const ResultRow& r) {
+    std::string t;
+    for (const char* name : kDiskMetricNames)
+        for (const auto& [k, v] : r.extra)
+            if (k == name)
+                t += fmt::format("{}{} {}", t.empty() ? "; " : ", ", k, k == "flux_ratio" ? fmt::format("{:.10f}", v) : fmt::format("{:.3g}", v));
+    return t;
+}
+
 }  // namespace
 
 std::string junit_xml(const std::vector<ResultRow>& rows, const std::string& suite_name, double wall_s) {
@@ -46,6 +57,7 @@ std::string junit_xml(const std::vector<ResultRow>& rows, const std::string& sui
         if (r.verdict == Verdict::failed || r.verdict == Verdict::mistrusted) {
             std::string text;
             for (const auto& n : r.notes) text += n + "\n";
+            if (const std::string d = disk_text(r); !d.empty()) text += "solar disk: " + d.substr(2) + "\n";
             text += "repro: " + r.repro + "\n";
             for (const auto& a : r.artifacts) text += "dump: " + a + "\n";
             const std::string msg = std::string(to_string(r.verdict)) + ": " + (r.notes.empty() ? result_text(r) : r.notes.front());
@@ -53,7 +65,7 @@ std::string junit_xml(const std::vector<ResultRow>& rows, const std::string& sui
         } else if (r.verdict == Verdict::skipped) {
             body = fmt::format("      <skipped message=\"{}\"/>\n", esc(r.skip_reason));
         } else {
-            body = fmt::format("      <system-out>{}{}</system-out>\n", esc(result_text(r)),
+            body = fmt::format("      <system-out>{}{}{}</system-out>\n", esc(result_text(r)), esc(disk_text(r)),
                                r.peak_rss_mib > 0 ? esc(fmt::format(" [{:.3f} s, {:.0f} MiB]", r.time_s, r.peak_rss_mib)) : "");
         }
         x += ">\n" + body + "    </testcase>\n";

@@ -9,6 +9,7 @@
 #include "core/channels.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
+#include "validate/candidate_backend.hpp"
 #include "validate/golden_calibrate.hpp"
 #include "validate/golden_checks.hpp"
 #include "validate/row_meter.hpp"
@@ -27,6 +28,11 @@ double nanmin(const Image<double>& a) {
 const AiaImage& need(const ReferenceOutput& r) {
     if (!r.image) throw *r.refusal;
     return *r.image;
+}
+
+// A backend that writes its input to a file for another program gets the input's header (candidate_backend.hpp).
+void give_input_header(Backend& be, const FitsHeader& h) {
+    if (auto* sink = dynamic_cast<InputHeaderSink*>(&be)) sink->next_input_header(h);
 }
 
 void require_input(const Case& c) {
@@ -109,6 +115,7 @@ public:
     }
     SyntheticCase make_synthetic(const Case& c) const override { return synthetic_deconvolve(c); }
     Image<double> run_exact(Backend& be, const Case& c, const SyntheticCase& s, const StageOptions& so) const override {
+        give_input_header(be, s.input.header);
         return be.deconvolve(s.input.data, s.psf, {.iterations = c.iterations}, so);
     }
     void versus_reference(const Case& c, Backend& be, ResultRow& row, const StageOptions& so, StageContext& ctx) const override {
@@ -127,11 +134,13 @@ public:
         }
         const ReferenceOutput psf = ctx.runs.psf(ch, false, v);
         const ReferenceOutput ref = ctx.runs.deconvolve(c, ch, c.iterations, v);
+        give_input_header(be, in.header);
         RowMeter meter;
         const Image<double> out = be.deconvolve(in.data, need(psf).data, {.iterations = c.iterations}, so);
         meter.stop(row);
         row.notes.push_back(ref.describe());
-        ctx.finish(row, measure_pair(name(), out, need(ref).data), Against::reference, &out, &ref.image->data, &in.data);
+        ctx.finish(row, measure_pair(name(), out, need(ref).data, std::nullopt, solar_disk(in)), Against::reference, &out, &ref.image->data,
+                   &in.data);
     }
     BenchSpec bench() const override { return {{"derived-4096"}, "fftw-floor", true}; }
 };
@@ -177,7 +186,7 @@ public:
             ctx.finish(row, m, Against::reference, nullptr, nullptr, nullptr);
             return;
         }
-        Measurement m = measure_pair(name(), out->data, ref.image->data, nanmin(in.data));
+        Measurement m = measure_pair(name(), out->data, ref.image->data, nanmin(in.data), solar_disk(*ref.image));
         m.set("dtype_mismatch", out->dtype == ref.image->dtype ? 0 : 1);
         row.notes.push_back(ref.describe());
         ctx.finish(row, m, Against::reference, &out->data, &ref.image->data, &in.data);

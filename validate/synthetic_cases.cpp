@@ -55,9 +55,9 @@ Error no_such(const Case& c) {
 SyntheticCase synthetic_deconvolve(const Case& c) {
     const auto n = std::size_t(c.size);
     SyntheticCase s;
-    s.input.path = c.name;
+    // An AIA-like header whose disk (959.6″) is the scene's (n/3 px), so that a candidate reads its input as an AIA image.
+    s.input = helio_map(n, 959.6 / (double(n) / 3.0), 0.0, c.name);
     if (c.synthetic == "delta_psf") {
-        s.input.data = scene(n);
         s.psf = Image<double>(n, n, 0.0);
         s.psf(n / 2, n / 2) = 1.0;
     } else if (c.synthetic == "constant") {

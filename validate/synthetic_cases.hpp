@@ -17,7 +17,7 @@
 namespace aiaccel::validate {
 
 struct SyntheticCase {
-    AiaImage input;  // the image (with an AIA-like helioprojective header for register)
+    AiaImage input;  // the image, with an AIA-like helioprojective header
     Image<double> psf;  // deconvolve: the PSF, centred at [n/2, n/2]
     Image<double> expected;
 };

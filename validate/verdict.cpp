@@ -86,16 +86,34 @@ Judgement judge(const Measurement& m, std::string_view stage, Against against, s
     return judge(m, bounds);
 }
 
-Measurement measure_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref, std::optional<double> missing) {
+namespace {
+void add_disk_metrics(Measurement& m, const Image<double>& output, const Image<double>& ref, const SolarDisk& disk,
+                      const std::vector<unsigned char>& compared) {
+    const DiskMetrics dm = measure_disk(output, ref, disk, compared);
+    if (dm.flux_ratio) {
+        m.set("flux_ratio", *dm.flux_ratio);
+        m.set("flux_ratio_minus_1", std::fabs(*dm.flux_ratio - 1.0));
+    }
+    if (dm.limb_profile) m.set("limb_profile_error", *dm.limb_profile);
+    if (dm.on_disk) m.set("on_disk_max_rel", *dm.on_disk);
+    if (dm.off_disk) m.set("off_disk_max_rel", *dm.off_disk);
+}
+}  // namespace
+
+Measurement measure_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref, std::optional<double> missing,
+                         const std::optional<SolarDisk>& disk) {
     Measurement m;
     if (stage == "register") {
         const double fill = missing.value_or(std::nan(""));
-        RegisterMetrics rm = compare_register(output, ref, fill);
+        std::vector<unsigned char> compared;
+        RegisterMetrics rm = compare_register(output, ref, fill, 2, disk ? &compared : nullptr);
         m.metrics = rm.metrics;
         if (rm.metrics.shape_ok) m.set("edge_flips", double(rm.flips));
+        if (rm.metrics.shape_ok && disk) add_disk_metrics(m, output, ref, *disk, compared);
         return m;
     }
     m.metrics = compare(output, ref);
+    if (m.metrics.shape_ok && disk) add_disk_metrics(m, output, ref, *disk, {});
     if (stage == "psf" && !output.empty()) {
         m.set("sum_minus_1", std::fabs(reference::numpy_sum(output.data(), output.size()) - 1.0));
         const std::size_t arg = std::size_t(std::max_element(output.data(), output.data() + output.size()) - output.data());
@@ -106,8 +124,8 @@ Measurement measure_pair(std::string_view stage, const Image<double>& output, co
 }
 
 PairVerdict judge_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref, Against against, std::string_view backend,
-                       std::string_view precision, std::optional<double> missing) {
-    PairVerdict p{measure_pair(stage, output, ref, missing), {}};
+                       std::string_view precision, std::optional<double> missing, const std::optional<SolarDisk>& disk) {
+    PairVerdict p{measure_pair(stage, output, ref, missing, disk), {}};
     p.judgement = judge(p.measurement, stage, against, backend, precision);
     return p;
 }

@@ -14,6 +14,7 @@
 
 #include "core/image.hpp"
 #include "validate/compare.hpp"
+#include "validate/disk_metrics.hpp"
 #include "validate/result_row.hpp"
 #include "validate/tolerances.hpp"
 
@@ -56,7 +57,11 @@ Judgement judge(const Measurement& m, std::string_view stage, Against against, s
 //  * psf: compare() plus sum_minus_1 = |Σoutput − 1| (numpy's summation) and argmax_offset_px, the
 //    Chebyshev distance of the output's peak from [n/2, n/2];
 //  * deconvolve and anything else: compare().
-Measurement measure_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref, std::optional<double> missing = std::nullopt);
+// With the solar disk of the compared images (register, deconvolve on real inputs), the disk metrics
+// too (disk_metrics.hpp, docs/validation.md §2.1), over the pixels the stage's comparison compared:
+// flux_ratio and flux_ratio_minus_1 = |flux_ratio − 1|, limb_profile_error, on_disk_max_rel, off_disk_max_rel.
+Measurement measure_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref, std::optional<double> missing = std::nullopt,
+                         const std::optional<SolarDisk>& disk = std::nullopt);
 
 // measure_pair + judge: the one function that says whether a pair of outputs agrees.
 struct PairVerdict {
@@ -64,6 +69,6 @@ struct PairVerdict {
     Judgement judgement;
 };
 PairVerdict judge_pair(std::string_view stage, const Image<double>& output, const Image<double>& ref, Against against, std::string_view backend,
-                       std::string_view precision, std::optional<double> missing = std::nullopt);
+                       std::string_view precision, std::optional<double> missing = std::nullopt, const std::optional<SolarDisk>& disk = std::nullopt);
 
 }  // namespace aiaccel::validate
