@@ -132,9 +132,10 @@ std::string record_command(const PrepArgs& a, const ChainSettings& cs, int jobs)
     if (!a.correction_table.empty())
         command += fmt::format(" --correction-table {} --calibration-version {}", shell_word(a.correction_table), a.calibration_version);
     if (cs.steps.count("deconvolve")) command += fmt::format(" --iterations {}", a.iterations);
-    command += fmt::format(" --aiapy-version {} --backend {} --precision {} --jobs {} --compress {}{}{}{}{}{}", a.version, a.backend, a.stage.precision,
-                           jobs, a.compress, cs.output_f32 ? " --output-dtype float32" : "", a.shard.empty() ? "" : " --shard " + a.shard, a.resume ? " --resume" : "",
-                           a.overwrite ? " --overwrite" : "", a.no_verify ? " --no-verify-checksum" : "");
+    command +=
+        fmt::format(" --aiapy-version {} --backend {} --precision {} --jobs {} --compress {}{}{}{}{}{}", a.version, a.backend, a.stage.precision,
+                    jobs, a.compress, cs.output_f32 ? " --output-dtype float32" : "", a.shard.empty() ? "" : " --shard " + a.shard,
+                    a.resume ? " --resume" : "", a.overwrite ? " --overwrite" : "", a.no_verify ? " --no-verify-checksum" : "");
     return command;
 }
 

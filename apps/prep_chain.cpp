@@ -30,7 +30,8 @@ std::string ChainSettings::signature() const {
     std::string list;  // ASCII: FITS header cards may hold nothing else
     for (const auto& st : kStepOrder)
         if (steps.count(st)) append_joined(list, ",", st);
-    return fmt::format("aiaccel prep: level {} ({}), aiapy {} semantics{}", level, list, to_string(version), output_f32 ? ", float32 output" : "");
+    // The float32 mark goes before the end, so neither signature is a substring of the other.
+    return fmt::format("aiaccel prep: level {} ({}), {}aiapy {} semantics", level, list, output_f32 ? "float32 output, " : "", to_string(version));
 }
 
 std::string output_name(const AiaHeader& h, const std::string& level) {

@@ -42,8 +42,9 @@ std::string shard_suffix(const std::string& shard) {
 
 }  // namespace
 
-const std::vector<std::string> kTimedSteps = {"header", "precheck", "checksum", "decode", "input_sha256", "backend_wait", "pointing", "psf", "deconvolve",
-                                              "register", "degradation", "exposure", "write", "output_checksum", "rename", "output_identity"};
+const std::vector<std::string> kTimedSteps = {
+    "header",     "precheck", "checksum",    "decode",   "input_sha256", "backend_wait",    "pointing", "psf",
+    "deconvolve", "register", "degradation", "exposure", "write",        "output_checksum", "rename",   "output_identity"};
 
 namespace {
 double round_us(double s) { return std::round(s * 1e6) / 1e6; }

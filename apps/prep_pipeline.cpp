@@ -299,7 +299,11 @@ private:
                     auto& e = m_.entries[slot];
                     e.input_sha256 = sha;
                     e.reason = *note;
-                    e.timings.insert({{"header", header_s}, {"precheck", rt.precheck}, {"checksum", rt.checksum}, {"decode", rt.decode}, {"input_sha256", sw.lap()}});
+                    e.timings.insert({{"header", header_s},
+                                      {"precheck", rt.precheck},
+                                      {"checksum", rt.checksum},
+                                      {"decode", rt.decode},
+                                      {"input_sha256", sw.lap()}});
                 }
                 to_compute_.push(Item{slot, std::move(img), t0});
             } catch (...) { fail(slot, t0, std::current_exception(), "decoding"); }

@@ -1,7 +1,7 @@
 // SHA-256 (FIPS 180-4) of byte buffers and files, hex-encoded. Used for input identities in
 // result rows, cache keys, checking data against manifests and prep's output identities.
-// Computed by OpenSSL's libcrypto, which uses the CPU's SHA extensions where present (about 8x the
-// portable C code on this project's machines: docs/architecture.md §4).
+// Computed by OpenSSL's libcrypto, which uses the CPU's SHA extensions where present (several times
+// the portable C code this replaced: docs/architecture.md §4).
 #pragma once
 
 #include <cstddef>

@@ -13,6 +13,8 @@
 // resolution: the same DERIVED 2x2 replication of the 2048² 1600 Å frame (still 1600 Å), as int16
 // counts with BLANK -32768 (core/derived_input.hpp derive_int16_counts), RICE tile-compressed one
 // row per tile — NOT an observation (DERIVED keyword, two HISTORY lines and a COMMENT say so).
+// Their DATE-OBS are shifted by 12 s per copy plus 6 s, so they never share an output name with the
+// 2048² copies.
 // Good copies: K (default 4) of the 2048x2048 1600 Å full disk (stored RICE-compressed, quantised as
 // JSOC does for floats), the rest of the 128x128 binned 171 Å full disk (uncompressed float64).
 // Both contain the full disk, so register accepts them. Prints one line per file written.
@@ -67,7 +69,9 @@ void write_copy(const AiaImage& src, const fs::path& out, long shift, Compressio
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        fmt::print(stderr, "usage: prep_batch_maker TESTDATA_AIA OUTDIR [--full-disk-2048 K] [--count N] [--no-corrupt] [--derived-euv M] [--derived-int16 L]\n");
+        fmt::print(
+            stderr,
+            "usage: prep_batch_maker TESTDATA_AIA OUTDIR [--full-disk-2048 K] [--count N] [--no-corrupt] [--derived-euv M] [--derived-int16 L]\n");
         return 2;
     }
     const fs::path data = argv[1], outdir = argv[2];
@@ -98,7 +102,7 @@ int main(int argc, char** argv) {
             AiaImage d = derive_int16_counts(derive_full_res_2x(large));
             d.header.add_comment("aiaccel timing input: 4096x4096 int16 RICE level-1 file derived from a 2048x2048 one; not an observation");
             for (int k = 0; k < derived16; ++k)
-                write_copy(d, outdir / fmt::format("derived1600_int16_{:03}.fits", k), 12L * k, Compression::rice, -32768);
+                write_copy(d, outdir / fmt::format("derived1600_int16_{:03}.fits", k), 12L * k + 6, Compression::rice, -32768);
         }
         if (derived > 0) {
             AiaImage d = derive_full_res_2x(large);

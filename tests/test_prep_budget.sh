@@ -15,15 +15,17 @@ T="$(mktemp -d "${TMPDIR:-/tmp}/aiaccel-prep-budget.XXXXXX")"
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 json() { python3 -c "import json,sys; m=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
-# The header cards at the start of a FITS file (its first HDUs' headers), one per line.
-hdr() { head -c 40000 "$1" | fold -w 80; }
+# The header cards at the start of a FITS file (its first HDUs' headers), one per line (read whole, so
+# that grep -q ending early cannot break a pipe under pipefail).
+hdr() { local t; t=$(head -c 40000 "$1" | fold -w 80 | tr -d '\000'); printf '%s\n' "$t"; }
 
 "$maker" "$data" "$T/in" --count 2 --full-disk-2048 2 --no-corrupt --derived-int16 1 >/dev/null
 d="$T/in/derived1600_int16_000.fits"
 [ -f "$d" ] || fail "prep_batch_maker --derived-int16 wrote no file"
+h=$(hdr "$d")
 for want in "ZBITPIX =                   16" "ZCMPTYPE= 'RICE_1" "ZNAXIS1 =                 4096" "BLANK   =               -32768" "DERIVED =" \
             "HISTORY DERIVED by aiaccel: 2x2" "HISTORY DERIVED by aiaccel: stored as int16" "COMMENT aiaccel timing input"; do
-  hdr "$d" | grep -aqF "$want" || fail "derived input lacks '$want'"
+  grep -aqF "$want" <<<"$h" || fail "derived input lacks '$want'"
 done
 # astropy reads int16 with BLANK as float32, the missing pixels as NaN (as for a real level-1 file).
 "$exe" info "$d" >"$T/info.txt" 2>&1 || { cat "$T/info.txt"; fail "aiaccel info on the derived input"; }
@@ -54,11 +56,14 @@ PY
 # 3. --output-dtype float32 --------------------------------------------------------------------
 "$exe" prep "$T/in" -o "$T/f" --level 1.5 --backend cpu --jobs 2 --output-dtype float32 2>"$T/f.log" || { cat "$T/f.log"; fail "float32 prep failed"; }
 for o in "$T/f"/aia_lev1.5_*.fits; do
-  hdr "$o" | grep -aqE "^BITPIX  = +-32 " || fail "$o: not float32"
-  hdr "$o" | grep -a "^HISTORY " | cut -c9-80 | tr -d '\n' | grep -q "float32 output" || fail "$o: HISTORY does not say float32 output"
+  h=$(hdr "$o")
+  grep -aqE "^BITPIX  = +-32 " <<<"$h" || fail "$o: not float32"
+  hist=$(grep -a "^HISTORY " <<<"$h" | cut -c9-80 | tr -d '\n')
+  grep -q "float32 output" <<<"$hist" || fail "$o: HISTORY does not say float32 output"
 done
 for o in "$T/a"/aia_lev1.5_*.fits; do
-  hdr "$o" | grep -aqE "^BITPIX  = +-64 " || fail "$o: the default output is not float64"
+  h=$(hdr "$o")
+  grep -aqE "^BITPIX  = +-64 " <<<"$h" || fail "$o: the default output is not float64"
 done
 grep -q -- "--output-dtype float32" <<<"$(json "$T/f/manifest.json" "m['command']")" || fail "the manifest's command lacks --output-dtype float32"
 "$exe" prep "$T/in" -o "$T/f" --level 1.5 --backend cpu --jobs 2 --resume 2>"$T/r.log" || { cat "$T/r.log"; fail "resume failed"; }
