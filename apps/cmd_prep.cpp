@@ -72,7 +72,7 @@ using namespace prep;
 struct PrepArgs {
     std::vector<std::string> inputs;
     std::string outdir, level = "1.5", steps, pointing_table, correction_table, backend = "auto", version = "0.10.2", shard, compress = "none",
-                        worker;
+                        worker, output_dtype = "native";
     int calibration_version = 10, iterations = 25, jobs = 0;
     bool overwrite = false, resume = false, dry = false, no_verify = false;
     StageArgs stage;
@@ -88,6 +88,7 @@ ChainSettings chain_settings(const PrepArgs& a) {
     cs.version = *version;
     cs.iterations = a.iterations;
     cs.calibration_version = a.calibration_version;
+    cs.output_f32 = a.output_dtype == "float32";
     if (a.steps.empty()) {
         if (!a.pointing_table.empty()) cs.steps.insert("pointing");
         if (a.level == "1.6") cs.steps.insert("deconvolve");
@@ -131,9 +132,10 @@ std::string record_command(const PrepArgs& a, const ChainSettings& cs, int jobs)
     if (!a.correction_table.empty())
         command += fmt::format(" --correction-table {} --calibration-version {}", shell_word(a.correction_table), a.calibration_version);
     if (cs.steps.count("deconvolve")) command += fmt::format(" --iterations {}", a.iterations);
-    command += fmt::format(" --aiapy-version {} --backend {} --precision {} --jobs {} --compress {}{}{}{}{}", a.version, a.backend, a.stage.precision,
-                           jobs, a.compress, a.shard.empty() ? "" : " --shard " + a.shard, a.resume ? " --resume" : "",
-                           a.overwrite ? " --overwrite" : "", a.no_verify ? " --no-verify-checksum" : "");
+    command +=
+        fmt::format(" --aiapy-version {} --backend {} --precision {} --jobs {} --compress {}{}{}{}{}{}", a.version, a.backend, a.stage.precision,
+                    jobs, a.compress, cs.output_f32 ? " --output-dtype float32" : "", a.shard.empty() ? "" : " --shard " + a.shard,
+                    a.resume ? " --resume" : "", a.overwrite ? " --overwrite" : "", a.no_verify ? " --no-verify-checksum" : "");
     return command;
 }
 
@@ -271,7 +273,8 @@ void add_prep(CLI::App& app, int& exit_code) {
                                    "A bad input (truncated, not AIA, wrong level, missing keyword or pointing entry, no full disk for register)\n"
                                    "is reported and skipped; the others go on; the exit code is then 1. OUTDIR/manifest.json lists every input\n"
                                    "(index, path, size, sha256, output, output sha256 / content sha256 / DATASUM, status ok|skipped|failed,\n"
-                                   "reason, seconds) and OUTDIR/failures.txt the failed ones (input<TAB>kind<TAB>reason); both are written\n"
+                                   "reason, seconds, timings_s: seconds per step) with time_budget_s (the mean per step), and\n"
+                                   "OUTDIR/failures.txt the failed ones (input<TAB>kind<TAB>reason); both are written\n"
                                    "atomically, and the manifest is refreshed every 30 s while running.\n"
                                    "--resume skips inputs whose output exists, passes its FITS checksum and carries the same HISTORY line, so\n"
                                    "a killed run (even kill -9) resumes without reprocessing or leaving partial outputs.\n"
@@ -313,6 +316,12 @@ void add_prep(CLI::App& app, int& exit_code) {
                     "tile compression: lossless for integers, quantised q=16 for floats, dither seeded by CFITSIO from the clock)")
         ->check(CLI::IsMember({"rice", "none"}))
         ->default_val("none");
+    cmd->add_option("--output-dtype", a->output_dtype,
+                    "Pixel type of the outputs: native (default: the type aiapy's output has, as sunpy's Map.save writes it;\n"
+                    "float64 for the float64 results of register) or float32 (float64 results rounded to float32: half the\n"
+                    "bytes to write and hash; not what aiapy writes, and the HISTORY line says 'float32 output')")
+        ->check(CLI::IsMember({"native", "float32"}))
+        ->default_val("native");
     // Set by prep itself for its worker process (prep_pipeline.hpp supervise_batch); hidden from --help.
     cmd->add_option("--internal-worker", a->worker, "")->group("");
     cmd->callback([a, &exit_code] { exit_code = run_prep(*a); });

@@ -30,7 +30,8 @@ std::string ChainSettings::signature() const {
     std::string list;  // ASCII: FITS header cards may hold nothing else
     for (const auto& st : kStepOrder)
         if (steps.count(st)) append_joined(list, ",", st);
-    return fmt::format("aiaccel prep: level {} ({}), aiapy {} semantics", level, list, to_string(version));
+    // The float32 mark goes before the end, so neither signature is a substring of the other.
+    return fmt::format("aiaccel prep: level {} ({}), {}aiapy {} semantics", level, list, output_f32 ? "float32 output, " : "", to_string(version));
 }
 
 std::string output_name(const AiaHeader& h, const std::string& level) {
@@ -105,52 +106,68 @@ const Image<double>& Chain::psf_for(int channel) {
     return f.get();  // the map owns the shared state; references stay valid
 }
 
-Image<double> Chain::deconvolve(const Image<double>& data, const Image<double>& psf, std::string& used) {
+std::unique_lock<std::mutex> Chain::backend_lock(Stopwatch& sw, StepTimes* times) {
+    std::unique_lock lock(backend_mutex_, std::defer_lock);
+    if (exclusive_) lock.lock();
+    const double waited = sw.lap();
+    if (times) (*times)["backend_wait"] += waited;
+    return lock;
+}
+
+Image<double> Chain::deconvolve(const Image<double>& data, const Image<double>& psf, std::string& used, Stopwatch& sw, StepTimes* times) {
     const DeconvolveRequest req{.iterations = s_.iterations, .clip_negative = true};
     if (!deconvolve_on_backend_) {
         append_joined(used, " ", "deconvolve=reference");
         return reference_->deconvolve(data, psf, req, {});
     }
-    std::unique_lock lock(backend_mutex_, std::defer_lock);
-    if (exclusive_) lock.lock();
+    const auto lock = backend_lock(sw, times);
     auto out = backend_->deconvolve(data, psf, req, opt_);
     append_joined(used, " ", fmt::format("deconvolve={}", backend_->name()));
     return out;
 }
 
-AiaImage Chain::register_image(const AiaImage& img, std::string& used) {
+AiaImage Chain::register_image(const AiaImage& img, std::string& used, Stopwatch& sw, StepTimes* times) {
     if (!register_on_backend_) {
         append_joined(used, " ", "register=reference");
         return reference_->register_image(img, {}, {});
     }
-    std::unique_lock lock(backend_mutex_, std::defer_lock);
-    if (exclusive_) lock.lock();
+    const auto lock = backend_lock(sw, times);
     auto out = backend_->register_image(img, {}, opt_);
     append_joined(used, " ", fmt::format("register={}", backend_->name()));
     return out;
 }
 
-std::string Chain::run(AiaImage& img, std::vector<std::string>* warnings) {
+// What aiapy would warn about: listed for this input, printed once per process.
+void Chain::warn(const std::string& in, const std::vector<std::string>& found, std::vector<std::string>* warnings) {
+    for (const auto& w : found) {
+        if (warnings) warnings->push_back(w);
+        bool first;
+        {
+            std::lock_guard lock(warned_mutex_);
+            first = warned_.insert(w).second;
+        }
+        if (first)
+            fmt::print(stderr, "prep: warning: {}: {}{}\n", escape_control(in), escape_control(w),
+                       " (as aiapy warns; said once, every input it concerns lists it in the manifest)");
+    }
+}
+
+std::string Chain::run(AiaImage& img, std::vector<std::string>* warnings, StepTimes* times) {
     std::string used;
     const std::string& in = img.path;
     auto named = [&](const Error& e) {  // every message starts with the input it concerns
         const std::string msg = e.what();
         return msg.rfind(in + ":", 0) == 0 ? Error(e.kind(), msg) : file_error(e.kind(), in, msg);
     };
+    Stopwatch sw;
+    auto done = [&](const char* step) {
+        const double s = sw.lap();
+        if (times) (*times)[step] += s;
+    };
     try {
         if (s_.steps.count("pointing")) {
-            const reference::PointingUpdate pu = reference::update_pointing(img, *s_.pointing, s_.version);
-            for (const auto& w : pu.warnings) {
-                if (warnings) warnings->push_back(w);
-                bool first;
-                {
-                    std::lock_guard lock(warned_mutex_);
-                    first = warned_.insert(w).second;
-                }
-                if (first)
-                    fmt::print(stderr, "prep: warning: {}: {}{}\n", escape_control(in), escape_control(w),
-                               " (as aiapy warns; said once, every input it concerns lists it in the manifest)");
-            }
+            warn(in, reference::update_pointing(img, *s_.pointing, s_.version).warnings, warnings);
+            done("pointing");
         }
         if (s_.steps.count("deconvolve")) {
             const auto ch = img.aia().channel();
@@ -161,14 +178,24 @@ std::string Chain::run(AiaImage& img, std::vector<std::string>* warnings) {
                                              "full-frame 4096x4096 image",
                                              img.data.cols(), img.data.rows()));
             const Image<double>& psf = psf_for(ch.wavelength);
-            img.data = deconvolve(img.data, psf, used);
+            done("psf");
+            img.data = deconvolve(img.data, psf, used, sw, times);
             img.dtype = PixelType::f64;
             img.header.add_history(fmt::format("aiaccel prep: deconvolved (Richardson-Lucy, {} iterations)", s_.iterations));
+            done("deconvolve");
         }
-        if (s_.steps.count("register")) img = register_image(img, used);
-        if (s_.steps.count("degradation"))
+        if (s_.steps.count("register")) {
+            img = register_image(img, used, sw, times);
+            done("register");
+        }
+        if (s_.steps.count("degradation")) {
             reference::correct_degradation(img, *s_.response, {.version = s_.version, .calibration_version = s_.calibration_version});
-        if (s_.steps.count("exposure")) reference::normalize_exposure(img);
+            done("degradation");
+        }
+        if (s_.steps.count("exposure")) {
+            reference::normalize_exposure(img);
+            done("exposure");
+        }
     } catch (const Error& e) { throw named(e); }
     img.header.add_history(s_.signature());
     return used;

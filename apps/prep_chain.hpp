@@ -12,8 +12,10 @@
 #include <set>
 #include <string>
 
+#include "apps/prep_manifest.hpp"
 #include "core/aia_image.hpp"
 #include "core/backend.hpp"
+#include "core/stopwatch.hpp"
 #include "reference/calibrate_reference.hpp"
 
 namespace aiaccel::cli::prep {
@@ -28,11 +30,13 @@ struct ChainSettings {
     int calibration_version = 10;
     std::optional<reference::PointingTable> pointing;
     std::optional<reference::ResponseTable> response;
+    bool output_f32 = false;  // --output-dtype float32: float64 results written as float32 (aiapy writes float64)
     std::string plan() const;  // "pointing → register → exposure"
     // aiapy changes the level only in register (LVL_NUM = 1.5); deconvolve before it makes "1.6" (this
     // project's name for deconvolved level 1.5). Without register the outputs stay level 1.
     static std::string level_for(const std::set<std::string>& steps);
-    // The HISTORY line every output carries; --resume accepts an existing output only if it has it.
+    // The HISTORY line every output carries; --resume accepts an existing output only if it has it
+    // (float32 output: the line says so, so float64 and float32 outputs never stand in for each other).
     std::string signature() const;
 };
 
@@ -56,14 +60,20 @@ public:
     // each distinct one is also printed once per process on stderr.
     // Thread-safe: calls into a backend whose capabilities are not thread_safe (a multi-threaded one)
     // are serialised; the reference's calls run concurrently (one image per worker).
-    std::string run(AiaImage& img, std::vector<std::string>* warnings = nullptr);
+    // `times` receives the seconds of each step run (kTimedSteps names; psf: the channel's PSF, once
+    // per process; backend_wait: waiting for a serialised backend).
+    std::string run(AiaImage& img, std::vector<std::string>* warnings = nullptr, StepTimes* times = nullptr);
     const ChainSettings& settings() const { return s_; }
     std::string_view backend_name() const { return backend_->name(); }
 
 private:
     const Image<double>& psf_for(int channel);
-    Image<double> deconvolve(const Image<double>& data, const Image<double>& psf, std::string& used);
-    AiaImage register_image(const AiaImage& img, std::string& used);
+    // The backend's lock when its calls are serialised; the time waited for it goes to backend_wait
+    // (and sw starts the step's lap after it).
+    std::unique_lock<std::mutex> backend_lock(Stopwatch& sw, StepTimes* times);
+    Image<double> deconvolve(const Image<double>& data, const Image<double>& psf, std::string& used, Stopwatch& sw, StepTimes* times);
+    AiaImage register_image(const AiaImage& img, std::string& used, Stopwatch& sw, StepTimes* times);
+    void warn(const std::string& in, const std::vector<std::string>& found, std::vector<std::string>* warnings);
 
     ChainSettings s_;
     std::unique_ptr<Backend> backend_, reference_;

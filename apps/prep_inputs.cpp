@@ -224,7 +224,9 @@ std::string list_sha256(const std::vector<std::string>& inputs) {
 }
 
 FitsHeader read_image_header(const std::string& path) {
-    (void)fits_precheck(path);  // the shared header rules (sizes, duplicates, tile parameters) first
+    // The shared header rules (sizes, duplicates, tile parameters) first. The tiles' bit streams are
+    // left to the read that decodes them (read_fits' full pre-check): only headers are read here.
+    (void)fits_precheck(path, false, false);
     FitsHeader header;
     bool found = false;
     scan_fits(

@@ -42,6 +42,14 @@ std::string shard_suffix(const std::string& shard) {
 
 }  // namespace
 
+const std::vector<std::string> kTimedSteps = {
+    "header",     "precheck", "checksum",    "decode",   "input_sha256", "backend_wait",    "pointing", "psf",
+    "deconvolve", "register", "degradation", "exposure", "write",        "output_checksum", "rename",   "output_identity"};
+
+namespace {
+double round_us(double s) { return std::round(s * 1e6) / 1e6; }
+}  // namespace
+
 json to_json(const ManifestEntry& e) {
     json j = {{"index", e.index},
               {"input", escape_control(e.input)},
@@ -61,6 +69,11 @@ json to_json(const ManifestEntry& e) {
         for (const auto& s : e.warnings) w.push_back(escape_control(s));
         j["warnings"] = std::move(w);
     }
+    if (!e.timings.empty()) {
+        json t = json::object();
+        for (const auto& [step, s] : e.timings) t[step] = round_us(s);
+        j["timings_s"] = std::move(t);
+    }
     return j;
 }
 
@@ -73,6 +86,8 @@ json to_json(const Manifest& m) {
     for (const auto& e : m.entries) entries.push_back(to_json(e));
     std::size_t n[4] = {0, 0, 0, 0};
     for (const auto& e : m.entries) ++n[static_cast<int>(e.status)];
+    json budget = json::array();  // [step, mean seconds] in pipeline order; derived from the entries, not read back
+    for (const auto& [step, s] : time_budget(m)) budget.push_back({step, round_us(s)});
     return {{"schema", "aiaccel-prep-manifest/1"},
             {"tool", m.tool},
             {"command", escape_control(m.command)},
@@ -87,7 +102,25 @@ json to_json(const Manifest& m) {
             {"finished_utc", m.finished_utc},
             {"wall_s", std::round(m.wall_s * 1000) / 1000},
             {"counts", {{"ok", n[0]}, {"skipped", n[1]}, {"failed", n[2]}, {"planned", n[3]}}},
+            {"time_budget_s", budget},
             {"entries", entries}};
+}
+
+std::vector<std::pair<std::string, double>> time_budget(const Manifest& m) {
+    std::map<std::string, double> sum;
+    double total = 0;
+    std::size_t n = 0;
+    for (const auto& e : m.entries) {
+        if (e.status != Status::ok) continue;
+        ++n, total += e.seconds;
+        for (const auto& [step, s] : e.timings) sum[step] += s, total -= s;
+    }
+    std::vector<std::pair<std::string, double>> out;
+    if (n == 0) return out;
+    for (const auto& step : kTimedSteps)
+        if (auto it = sum.find(step); it != sum.end()) out.emplace_back(step, it->second / n);
+    out.emplace_back("queued", std::max(0.0, total / n));
+    return out;
 }
 
 Manifest manifest_from_json(const json& j, const std::string& where) {
@@ -129,6 +162,7 @@ ManifestEntry entry_from_json(const json& e, const std::string& where) {
         x.seconds = e.value("seconds", 0.0);
         x.stages = e.value("stages", "");
         if (e.contains("warnings")) x.warnings = e.at("warnings").get<std::vector<std::string>>();
+        if (e.contains("timings_s")) x.timings = e.at("timings_s").get<StepTimes>();
         return x;
     } catch (const json::exception& ex) { throw file_error(ErrorKind::bad_value, where, fmt::format("malformed manifest entry: {}", ex.what())); }
 }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,14 @@
 namespace aiaccel::cli::prep {
 
 enum class Status { ok, skipped, failed, planned };
+
+// The steps an input's time is split into (docs/architecture.md §4), in pipeline order: decoder
+// (header: stat, header read and checks, output claim; precheck; checksum; decode; input_sha256),
+// computer (backend_wait: for a backend that takes one call at a time; psf: the channel's PSF, once
+// per process; then the chain's steps), writer
+// (write; output_checksum: DATASUM/CHECKSUM; rename; output_identity: the output's two sha256).
+extern const std::vector<std::string> kTimedSteps;
+using StepTimes = std::map<std::string, double>;  // seconds by step name
 std::string_view to_string(Status s);  // "ok", "skipped", "failed", "planned"
 
 struct ManifestEntry {
@@ -30,6 +39,7 @@ struct ManifestEntry {
     double seconds = 0;  // wall time from its decode to its write (queue waits included)
     std::string stages;  // e.g. "deconvolve=cpu register=reference"
     std::vector<std::string> warnings;  // what aiapy would warn about for this input (e.g. the plate scale)
+    StepTimes timings;  // where `seconds` went, by step (the rest of it waited in queues)
 };
 
 struct Manifest {
@@ -48,6 +58,9 @@ struct Manifest {
 nlohmann::json to_json(const ManifestEntry& e);
 ManifestEntry entry_from_json(const nlohmann::json& e, const std::string& where);
 nlohmann::json to_json(const Manifest& m);
+// The mean seconds per step over the entries that were processed (status ok), kTimedSteps order, and
+// "queued": the rest of their `seconds`. Empty when none was.
+std::vector<std::pair<std::string, double>> time_budget(const Manifest& m);
 // One failures.txt line: input<TAB>kind<TAB>reason<LF>, each field escaped.
 std::string failure_line(const ManifestEntry& e);
 Manifest manifest_from_json(const nlohmann::json& j, const std::string& where);

@@ -32,6 +32,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/sha256.hpp"
+#include "core/stopwatch.hpp"
 #include "core/strings.hpp"
 
 namespace aiaccel::cli::prep {
@@ -87,11 +88,14 @@ private:
     bool closed_ = false;
 };
 
-WriteOptions write_options(const AiaImage& img, Compression c) {
+WriteOptions write_options(const AiaImage& img, bool output_f32, Compression c, WriteTimes* times) {
     WriteOptions wo;
-    // The data's dtype, as sunpy's Map.save writes it (register keeps float32 input float32).
+    // The data's dtype, as sunpy's Map.save writes it (register keeps float32 input float32), unless
+    // the user asked for float32 (--output-dtype float32).
     wo.dtype = img.dtype == PixelType::f32 ? PixelType::f32 : img.dtype == PixelType::i16 ? PixelType::i16 : PixelType::f64;
+    if (output_f32 && wo.dtype == PixelType::f64) wo.dtype = PixelType::f32;
     wo.compression = c;
+    wo.times = times;
     return wo;
 }
 
@@ -212,10 +216,13 @@ private:
     }
 
     void identify_output(std::size_t slot, const std::string& out) {
+        Stopwatch sw;
         const OutputIdentity id = output_identity(out);
         const std::string sha = sha256_file(out);
+        const double s = sw.lap();
         std::lock_guard l(mu_);
         auto& e = m_.entries[slot];
+        e.timings["output_identity"] = s;
         e.output_sha256 = sha;
         e.output_content_sha256 = id.content_sha256;
         e.output_datasum = id.datasum;
@@ -278,15 +285,25 @@ private:
             StageScope scope(work_[slot].index, kDecode);
             try {
                 if (worker_) hooks_.started(work_[slot].index);
+                Stopwatch sw;
                 const std::optional<std::string> note = claim_output(slot, t0);
                 if (!note) continue;
+                const double header_s = sw.lap();
                 maybe_test_crash(in);
-                AiaImage img = load_aia(in, {.verify_checksum = bs_.verify_checksum, .refuse_mismatch = bs_.verify_checksum});
+                ReadTimes rt;
+                AiaImage img = load_aia(in, {.verify_checksum = bs_.verify_checksum, .refuse_mismatch = bs_.verify_checksum, .times = &rt});
+                sw.lap();
                 const std::string sha = sha256_file(in);
                 {
                     std::lock_guard l(mu_);
-                    m_.entries[slot].input_sha256 = sha;
-                    m_.entries[slot].reason = *note;
+                    auto& e = m_.entries[slot];
+                    e.input_sha256 = sha;
+                    e.reason = *note;
+                    e.timings.insert({{"header", header_s},
+                                      {"precheck", rt.precheck},
+                                      {"checksum", rt.checksum},
+                                      {"decode", rt.decode},
+                                      {"input_sha256", sw.lap()}});
                 }
                 to_compute_.push(Item{slot, std::move(img), t0});
             } catch (...) { fail(slot, t0, std::current_exception(), "decoding"); }
@@ -305,11 +322,14 @@ private:
             StageScope scope(work_[it->slot].index, kCompute);
             try {
                 std::vector<std::string> warnings;
-                std::string used = chain_.run(it->img, &warnings);
+                StepTimes times;
+                std::string used = chain_.run(it->img, &warnings, &times);
                 {
                     std::lock_guard l(mu_);
-                    m_.entries[it->slot].stages = std::move(used);
-                    m_.entries[it->slot].warnings = std::move(warnings);
+                    auto& e = m_.entries[it->slot];
+                    e.stages = std::move(used);
+                    e.warnings = std::move(warnings);
+                    e.timings.merge(times);
                 }
                 to_write_.push(std::move(*it));
             } catch (...) { fail(it->slot, it->t0, std::current_exception(), "computing"); }
@@ -326,8 +346,13 @@ private:
             StageScope scope(work_[it->slot].index, kWrite);
             try {
                 const std::string out = m_.entries[it->slot].output;  // set once by the decoder, read-only since
-                write_fits(out, it->img.data, it->img.header, write_options(it->img, bs_.compression));
+                WriteTimes wt;
+                write_fits(out, it->img.data, it->img.header, write_options(it->img, cs_.output_f32, bs_.compression, &wt));
                 it->img = {};  // free the pixels before hashing
+                {
+                    std::lock_guard l(mu_);
+                    m_.entries[it->slot].timings.insert({{"write", wt.write}, {"output_checksum", wt.checksum}, {"rename", wt.rename}});
+                }
                 identify_output(it->slot, out);
                 std::string note;
                 {

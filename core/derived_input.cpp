@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "core/error.hpp"
 
 namespace aiaccel {
@@ -26,6 +29,22 @@ AiaImage derive_full_res_2x(const AiaImage& src) {
     }
     out.header.set_string("DERIVED", "2x2 replication of 2048^2 lowres 1600A file; NOT a real observation");
     out.header.add_history("DERIVED by aiaccel: 2x2 pixel replication to 4096x4096; CDELT/2, CRPIX'=2*(CRPIX-0.5)+0.5. NOT a real observation.");
+    return out;
+}
+
+AiaImage derive_int16_counts(const AiaImage& src) {
+    AiaImage out;
+    out.path = src.path + " [int16]";
+    out.dtype = PixelType::i16;
+    out.header = src.header;
+    out.data = Image<double>(src.data.rows(), src.data.cols());
+    const double* in = src.data.data();
+    double* o = out.data.data();
+    for (std::size_t i = 0; i < src.data.size(); ++i) {
+        if (std::isnan(in[i])) throw file_error(ErrorKind::bad_value, src.path, "derive_int16_counts: NaN pixel");
+        o[i] = in[i] == -32768.0 ? -32768.0 : std::clamp(std::nearbyint(in[i]), -32767.0, 32767.0);
+    }
+    out.header.add_history("DERIVED by aiaccel: stored as int16 counts (rounded to nearest; -32768 = BLANK, missing), as level-1 files are.");
     return out;
 }
 

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "core/fits_header.hpp"
@@ -41,15 +42,30 @@ struct FitsImage {
     std::string checksum_detail;  // what did not verify, for messages
 };
 
+// Where a read's time goes (steady-clock seconds): prep's per-image budget (docs/architecture.md §4).
+struct ReadTimes {
+    double precheck = 0;  // fits_precheck: headers, tile descriptors, every RICE tile's bounds
+    double checksum = 0;  // DATASUM/CHECKSUM verification
+    double decode = 0;  // CFITSIO: header cards, tile decompression, conversion to double
+};
+
 struct ReadOptions {
     bool verify_checksum = true;  // compute DATASUM/CHECKSUM when present
     bool refuse_mismatch = true;  // and throw Error(bad_value) if either does not verify
+    ReadTimes* times = nullptr;  // filled when given
 };
 
 // Runs fits_precheck() first, so a malformed or hostile header is refused before CFITSIO reads it.
 FitsImage read_fits(const std::string& path, const ReadOptions& opt = {});
 
 enum class Compression { none, rice, gzip };
+
+// Where a write's time goes (steady-clock seconds).
+struct WriteTimes {
+    double write = 0;  // create, header, conversion to the file's type and byte order, pixels
+    double checksum = 0;  // DATASUM/CHECKSUM computed and written, file closed
+    double rename = 0;  // the finished temporary file renamed into place
+};
 
 struct WriteOptions {
     PixelType dtype = PixelType::f64;  // f32, f64 or i16 (values must then be integers)
@@ -58,6 +74,8 @@ struct WriteOptions {
     // as JSOC level-1.5 products are stored; 0 is refused for RICE floats (use gzip for lossless).
     float rice_float_quantize = 16.0f;
     bool add_history = true;  // HISTORY card naming aiaccel and its version
+    std::optional<long long> blank;  // int16 output only: the BLANK keyword (pixels equal to it are missing)
+    WriteTimes* times = nullptr;  // filled when given
 };
 
 // Writes `img` + `header` to `path` atomically: the file either appears complete (with DATASUM and

@@ -23,6 +23,7 @@
 #include "core/error.hpp"
 #include "core/rice_check.hpp"
 #include "core/fits_header.hpp"
+#include "core/stopwatch.hpp"
 
 namespace aiaccel {
 
@@ -403,7 +404,7 @@ void check_rice_tiles(int fd, const Header& h, std::uint64_t heap_start, const s
 }
 
 // Tile-compressed image (binary table with ZIMAGE = T): every parameter CFITSIO's decoders use.
-Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) {
+Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total, bool tile_streams) {
     if (h.require_int("BITPIX") != 8 || h.require_int("NAXIS") != 2)
         h.fail(ErrorKind::unreadable, "a tile-compressed image table must have BITPIX = 8 and NAXIS = 2");
     const auto row_bytes = static_cast<std::uint64_t>(h.require_int("NAXIS1"));
@@ -521,7 +522,8 @@ Dims check_compressed(int fd, const Header& h, std::uint64_t table_bytes_total) 
             }
         }
     }
-    check_rice_tiles(fd, h, h.data_start + static_cast<std::uint64_t>(theap), rice_tiles, d.axes, tile_sides, rice_bytepix, rice_blocksize);
+    if (tile_streams)
+        check_rice_tiles(fd, h, h.data_start + static_cast<std::uint64_t>(theap), rice_tiles, d.axes, tile_sides, rice_bytepix, rice_blocksize);
     return d;
 }
 
@@ -591,7 +593,7 @@ void check_sums(int fd, const Header& h, std::uint64_t data_bytes, std::uint64_t
 
 }  // namespace
 
-FitsLayout fits_precheck(const std::string& path, bool checksums) {
+FitsLayout fits_precheck(const std::string& path, bool checksums, bool tile_streams) {
     // stat, not open: a FIFO or device must be refused without blocking on it.
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
@@ -635,14 +637,18 @@ FitsLayout fits_precheck(const std::string& path, bool checksums) {
             out.data_start = h.data_start;
             out.data_bytes = bytes;
             if (zimage) {
-                d = check_compressed(fd.get(), h, bytes);
+                d = check_compressed(fd.get(), h, bytes, tile_streams);
                 check_frame(h, d.axes, "ZNAXIS");
             }
             if (d.bitpix == 64) h.fail(ErrorKind::unsupported, "unsupported BITPIX 64 (supported: 8, 16, 32, -32, -64)");
             check_scaling_keywords(h);
             out.bitpix = static_cast<int>(d.bitpix);
             out.axes = d.axes;
-            if (checksums) check_sums(fd.get(), h, bytes, file_size, out);
+            if (checksums) {
+                Stopwatch sw;
+                check_sums(fd.get(), h, bytes, file_size, out);
+                out.sums_seconds = sw.lap();
+            }
             return out;
         }
         at = add(h.data_start, (bytes + kBlock - 1) / kBlock * kBlock, h, "the file offset");

@@ -30,10 +30,14 @@ struct FitsLayout {
     SumState datasum = SumState::not_checked;  // DATASUM against the data unit
     SumState checksum = SumState::not_checked;  // CHECKSUM over the whole HDU
     std::string sum_detail;  // e.g. "DATASUM 123 in the header, the data sum to 456"
+    double sums_seconds = 0;  // time spent computing the checksum states
 };
 
 // Throws Error naming `path` if the file may not be given to CFITSIO; with `checksums`, also
-// computes the checksum states (a mismatch is reported in the result, not thrown).
-FitsLayout fits_precheck(const std::string& path, bool checksums = false);
+// computes the checksum states (a mismatch is reported in the result, not thrown). Without
+// `tile_streams`, RICE tiles' bit streams are not decoded (their descriptors still are checked): for
+// callers that read headers only with this project's parser, never CFITSIO on the data (prep's
+// header step, whose input then goes through read_fits and its full pre-check).
+FitsLayout fits_precheck(const std::string& path, bool checksums = false, bool tile_streams = true);
 
 }  // namespace aiaccel

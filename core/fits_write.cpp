@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/fits_io.hpp"
 #include "core/fits_util.hpp"
+#include "core/stopwatch.hpp"
 
 namespace aiaccel {
 namespace fs = std::filesystem;
@@ -44,6 +45,7 @@ void write_checksums(fitsfile* f, int* status) {
 }
 
 void write_to(const fs::path& tmp, const std::string& dest_name, const Image<double>& img, const FitsHeader& header, const WriteOptions& opt) {
+    Stopwatch sw;
     const std::string where = tmp.string();
     fitsfile* f = nullptr;
     int status = 0;
@@ -64,6 +66,7 @@ void write_to(const fs::path& tmp, const std::string& dest_name, const Image<dou
     int bitpix = opt.dtype == PixelType::f32 ? FLOAT_IMG : opt.dtype == PixelType::i16 ? SHORT_IMG : DOUBLE_IMG;
     if (opt.dtype != PixelType::f32 && opt.dtype != PixelType::f64 && opt.dtype != PixelType::i16)
         throw Error(ErrorKind::internal, "write_fits: only float32, float64 and int16 output are supported");
+    if (opt.blank && opt.dtype != PixelType::i16) throw Error(ErrorKind::internal, "write_fits: BLANK applies to int16 output only");
     if (opt.dtype == PixelType::i16) {
         for (double v : img.pixels())
             if (!(v == std::floor(v) && v >= -32768 && v <= 32767))
@@ -90,6 +93,10 @@ void write_to(const fs::path& tmp, const std::string& dest_name, const Image<dou
     long naxes[2] = {static_cast<long>(img.cols()), static_cast<long>(img.rows())};
     fits_create_img(f, bitpix, 2, naxes, &status);
     check_fits(status, dest_name, "cannot create the image HDU", ErrorKind::write_failed);
+    if (opt.blank) {
+        LONGLONG blank = *opt.blank;
+        fits_write_key(f, TLONGLONG, "BLANK", &blank, "value of missing pixels", &status);
+    }
     for (const auto& card : header.cards()) {
         if (is_structural_keyword(card.key)) continue;
         std::string raw = card.raw;
@@ -114,10 +121,12 @@ void write_to(const fs::path& tmp, const std::string& dest_name, const Image<dou
         fits_write_img(f, TSHORT, 1, n, buf.data(), &status);
     }
     check_fits(status, dest_name, "cannot write the pixel data (disk full?)", ErrorKind::write_failed);
+    if (opt.times) opt.times->write = sw.lap();
     write_checksums(f, &status);
     fits_close_file(f, &status);
     f = nullptr;
     check_fits(status, dest_name, "cannot finish the output file (disk full?)", ErrorKind::write_failed);
+    if (opt.times) opt.times->checksum = sw.lap();
 }
 
 }  // namespace
@@ -140,7 +149,9 @@ void write_fits(const fs::path& path, const Image<double>& img, const FitsHeader
     const fs::path tmp = temp_path_for(dir / path.filename());
     try {
         write_to(tmp, name, img, header, opt);
+        Stopwatch sw;
         fs::rename(tmp, path);
+        if (opt.times) opt.times->rename = sw.lap();
     } catch (const Error&) {
         fs::remove(tmp, ec);
         throw;

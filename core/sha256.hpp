@@ -1,9 +1,12 @@
 // SHA-256 (FIPS 180-4) of byte buffers and files, hex-encoded. Used for input identities in
-// result rows, cache keys and checking data against manifests.
+// result rows, cache keys, checking data against manifests and prep's output identities.
+// Computed by OpenSSL's libcrypto, which uses the CPU's SHA extensions where present (several times
+// the portable C code this replaced: docs/architecture.md §4).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -14,15 +17,15 @@ namespace aiaccel {
 class Sha256 {
 public:
     Sha256();
+    ~Sha256();
+    Sha256(Sha256&&) noexcept;
+    Sha256& operator=(Sha256&&) noexcept;
     void update(const void* data, std::size_t n);
     std::string hex();  // finalises
 
 private:
-    void block(const std::uint8_t* p);
-    std::uint32_t h_[8];
-    std::uint8_t buf_[64];
-    std::size_t used_ = 0;
-    std::uint64_t total_ = 0;
+    struct Ctx;
+    std::unique_ptr<Ctx> ctx_;
 };
 
 std::string sha256_hex(const void* data, std::size_t n);

@@ -410,11 +410,29 @@ std::vector<Speedup> speedups(const ReportData& d) {
     return out;
 }
 
+namespace {
+
+// A row's per-image time budget (the note tools/bench/prep-throughput writes for prep rows) becomes a
+// numbered footnote of its table, pointed to from the time cell.
+void budget_footnotes(std::vector<Table>& tables, const std::vector<const ReportRow*>& rows) {
+    constexpr std::size_t time_col = 5;  // case, backend, precision, target, threads, time
+    std::size_t i = 0;
+    for (auto& t : tables)
+        for (auto& l : t.lines)
+            for (const auto& note : rows[i++]->row.notes) {
+                if (!note.starts_with("per-image time budget")) continue;
+                t.footnotes.push_back(fmt::format("{} {} ({}): {}", l.cells[0], l.cells[1], l.cells[2], note));
+                l.cells[time_col] += fmt::format(" [{}]", t.footnotes.size());
+            }
+}
+
+}  // namespace
+
 std::vector<Table> speed_tables(const ReportData& d) {
     auto sp = speedups(d);
     std::vector<const ReportRow*> rows;
     for (const auto& s : sp) rows.push_back(s.row);
-    return per_stage(
+    auto tables = per_stage(
         rows,
         {"case", "backend", "precision", "target", "threads", "time", "pixels/s", "speedup vs aiapy", "aiapy baseline", "speedup vs reference",
          "× floor", "peak RSS", "verdict"},
@@ -441,6 +459,8 @@ std::vector<Table> speed_tables(const ReportData& d) {
                                             x_floor,
                                             r.peak_rss_mib > 0 ? fmt::format("{:.0f} MiB", r.peak_rss_mib) : "—"};
         });
+    budget_footnotes(tables, rows);
+    return tables;
 }
 
 // ---- At a glance -------------------------------------------------------------------------------

@@ -4,10 +4,17 @@
 // truncated, one not AIA (INSTRUME HMI), one without DATE-OBS. Used by tests/test_prep_batch.sh, the
 // Slurm test and tools/bench/prep-throughput.
 //   prep_batch_maker TESTDATA_AIA OUTDIR [--full-disk-2048 K] [--count N] [--no-corrupt] [--derived-euv M]
+//                    [--derived-int16 L]
 // --derived-euv M adds M 4096x4096 files for timing level 1.6 only: the DERIVED 2x2 replication of the
 // 2048² 1600 Å frame (core/derived_input.hpp) relabelled WAVELNTH 171 so that aiapy's deconvolve
 // accepts it — NOT an observation (DERIVED keyword, HISTORY and a COMMENT say so); the cost of
 // PSF + Richardson-Lucy + register does not depend on the pixel values.
+// --derived-int16 L adds L 4096x4096 level-1 files as JSOC stores them, for timing level 1.5 at full
+// resolution: the same DERIVED 2x2 replication of the 2048² 1600 Å frame (still 1600 Å), as int16
+// counts with BLANK -32768 (core/derived_input.hpp derive_int16_counts), RICE tile-compressed one
+// row per tile — NOT an observation (DERIVED keyword, two HISTORY lines and a COMMENT say so).
+// Their DATE-OBS are shifted by 12 s per copy plus 6 s, so they never share an output name with the
+// 2048² copies.
 // Good copies: K (default 4) of the 2048x2048 1600 Å full disk (stored RICE-compressed, quantised as
 // JSOC does for floats), the rest of the 128x128 binned 171 Å full disk (uncompressed float64).
 // Both contain the full disk, so register accepts them. Prints one line per file written.
@@ -16,6 +23,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <optional>
 #include <string>
 
 #include "core/aia_image.hpp"
@@ -44,7 +52,7 @@ std::string shift_time(const std::string& t, long seconds) {
                        frac);
 }
 
-void write_copy(const AiaImage& src, const fs::path& out, long shift, Compression c) {
+void write_copy(const AiaImage& src, const fs::path& out, long shift, Compression c, std::optional<long long> blank = {}) {
     FitsHeader h = src.header;
     for (const char* key : {"DATE-OBS", "T_OBS"})
         if (auto v = h.get_string(key)) h.set_string(key, shift_time(*v, shift));
@@ -52,6 +60,7 @@ void write_copy(const AiaImage& src, const fs::path& out, long shift, Compressio
     wo.dtype = src.dtype == PixelType::f32 ? PixelType::f32 : src.dtype == PixelType::i16 ? PixelType::i16 : PixelType::f64;
     wo.compression = c;
     wo.add_history = false;
+    wo.blank = blank;
     write_fits(out, src.data, h, wo);
     fmt::print("{}\n", out.string());
 }
@@ -60,11 +69,13 @@ void write_copy(const AiaImage& src, const fs::path& out, long shift, Compressio
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        fmt::print(stderr, "usage: prep_batch_maker TESTDATA_AIA OUTDIR [--full-disk-2048 K] [--count N] [--no-corrupt]\n");
+        fmt::print(
+            stderr,
+            "usage: prep_batch_maker TESTDATA_AIA OUTDIR [--full-disk-2048 K] [--count N] [--no-corrupt] [--derived-euv M] [--derived-int16 L]\n");
         return 2;
     }
     const fs::path data = argv[1], outdir = argv[2];
-    int count = 50, big = 4, derived = 0;
+    int count = 50, big = 4, derived = 0, derived16 = 0;
     bool corrupt = true;
     for (int i = 3; i < argc; ++i) {
         const std::string a = argv[i];
@@ -76,6 +87,8 @@ int main(int argc, char** argv) {
             corrupt = false;
         else if (a == "--derived-euv" && i + 1 < argc)
             derived = std::stoi(argv[++i]);
+        else if (a == "--derived-int16" && i + 1 < argc)
+            derived16 = std::stoi(argv[++i]);
         else {
             fmt::print(stderr, "prep_batch_maker: unknown argument {}\n", a);
             return 2;
@@ -84,7 +97,13 @@ int main(int argc, char** argv) {
     try {
         fs::create_directories(outdir);
         const AiaImage small = load_aia((data / "aia_171_level1.fits").string());
-        const AiaImage large = big > 0 || derived > 0 ? load_aia((data / kDerived1600Source).string()) : AiaImage{};
+        const AiaImage large = big > 0 || derived > 0 || derived16 > 0 ? load_aia((data / kDerived1600Source).string()) : AiaImage{};
+        if (derived16 > 0) {
+            AiaImage d = derive_int16_counts(derive_full_res_2x(large));
+            d.header.add_comment("aiaccel timing input: 4096x4096 int16 RICE level-1 file derived from a 2048x2048 one; not an observation");
+            for (int k = 0; k < derived16; ++k)
+                write_copy(d, outdir / fmt::format("derived1600_int16_{:03}.fits", k), 12L * k + 6, Compression::rice, -32768);
+        }
         if (derived > 0) {
             AiaImage d = derive_full_res_2x(large);
             d.header.set_double("WAVELNTH", 171);

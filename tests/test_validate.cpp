@@ -434,6 +434,7 @@ TEST(Runner, SynopticCasesRunFromAiaDataDirAndSkipWithoutIt) {
     opt.backends = {"cpu"};
     opt.precisions = {"f64"};
     opt.out_dir = out.path();
+    opt.registry = registry::all_backends();
     const GoldenStore bare(test::testdata());  // no data folder: SKIPPED, naming where it looked
     const auto skipped = Runner(bare, ReferenceCache(), opt).run(cases);
     ASSERT_EQ(skipped.size(), 1u);
