@@ -432,33 +432,33 @@ std::vector<Table> speed_tables(const ReportData& d) {
     auto sp = speedups(d);
     std::vector<const ReportRow*> rows;
     for (const auto& s : sp) rows.push_back(s.row);
-    auto tables = per_stage(
-        rows,
-        {"case", "backend", "precision", "target", "threads", "time", "pixels/s", "speedup vs aiapy", "aiapy baseline", "speedup vs reference",
-         "× floor", "peak RSS", "verdict"},
-        [&](std::size_t i) {
-            const auto& r = rows[i]->row;
-            const auto& s = sp[i];
-            const bool floor = is_floor_backend(r.backend);
-            auto ratio = [&](const std::optional<double>& x, bool self) {
-                return floor ? std::string("—") : x && self ? std::string("baseline") : x ? times(*x) : std::string("—");
-            };
-            const auto threads = extra_value(r, "threads");
-            const auto pps = extra_value(r, "pixels_per_s");
-            std::string x_floor = floor ? std::string("floor") : s.times_floor ? fmt::format("{:.2f}× {}", *s.times_floor, s.floor) : "—";
-            return std::vector<std::string>{r.case_name,
-                                            r.backend,
-                                            r.precision,
-                                            r.target.empty() ? "—" : r.target,
-                                            threads ? fmt::format("{:.0f}", *threads) : "—",
-                                            measured(r) ? seconds(r.time_s) : "—",
-                                            pps && *pps > 0 ? fmt::format("{:.3g}", *pps) : "—",
-                                            ratio(s.vs_aiapy, r.backend == s.aiapy_baseline),
-                                            floor || s.aiapy_baseline.empty() ? std::string("—") : s.aiapy_baseline,
-                                            ratio(s.vs_reference, r.backend == "reference"),
-                                            x_floor,
-                                            r.peak_rss_mib > 0 ? fmt::format("{:.0f} MiB", r.peak_rss_mib) : "—"};
-        });
+    auto tables =
+        per_stage(rows,
+                  {"case", "backend", "precision", "target", "threads", "time", "pixels/s", "speedup vs aiapy", "aiapy baseline",
+                   "speedup vs reference", "× floor", "peak RSS", "verdict"},
+                  [&](std::size_t i) {
+                      const auto& r = rows[i]->row;
+                      const auto& s = sp[i];
+                      const bool floor = is_floor_backend(r.backend);
+                      auto ratio = [&](const std::optional<double>& x, bool self) {
+                          return floor ? std::string("—") : x && self ? std::string("baseline") : x ? times(*x) : std::string("—");
+                      };
+                      const auto threads = extra_value(r, "threads");
+                      const auto pps = extra_value(r, "pixels_per_s");
+                      std::string x_floor = floor ? std::string("floor") : s.times_floor ? fmt::format("{:.2f}× {}", *s.times_floor, s.floor) : "—";
+                      return std::vector<std::string>{r.case_name,
+                                                      r.backend,
+                                                      r.precision,
+                                                      r.target.empty() ? "—" : r.target,
+                                                      threads ? fmt::format("{:.0f}", *threads) : "—",
+                                                      measured(r) ? seconds(r.time_s) : "—",
+                                                      pps && *pps > 0 ? fmt::format("{:.3g}", *pps) : "—",
+                                                      ratio(s.vs_aiapy, r.backend == s.aiapy_baseline),
+                                                      floor || s.aiapy_baseline.empty() ? std::string("—") : s.aiapy_baseline,
+                                                      ratio(s.vs_reference, r.backend == "reference"),
+                                                      x_floor,
+                                                      r.peak_rss_mib > 0 ? fmt::format("{:.0f} MiB", r.peak_rss_mib) : "—"};
+                  });
     budget_footnotes(tables, rows);
     return tables;
 }
