@@ -16,6 +16,10 @@ struct PluginApi;
 namespace aiaccel::validate {
 
 std::span<const BackendEntry> all_backends();
+// The FFT library a backend's transforms use now at precision p, as result rows record it: cpu "fftw
+// 3.3.10" or "mkl 2025.3" (fast/cpu/fft_provider.hpp), reference "fftw 3.3.10 (ESTIMATE plans)",
+// cuda "cufft"; "" for any other name.
+std::string backend_fft(std::string_view backend, Precision p);
 // The entry with this name; Error(usage) listing the known names otherwise.
 const BackendEntry& find_backend(std::string_view name);
 // Makes the backend, or throws Error(usage) with the probe's reason when it is not available here.

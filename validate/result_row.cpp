@@ -69,6 +69,7 @@ nlohmann::json to_json(const ResultRow& r) {
         {"kind", r.kind},
         {"stage", r.stage},
         {"backend", r.backend},
+        {"fft", r.fft},
         {"precision", r.precision},
         {"case", r.case_name},
         {"against", r.against},
@@ -91,6 +92,7 @@ ResultRow row_from_json(const nlohmann::json& j) {
     r.kind = j.value("kind", "accuracy");
     r.stage = j.value("stage", "");
     r.backend = j.value("backend", "");
+    r.fft = j.value("fft", "");
     r.precision = j.value("precision", "");
     r.case_name = j.value("case", "");
     r.against = j.value("against", "");

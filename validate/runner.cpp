@@ -89,6 +89,7 @@ ResultRow Runner::new_row(const Case& c, const std::string& backend, const std::
     r.case_name = c.name;
     r.against = against;
     r.machine = machine_;
+    if (const auto p = parse_precision(precision)) r.fft = backend_fft(backend, *p);
     r.repro = fmt::format("{} --cases {} --stages {} --backends {} --precision {}", opt_.repro_prefix, c.name, c.stage, backend, precision);
     stage_driver(c.stage).row_extra(c, r);
     return r;
