@@ -135,7 +135,8 @@ void add_bench(CLI::App& app, int& exit_code) {
             fmt::print(
                 "  aiapy: not timed (--baseline-aiapy; needs the oracle venvs: tools/oracle/setup all && tools/oracle/setup jax);\n"
                 "         the report then gives speed ratios to the reference only\n");
-        fmt::print("\n{:<8} {:<10} {:<16} {:<4} {:>3} {:<14} {}\n", "STATUS", "STAGE", "BACKEND", "PREC", "THR", "CASE", "TIME / REASON");
+        fmt::print("\n{:<8} {:<10} {:<16} {:<12} {:<7} {:<4} {:>3} {:<14} {}\n", "STATUS", "STAGE", "BACKEND", "FFT", "LOOP", "PREC", "THR", "CASE",
+                   "TIME / REASON");
 
         std::fflush(stdout);
         const auto rows = bench::run_bench(*o, print_row);

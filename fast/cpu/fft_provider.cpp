@@ -16,11 +16,11 @@
 namespace aiaccel::cpu {
 namespace {
 
-// auto: the provider `aiaccel bench --stages floors,deconvolve --fft fftw,mkl` measured fastest per
-// precision on the project's machine (docs/architecture.md §2.1 gives the figures); FFTW where MKL is
-// not built.
+// auto: the provider `aiaccel bench --stages deconvolve,floors --fft fftw,mkl` measured faster per
+// precision on the project's machine (docs/architecture.md §2.1 gives the figures: float64 FFTW,
+// float32 MKL); FFTW where MKL is not built.
 FftProvider auto_provider(Precision p) {
-    const FftProvider measured = p == Precision::f64 ? FftProvider::mkl : FftProvider::mkl;
+    const FftProvider measured = p == Precision::f64 ? FftProvider::fftw : FftProvider::mkl;
     return fft_provider_built(measured) ? measured : FftProvider::fftw;
 }
 
