@@ -13,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/psf_cache.hpp"
 #include "core/strings.hpp"
+#include "fast/cpu/fft_provider.hpp"
 #include "psf_code_version.hpp"
 #include "registry/backend_registry.hpp"
 
@@ -23,6 +24,14 @@ void add_backend_option(CLI::App* cmd, std::string& backend) {
     std::string help = "Implementation to run:";
     for (const auto& b : registry::all_backends()) help += fmt::format("\n  {:<10} {} [{}]", b.name, b.description, registry::help_status(b));
     cmd->add_option("--backend", backend, help)->default_val("reference");
+}
+
+void add_fft_option(CLI::App* cmd) {
+    cmd->add_option_function<std::string>(
+           "--fft", [](const std::string& v) { cpu::set_fft_choice(v); },
+           "FFT provider of the cpu backend: fftw, mkl (builds with -Dmkl) or auto (per precision, the one measured faster); default "
+           "$AIACCEL_FFT, else auto")
+        ->trigger_on_parse();
 }
 
 void add_stage_options(CLI::App* cmd, StageArgs& s) {

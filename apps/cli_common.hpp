@@ -18,6 +18,10 @@ namespace aiaccel::cli {
 // --backend option: the registry's backends, each with its availability here.
 void add_backend_option(CLI::App* cmd, std::string& backend);
 
+// --fft fftw|mkl|auto: the cpu backend's FFT provider for this run (sets AIACCEL_FFT, so prep's worker
+// inherits it); a word other than these, or mkl in a build without it, is a usage error.
+void add_fft_option(CLI::App* cmd);
+
 // --precision f64|f32 and --threads N for the commands that run through the Backend seam.
 struct StageArgs {
     std::string precision = "f64";

@@ -16,6 +16,7 @@
 #include "bench/bench_inputs.hpp"
 #include "bench/bench_runner.hpp"
 #include "core/error.hpp"
+#include "fast/cpu/fft_provider.hpp"
 #include "registry/backend_registry.hpp"
 #include "report/report.hpp"
 
@@ -42,21 +43,26 @@ void print_row(const validate::ResultRow& r) {
     std::string result = r.verdict == validate::Verdict::skipped ? r.skip_reason
         : r.verdict == validate::Verdict::failed                 ? (r.notes.empty() ? "" : r.notes.back())
                                                  : fmt::format("{:>9.4f} s  {:>9.3g} px/s  {:>6.0f} MiB", r.time_s, pps.value_or(0), r.peak_rss_mib);
-    fmt::print("{:<8} {:<10} {:<16} {:<4} {:>3} {:<14} {}\n", validate::to_string(r.verdict), r.stage, r.backend, r.precision,
-               threads ? fmt::format("{:.0f}", *threads) : "-", r.case_name, result);
+    std::string loop;  // the cpu deconvolve loop, from its note
+    for (const auto& n : r.notes)
+        if (n.rfind("cpu loop: ", 0) == 0) loop = n.substr(10, n.find(' ', 10) - 10);
+    fmt::print("{:<8} {:<10} {:<16} {:<12} {:<7} {:<4} {:>3} {:<14} {}\n", validate::to_string(r.verdict), r.stage, r.backend,
+               r.fft.empty() ? "-" : r.fft, loop.empty() ? "-" : loop, r.precision, threads ? fmt::format("{:.0f}", *threads) : "-", r.case_name,
+               result);
     std::fflush(stdout);
 }
 
 }  // namespace
 
 void add_bench(CLI::App& app, int& exit_code) {
-    auto* cmd = app.add_subcommand("bench",
-                                   "Time each stage x backend x precision x threads on the real-derived 4096x4096 input (and the real 2048x2048\n"
-                                   "file for register), the floors (FFTW alone doing RL's 100 transforms; one memcpy of the image) and, with\n"
-                                   "--baseline-aiapy, aiapy from the oracle venvs in the same run on the same inputs. Time = median of\n"
-                                   "--repetitions wall-clock runs after one warm-up run (FFTW planning excluded); a run whose warm-up exceeds\n"
-                                   "--max-warmup-s is measured once, cold. Writes OUT/rows.json for `aiaccel report OUT/rows.json -o OUT/report`.\n"
-                                   "Timings on a shared machine are indicative. aiapy 0.10.2's PSF alone takes minutes (--aiapy-stages limits).");
+    auto* cmd =
+        app.add_subcommand("bench",
+                           "Time each stage x backend x precision x threads on the real-derived 4096x4096 input (and the real 2048x2048\n"
+                           "file for register), the floors (each FFT provider alone doing RL's 100 transforms; one memcpy of the image) and, with\n"
+                           "--baseline-aiapy, aiapy from the oracle venvs in the same run on the same inputs. Time = median of\n"
+                           "--repetitions wall-clock runs after one warm-up run (FFTW planning excluded); a run whose warm-up exceeds\n"
+                           "--max-warmup-s is measured once, cold. Writes OUT/rows.json for `aiaccel report OUT/rows.json -o OUT/report`.\n"
+                           "Timings on a shared machine are indicative. aiapy 0.10.2's PSF alone takes minutes (--aiapy-stages limits).");
     auto o = std::make_shared<bench::BenchOptions>();
     auto out = std::make_shared<std::string>("bench-out");
     auto oracle = std::make_shared<std::string>();
@@ -70,6 +76,13 @@ void add_bench(CLI::App& app, int& exit_code) {
     cmd->add_option("--threads", o->threads, "Thread counts for the cpu backend and the floors (comma-separated)")
         ->delimiter(',')
         ->default_str("1,2");
+    cmd->add_option("--fft", o->ffts,
+                    "FFT providers of the cpu rows and the FFT floors, each timed in this run (comma-separated): fftw, mkl (builds "
+                    "with -Dmkl), auto; default $AIACCEL_FFT, else auto")
+        ->delimiter(',');
+    cmd->add_option("--cpu-loop", o->cpu_loops,
+                    "cpu deconvolve loops, each timed in this run (comma-separated): fused, unfused; default $AIACCEL_DECONVOLVE_CPU, else fused")
+        ->delimiter(',');
     cmd->add_option("--repetitions", o->repetitions, "Measured runs per row after the warm-up; the median is reported")
         ->default_str("3")
         ->check(CLI::Range(1, 1000));
@@ -92,6 +105,8 @@ void add_bench(CLI::App& app, int& exit_code) {
         checked_list(o->precisions, {"f64", "f32"}, "--precision");
         checked_list(o->aiapy_versions, {"0.10.2", "0.12.1", "0.12.1-jax"}, "--aiapy-versions");
         checked_list(o->aiapy_stages, {"psf", "deconvolve", "register"}, "--aiapy-stages");
+        for (const auto& f : o->ffts) cpu::check_fft_choice(f);
+        checked_list(o->cpu_loops, {"fused", "unfused"}, "--cpu-loop");
         for (int t : o->threads)
             if (t < 1) throw Error(ErrorKind::usage, fmt::format("--threads {}: expected a count >= 1", t));
         const char* root = std::getenv("AIACCEL_ROOT");
@@ -104,8 +119,9 @@ void add_bench(CLI::App& app, int& exit_code) {
         o->repro_prefix = self + " bench";
         o->log = [](const std::string& line) { fmt::print(stderr, "bench: {}\n", line); };
 
-        fmt::print("aiaccel bench: stages {} · backends {} · precision {} · threads {} · {} repetitions (median after 1 warm-up){}\n",
-                   fmt::join(o->stages, ","), fmt::join(o->backends, ","), fmt::join(o->precisions, ","), fmt::join(o->threads, ","), o->repetitions,
+        fmt::print("aiaccel bench: stages {} · backends {} · precision {} · threads {} · fft {} · {} repetitions (median after 1 warm-up){}\n",
+                   fmt::join(o->stages, ","), fmt::join(o->backends, ","), fmt::join(o->precisions, ","), fmt::join(o->threads, ","),
+                   o->ffts.empty() ? cpu::fft_choice() : fmt::format("{}", fmt::join(o->ffts, ",")), o->repetitions,
                    o->baseline_aiapy ? fmt::format(" · aiapy {} on {}", fmt::join(o->aiapy_versions, ","), fmt::join(o->aiapy_stages, ",")) : "");
         for (const auto& b : o->backends) fmt::print("  {}\n", registry::find_backend(b).probe().reason);
         if (o->baseline_aiapy)
@@ -119,7 +135,8 @@ void add_bench(CLI::App& app, int& exit_code) {
             fmt::print(
                 "  aiapy: not timed (--baseline-aiapy; needs the oracle venvs: tools/oracle/setup all && tools/oracle/setup jax);\n"
                 "         the report then gives speed ratios to the reference only\n");
-        fmt::print("\n{:<8} {:<10} {:<16} {:<4} {:>3} {:<14} {}\n", "STATUS", "STAGE", "BACKEND", "PREC", "THR", "CASE", "TIME / REASON");
+        fmt::print("\n{:<8} {:<10} {:<16} {:<12} {:<7} {:<4} {:>3} {:<14} {}\n", "STATUS", "STAGE", "BACKEND", "FFT", "LOOP", "PREC", "THR", "CASE",
+                   "TIME / REASON");
 
         std::fflush(stdout);
         const auto rows = bench::run_bench(*o, print_row);

@@ -34,6 +34,7 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
     cmd->add_flag("--no-verify-checksum", a->no_verify, "Read inputs whose DATASUM/CHECKSUM do not verify (default: refuse them, exit 2)");
     add_backend_option(cmd, a->backend);
     add_stage_options(cmd, a->stage);
+    add_fft_option(cmd);
     cmd->callback([a, &exit_code] {
         StageOptions so;
         auto backend = make_stage_backend(a->backend, a->stage, so);

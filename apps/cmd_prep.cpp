@@ -289,6 +289,7 @@ void add_prep(CLI::App& app, int& exit_code) {
                                    "Exit: 0 all ok, 1 a file failed, 2 usage (or OUTDIR in use), 130/143 interrupted.");
     auto a = std::make_shared<PrepArgs>();
     cmd->add_option("INPUTS", a->inputs, "AIA level-1 FITS files, folders, glob patterns or @list.txt")->required();
+    add_fft_option(cmd);
     cmd->add_option("-o,--output-dir", a->outdir, "Output folder (created if missing)")->required();
     cmd->add_option("--level", a->level, "1.5 (pointing + register + exposure) or 1.6 (deconvolve first)")
         ->check(CLI::IsMember({"1.5", "1.6"}))

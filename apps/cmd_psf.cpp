@@ -40,6 +40,7 @@ void add_psf(CLI::App& app, int& exit_code) {
     cmd->add_option("--aiapy-version", a->version, "Reproduce the formulas of aiapy 0.10.2 or 0.12.1")->default_val("0.10.2");
     add_backend_option(cmd, a->backend);
     add_stage_options(cmd, a->stage);
+    add_fft_option(cmd);
     cmd->callback([a, &exit_code] {
         StageOptions so;
         auto backend = make_stage_backend(a->backend, a->stage, so);

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "aiaccel_config.hpp"
+#include "apps/cli_common.hpp"
 #include "apps/commands.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
@@ -231,6 +232,7 @@ void add_validate(CLI::App& app, int& exit_code) {
     auto a = std::make_shared<Args>();
     std::string backend_help = "Backends, comma-separated, or all:";
     for (const auto& b : registry::all_backends()) backend_help += fmt::format("\n  {:<10} {}", b.name, registry::help_status(b));
+    add_fft_option(cmd);
     cmd->add_option("--backends", a->backends, backend_help)->delimiter(',')->default_str("all");
     cmd->add_option("--stages", a->stages, "Stages, comma-separated: psf, deconvolve, register, prep (default: all)")->delimiter(',');
     cmd->add_option("--precision", a->precisions, "Precisions, comma-separated: f64, f32 (the reference is float64 only)")

@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/derived_input.hpp"
 #include "core/fits_io.hpp"
+#include "fast/cpu/fft_provider.hpp"
 #include "registry/backend_registry.hpp"
 #include "validate/stage_driver.hpp"
 
@@ -61,6 +62,7 @@ struct Job {
 // only; cuda: one host thread setting), precision, thread count and case; floors after their stage.
 std::vector<Job> jobs(const BenchOptions& opt) {
     std::vector<Job> out;
+    const std::vector<std::string> all_ffts = opt.ffts.empty() ? std::vector<std::string>{cpu::fft_choice()} : opt.ffts;
     for (const validate::StageDriver* driver : validate::stage_drivers()) {
         const std::string stage(driver->name());
         if (!driver->backend_stage() || driver->bench().cases.empty()) continue;  // not timed (prep)
@@ -72,15 +74,24 @@ std::vector<Job> jobs(const BenchOptions& opt) {
                     if (!caps.accepts(prec)) continue;  // the reference: float64 only
                     const std::vector<int> threads = registry::find_backend(b).caps.host_threads ? opt.threads : std::vector<int>{1};
                     if (!stage_has_precision(stage, prec)) continue;  // psf: float64 only
-                    for (int t : threads)
-                        for (const auto& c : stage_cases(stage)) out.push_back({{stage, b, c, prec, t}, false});
+                    const bool cpu = b == "cpu";
+                    const std::vector<std::string> none{""};
+                    const auto& loops = cpu && stage == "deconvolve" && !opt.cpu_loops.empty() ? opt.cpu_loops : none;
+                    for (const auto& f : cpu ? all_ffts : none)
+                        for (const auto& l : loops)
+                            for (int t : threads)
+                                for (const auto& c : stage_cases(stage)) out.push_back({{stage, b, c, prec, t, f, l}, false});
                 }
             }
         const std::string floor = floor_backend(stage);
         if (has(opt.stages, "floors") && !floor.empty())
             for (const auto& p : opt.precisions)
-                for (int t : opt.threads)
-                    for (const auto& c : stage_cases(stage)) out.push_back({{stage, floor, c, *parse_precision(p), t}, true});
+                for (const auto& f : floor == kFftwFloor ? all_ffts : std::vector<std::string>{""})
+                    for (int t : opt.threads)
+                        for (const auto& c : stage_cases(stage)) {
+                            const Precision prec = *parse_precision(p);
+                            out.push_back({{stage, f.empty() ? floor : fft_floor(f, prec), c, prec, t}, true});
+                        }
     }
     return out;
 }
@@ -94,9 +105,13 @@ ResultRow base_row(const Job& j, const BenchOptions& opt, const validate::Machin
     r.case_name = j.spec.case_name;
     r.against = "";
     r.machine = machine;
-    r.repro = j.floor
-        ? fmt::format("{} --stages floors --precision {} --threads {}", opt.repro_prefix, r.precision, j.spec.threads)
-        : fmt::format("{} --stages {} --backends {} --precision {} --threads {}", opt.repro_prefix, r.stage, r.backend, r.precision, j.spec.threads);
+    r.repro = j.floor ? fmt::format("{} --stages floors --precision {} --threads {}{}", opt.repro_prefix, r.precision, j.spec.threads,
+                                    j.spec.backend == kMklFloor        ? " --fft mkl"
+                                        : j.spec.backend == kFftwFloor ? " --fft fftw"
+                                                                       : "")
+                      : fmt::format("{} --stages {} --backends {} --precision {} --threads {}{}{}", opt.repro_prefix, r.stage, r.backend, r.precision,
+                                    j.spec.threads, j.spec.fft.empty() ? "" : " --fft " + j.spec.fft,
+                                    j.spec.cpu_loop.empty() ? "" : " --cpu-loop " + j.spec.cpu_loop);
     r.extra.emplace_back("threads", j.spec.threads);
     if (j.spec.case_name == kDerivedCase) {
         r.input_sha256 = inputs().derived_sha256;
@@ -148,8 +163,13 @@ void add_device_times(ResultRow& r, const std::vector<DeviceTiming>& t, const Me
 ResultRow run_job(const Job& j, const BenchOptions& opt, const validate::MachineInfo& machine) {
     ResultRow r = base_row(j, opt, machine);
     try {
-        PreparedRun p = prepare(j.spec);
+        PreparedRun p = prepare(j.spec);  // sets the FFT provider of a cpu job or an FFT floor
         if (p.backend) r.target = p.backend->target(*validate::stage_driver(j.spec.stage).backend_stage());
+        if (j.floor && j.spec.backend != kMemcpyFloor)
+            r.fft = cpu::fft_label(j.spec.precision);
+        else if (!j.floor)
+            r.fft = registry::backend_fft(j.spec.backend, j.spec.precision);
+        if (p.plan_s >= 0) r.extra.emplace_back("plan_s", p.plan_s);
         if (opt.log) opt.log(fmt::format("timing {}", label(j.spec)));
         const bool device = p.backend && p.backend->device_timing(j.spec.stage).has_value();
         std::vector<DeviceTiming> device_times;

@@ -24,6 +24,10 @@ struct BenchOptions {
     std::vector<std::string> backends{"reference", "cpu", "cuda"};
     std::vector<std::string> precisions{"f64", "f32"};
     std::vector<int> threads{1, 2};
+    // FFT providers of the cpu rows and the FFT floors (fftw, mkl, auto), each timed, side by side;
+    // empty: the process's choice (AIACCEL_FFT).
+    std::vector<std::string> ffts;
+    std::vector<std::string> cpu_loops;  // cpu deconvolve loops timed side by side (fused, unfused); empty: AIACCEL_DECONVOLVE_CPU
     int repetitions = 3;
     double max_warmup_s = 20;
     bool baseline_aiapy = false;

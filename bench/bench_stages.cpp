@@ -1,6 +1,7 @@
 // The measurable runs of bench_stages.hpp: stage runs through the Backend seam and the two floors.
 #include "bench/bench_stages.hpp"
 
+#include <chrono>
 #include <complex>
 #include <cstring>
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "bench/bench_inputs.hpp"
 #include "core/error.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
+#include "fast/cpu/fft_provider.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
 #include "fast/common/parallel.hpp"
 #include "registry/backend_registry.hpp"
@@ -25,11 +27,17 @@ const AiaImage& input_image(const std::string& case_name) {
     throw Error(ErrorKind::usage, fmt::format("bench: unknown case {} (expected {} or {})", case_name, kDerivedCase, kRealCase));
 }
 
-// FFTW alone: per RL iteration two r2c and two c2r of the image size with the cpu backend's cached
-// plans (the same sizes, precision, threads and planner flags), 4 × 25 = 100 transforms. Each r2c
-// reads the fixed input, so values stay finite (a c2r is unnormalised) and no work depends on the data.
+// The FFT provider alone: per RL iteration two r2c and two c2r of the image size with the cpu backend's
+// cached plans (the same provider, sizes, precision, threads and planner flags), 4 × 25 = 100
+// transforms. Each r2c reads the fixed input, so values stay finite (a c2r is unnormalised) and no
+// work depends on the data. plan_s: making a new pair of these plans (FFTW: with the wisdom file
+// when one is in use, so a measured plan is only slow the first time on a machine).
 template <class T>
-PreparedRun fftw_floor(const Image<double>& img, int threads) {
+PreparedRun fft_floor_run(const Image<double>& img, int threads) {
+    const cpu::FftProvider provider = cpu::fft_provider(cpu::precision_of<T>);
+    const auto t0 = std::chrono::steady_clock::now();
+    (void)cpu::make_real_fft<T>(provider, img.rows(), img.cols(), threads, cpu::fftw_planner_flags());
+    const double plan_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto& plans = cpu::cached_plans<T>(img.rows(), img.cols(), threads);  // planned here, not in the timed run
     const std::size_t n = img.size(), ns = img.rows() * plans.half_cols();
     auto u = std::make_shared<cpu::FftwBuffer<T>>(cpu::fftw_buffer<T>(n));
@@ -45,8 +53,13 @@ PreparedRun fftw_floor(const Image<double>& img, int threads) {
             }
     };
     r.pixels = double(n);
-    r.notes.push_back(fmt::format("FFTW only: {} r2c/c2r transforms of {}x{} (the cpu backend's cached plans, {} planner)", 4 * kIterations,
-                                  img.rows(), img.cols(), cpu::fftw_planner_flags() == unsigned(FFTW_ESTIMATE) ? "ESTIMATE" : "MEASURE"));
+    r.plan_s = plan_s;
+    const std::string how = provider == cpu::FftProvider::mkl
+        ? std::string("DFTI descriptors")
+        : fmt::format("{} planner{}", cpu::fftw_planner_flags() == unsigned(FFTW_ESTIMATE) ? "ESTIMATE" : "MEASURE",
+                      cpu::fftw_wisdom_enabled() ? ", wisdom file in use" : ", no wisdom");
+    r.notes.push_back(fmt::format("{} only: {} r2c/c2r transforms of {}x{} (the cpu backend's cached plans, {}); a new plan pair took {:.3g} s",
+                                  cpu::fft_label(cpu::precision_of<T>), 4 * kIterations, img.rows(), img.cols(), how, plan_s));
     return r;
 }
 
@@ -69,7 +82,16 @@ PreparedRun memcpy_floor(const Image<double>& img, int threads) {
 }  // namespace
 
 std::string label(const StageSpec& s) {
-    return fmt::format("{}/{}/{}/{}/threads:{}", s.stage, s.backend, to_string(s.precision), s.case_name, s.threads);
+    return fmt::format("{}/{}/{}/{}/threads:{}{}{}", s.stage, s.backend, to_string(s.precision), s.case_name, s.threads,
+                       s.fft.empty() ? "" : "/fft:" + s.fft, s.cpu_loop.empty() ? "" : "/loop:" + s.cpu_loop);
+}
+
+std::string fft_floor(const std::string& fft, Precision precision) {
+    const std::string saved = cpu::fft_choice();
+    cpu::set_fft_choice(fft);
+    const std::string floor = fmt::format("{}-floor", cpu::to_string(cpu::fft_provider(precision)));
+    cpu::set_fft_choice(saved);
+    return floor;
 }
 
 std::string floor_backend(const std::string& stage) { return validate::stage_driver(stage).bench().floor; }
@@ -82,8 +104,12 @@ bool stage_has_precision(const std::string& stage, Precision precision) {
 
 PreparedRun prepare(const StageSpec& s) {
     const bool f64 = s.precision == Precision::f64;
-    if (s.backend == kFftwFloor)
-        return f64 ? fftw_floor<double>(input_image(s.case_name).data, s.threads) : fftw_floor<float>(input_image(s.case_name).data, s.threads);
+    if (s.backend == kFftwFloor || s.backend == kMklFloor) {
+        cpu::set_fft_choice(s.backend == kMklFloor ? "mkl" : "fftw");
+        return f64 ? fft_floor_run<double>(input_image(s.case_name).data, s.threads) : fft_floor_run<float>(input_image(s.case_name).data, s.threads);
+    }
+    if (!s.fft.empty()) cpu::set_fft_choice(s.fft);
+    if (!s.cpu_loop.empty()) cpu::set_deconvolve_cpu_path(s.cpu_loop);
     if (s.backend == kMemcpyFloor)
         return f64 ? memcpy_floor<double>(input_image(s.case_name).data, s.threads) : memcpy_floor<float>(input_image(s.case_name).data, s.threads);
 
@@ -111,7 +137,7 @@ PreparedRun prepare(const StageSpec& s) {
             r.pixels = double(img.data.size());
             r.notes.push_back(fmt::format("{} Richardson-Lucy iterations, PSF passed in (171 A)", kIterations));
             if (s.backend == "cpu")
-                r.notes.push_back(fmt::format("cpu loop: {} (AIACCEL_DECONVOLVE_CPU=unfused selects the unfused loop)", cpu::deconvolve_cpu_path()));
+                r.notes.push_back(fmt::format("cpu loop: {} (AIACCEL_DECONVOLVE_CPU or bench --cpu-loop select it)", cpu::deconvolve_cpu_path()));
             break;
         }
         case Stage::register_image: {

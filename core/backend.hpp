@@ -120,6 +120,9 @@ struct BackendEntry {
     Availability (*probe)();
     std::unique_ptr<Backend> (*make)();
     Capabilities caps = {};  // default: every stage, precision and order; not thread-safe; host
+    // The FFT library its transforms use now at a precision, as result rows record it (cpu "fftw 3.3.10"
+    // or "mkl 2025.3", reference "fftw 3.3.10 (ESTIMATE plans)", cuda "cufft"); null: none recorded.
+    std::string (*fft)(Precision) = nullptr;
 };
 
 }  // namespace aiaccel

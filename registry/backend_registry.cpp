@@ -16,6 +16,7 @@
 #include "aiaccel_config.hpp"
 #include "core/error.hpp"
 #include "fast/cpu/cpu_backend.hpp"
+#include "fast/cpu/fft_provider.hpp"
 #include "fast/cuda/cuda_plugin.hpp"
 #include "reference/reference_backend.hpp"
 
@@ -122,10 +123,13 @@ constexpr Capabilities kCudaCaps{
     .device = "gpu",
 };
 
+std::string reference_fft(Precision) { return fmt::format("fftw {} (ESTIMATE plans)", cpu::fft_provider_version(cpu::FftProvider::fftw)); }
+std::string cuda_fft(Precision) { return "cufft"; }
+
 const std::array<BackendEntry, 3> kBackends = {{
-    {"reference", "faithful float64 port of aiapy (the ground truth)", &reference::probe, &reference::make_backend, kReferenceCaps},
-    {"cpu", "FFTW threads + vectorised loops + threads, float32 and float64", &cpu::probe, &cpu::make_backend, kCpuCaps},
-    {"cuda", "cuFFT + fused kernels on an NVIDIA GPU, float64 and float32 (register in float64)", &cuda_probe, &cuda_make, kCudaCaps},
+    {"reference", "faithful float64 port of aiapy (the ground truth)", &reference::probe, &reference::make_backend, kReferenceCaps, &reference_fft},
+    {"cpu", "FFTW or oneMKL (--fft) + vectorised loops + threads, float32 and float64", &cpu::probe, &cpu::make_backend, kCpuCaps, &cpu::fft_label},
+    {"cuda", "cuFFT + fused kernels on an NVIDIA GPU, float64 and float32 (register in float64)", &cuda_probe, &cuda_make, kCudaCaps, &cuda_fft},
 }};
 
 }  // namespace
@@ -136,6 +140,12 @@ const CudaModule& cuda_module() {
 }
 
 std::span<const BackendEntry> all_backends() { return kBackends; }
+
+std::string backend_fft(std::string_view backend, Precision p) {
+    for (const auto& b : kBackends)
+        if (b.name == backend) return b.fft ? b.fft(p) : std::string();
+    return "";
+}
 
 const BackendEntry& find_backend(std::string_view name) {
     std::string known;

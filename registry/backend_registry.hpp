@@ -16,6 +16,9 @@ struct PluginApi;
 namespace aiaccel::registry {
 
 std::span<const BackendEntry> all_backends();
+// The FFT library a backend's transforms use now at precision p, as result rows record it
+// (BackendEntry::fft); "" for a name that is not a registered backend.
+std::string backend_fft(std::string_view backend, Precision p);
 // The entry with this name; Error(usage) listing the known names otherwise.
 const BackendEntry& find_backend(std::string_view name);
 // Makes the backend, or throws Error(usage) with the probe's reason when it is not available here.

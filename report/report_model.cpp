@@ -333,8 +333,8 @@ std::string speed_legend() {
     return "Speedup = time of the baseline row / time of this row, same stage, case and machine; > 1 is faster. "
            "\"speedup vs aiapy\" is against one aiapy row, named in \"aiapy baseline\": the fastest aiapy without an accelerator "
            "(aiapy 0.12.1's numpy path when it was timed, the baseline to beat); every aiapy flavour has its own row. "
-           "\"× floor\" = this row's time / the floor's (same stage, case, precision and threads): fftw-floor = FFTW alone doing "
-           "the 100 transforms of 25 Richardson–Lucy iterations, memcpy-floor = one copy of the image; 1.00× is the best this "
+           "\"× floor\" = this row's time / the floor's (same stage, case, precision and threads, and the same FFT library when "
+           "there is one): fftw-floor, mkl-floor = that FFT library alone doing the 100 transforms of 25 Richardson–Lucy iterations, memcpy-floor = one copy of the image; 1.00× is the best this "
            "machine can do. Times as recorded by the command that wrote the rows (aiaccel bench: median of the repetitions after "
            "a warm-up run).";
 }
@@ -371,16 +371,19 @@ const ReportRow* aiapy_baseline(const std::vector<const ReportRow*>& rows, const
     return best;
 }
 
+// The floor of the same precision, preferring the same threads and the same FFT library (a cpu row
+// on mkl ↔ mkl-floor), in that order.
 const ReportRow* floor_for(const std::vector<const ReportRow*>& rows, const ResultRow& r) {
-    const ReportRow* any = nullptr;
+    const ReportRow* best = nullptr;
+    int best_score = -1;
     const auto threads = extra_value(r, "threads");
     for (const auto* c : rows) {
         const auto& b = c->row;
         if (!is_floor_backend(b.backend) || !same_measurement(b, r) || b.precision != r.precision) continue;
-        if (extra_value(b, "threads") == threads) return c;
-        if (!any) any = c;
+        const int score = 2 * (extra_value(b, "threads") == threads) + (!r.fft.empty() && b.fft == r.fft);
+        if (score > best_score) best = c, best_score = score;
     }
-    return any;
+    return best;
 }
 
 }  // namespace
@@ -415,7 +418,7 @@ namespace {
 // A row's per-image time budget (the note tools/bench/prep-throughput writes for prep rows) becomes a
 // numbered footnote of its table, pointed to from the time cell.
 void budget_footnotes(std::vector<Table>& tables, const std::vector<const ReportRow*>& rows) {
-    constexpr std::size_t time_col = 5;  // case, backend, precision, target, threads, time
+    constexpr std::size_t time_col = 6;  // case, backend, precision, target, threads, FFT, time
     std::size_t i = 0;
     for (auto& t : tables)
         for (auto& l : t.lines)
@@ -434,7 +437,7 @@ std::vector<Table> speed_tables(const ReportData& d) {
     for (const auto& s : sp) rows.push_back(s.row);
     auto tables =
         per_stage(rows,
-                  {"case", "backend", "precision", "target", "threads", "time", "pixels/s", "speedup vs aiapy", "aiapy baseline",
+                  {"case", "backend", "precision", "target", "threads", "FFT", "time", "pixels/s", "speedup vs aiapy", "aiapy baseline",
                    "speedup vs reference", "× floor", "peak RSS", "verdict"},
                   [&](std::size_t i) {
                       const auto& r = rows[i]->row;
@@ -451,6 +454,7 @@ std::vector<Table> speed_tables(const ReportData& d) {
                                                       r.precision,
                                                       r.target.empty() ? "—" : r.target,
                                                       threads ? fmt::format("{:.0f}", *threads) : "—",
+                                                      r.fft.empty() ? std::string("—") : r.fft,
                                                       measured(r) ? seconds(r.time_s) : "—",
                                                       pps && *pps > 0 ? fmt::format("{:.3g}", *pps) : "—",
                                                       ratio(s.vs_aiapy, r.backend == s.aiapy_baseline),

@@ -69,6 +69,7 @@ nlohmann::json to_json(const ResultRow& r) {
         {"kind", r.kind},
         {"stage", r.stage},
         {"backend", r.backend},
+        {"fft", r.fft},
         {"precision", r.precision},
         {"target", r.target},
         {"case", r.case_name},
@@ -92,6 +93,7 @@ ResultRow row_from_json(const nlohmann::json& j) {
     r.kind = j.value("kind", "accuracy");
     r.stage = j.value("stage", "");
     r.backend = j.value("backend", "");
+    r.fft = j.value("fft", "");
     r.precision = j.value("precision", "");
     r.target = j.value("target", "");  // rows written before the target was recorded: ""
     r.case_name = j.value("case", "");

@@ -26,6 +26,7 @@ struct ResultRow {
     std::string kind = "accuracy";  // "accuracy" (validate) or "speed" (bench)
     std::string stage;  // psf, deconvolve, register, prep, ...
     std::string backend;  // reference, cpu, cuda, aiapy-0.10.2, ...
+    std::string fft;  // the FFT library the row's backend used ("fftw 3.3.10", "mkl 2025.3", "cufft"); "" when unknown
     std::string precision;  // f64, f32
     std::string target = "none";  // what ran (Backend::target): the Highway target ("AVX3", ...), the device, or "none"
     std::string case_name;  // e.g. "psf-171", "derived-1600x2-it25"

@@ -86,6 +86,11 @@ ResultRow Runner::new_row(const Case& c, const std::string& backend, const std::
     r.case_name = c.name;
     r.against = against;
     r.machine = machine_;
+    if (const auto p = parse_precision(precision)) {  // an f32 request computed in float64 uses the float64 transforms
+        const auto stage = stage_driver(c.stage).backend_stage();
+        const BackendEntry* e = entry(backend);
+        if (e && e->fft) r.fft = e->fft(stage && e->caps.of(*stage).f32_computes_in_f64 ? Precision::f64 : *p);
+    }
     r.repro = fmt::format("{} --cases {} --stages {} --backends {} --precision {}", opt_.repro_prefix, c.name, c.stage, backend, precision);
     stage_driver(c.stage).row_extra(c, r);
     return r;

@@ -8,6 +8,7 @@
 #include "core/error.hpp"
 #include "fast/cpu/deconvolve_cpu.hpp"
 #include "fast/common/parallel.hpp"
+#include "fast/cpu/fft_provider.hpp"
 #include "fast/cpu/psf_cpu.hpp"
 #include "fast/cpu/register_cpu.hpp"
 #include "fast/cpu/spline_prefilter_cpu.hpp"
@@ -40,7 +41,8 @@ public:
 std::unique_ptr<Backend> make_backend() { return std::make_unique<CpuBackend>(); }
 Availability probe() {
     return {true,
-            fmt::format("cpu: available (FFTW threads, float64/float32, {} hardware threads; register order 3 with {} SIMD)", resolve_threads(0),
+            fmt::format("cpu: available (FFT {}{}, float64/float32, {} hardware threads; register order 3 with {} SIMD)", fft_choice(),
+                        fft_provider_built(FftProvider::mkl) ? ": fftw or mkl" : ": fftw, no mkl in this build", resolve_threads(0),
                         spline_prefilter_cpu_target())};
 }
 

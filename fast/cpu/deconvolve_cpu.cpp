@@ -2,7 +2,7 @@
 //   H = rfft2(roll(psf, n/2)); u = img; repeat: u ·= irfft2(rfft2(img / irfft2(rfft2(u)·H))·conj(H))
 // Differences from reference/ (none change the mathematics):
 //  * irfft2's 1/(rows·cols) is folded into H (exact: a power of two for aiapy's 4096²);
-//  * fused (the default): each 2-D transform is split into its 1-D passes (fftw_cpu.hpp SplitFftPlans)
+//  * fused (the default): each 2-D transform is split into its 1-D passes (fft_provider.hpp SplitFft, FFTW or MKL)
 //    and the pointwise steps run while a row or a block of columns is in cache:
 //      column pass:  column FFT → ·H (or ·conj(H)) → inverse column FFT, one block of columns at a time;
 //      row pass:     row c2r → img/est (or u·corr) → row r2c of the next transform's input, row by row.
@@ -10,9 +10,9 @@
 //    writes the spectrum, plus H, img or u), against at least 12 unfused (4 FFTW 2-D transforms of at
 //    least a row and a column pass each, plus 4 pointwise passes). Each row and column uses the same
 //    single-threaded 1-D plan whatever the thread count, so results do not depend on it;
-//  * unfused (AIACCEL_DECONVOLVE_CPU=unfused, kept for comparison): FFTW 2-D r2c/c2r plans with FFTW
-//    threads, made once per (precision, size, threads) and cached (FFTW_MEASURE by default,
-//    fftw_cpu.hpp), and four separate pointwise passes: spectrum·H, img/est, spectrum·conj(H), u·corr;
+//  * unfused (AIACCEL_DECONVOLVE_CPU=unfused, kept for comparison): the provider's 2-D r2c/c2r plans
+//    with its own threads, made once per (provider, precision, size, threads) and cached (FFTW_MEASURE
+//    by default, fftw_cpu.hpp), and four separate pointwise passes: spectrum·H, img/est, spectrum·conj(H), u·corr;
 //  * pointwise steps are plain loops that g++ -O3 vectorises (SSE2 baseline), spread over the
 //    persistent pool in contiguous blocks (fast/common/parallel.hpp).
 #include "fast/cpu/deconvolve_cpu.hpp"
@@ -27,6 +27,7 @@
 
 #include "core/backend.hpp"
 #include "core/error.hpp"
+#include "fast/cpu/fft_provider.hpp"
 #include "fast/cpu/fftw_cpu.hpp"
 #include "fast/common/parallel.hpp"
 
@@ -50,11 +51,11 @@ void spectrum_multiply(std::complex<T>* s, const std::complex<T>* h, std::size_t
     parallel_for(count, threads, [&](std::size_t b, std::size_t e, std::size_t) { multiply_span<T, Conj>(s + b, h + b, e - b); });
 }
 
-// The unfused loop: FFTW 2-D plans (FFTW threads) and four pointwise passes per iteration.
+// The unfused loop: the provider's 2-D plans (its threads) and four pointwise passes per iteration.
 template <class T>
 void richardson_lucy_unfused(std::size_t rows, std::size_t cols, const T* ip, T* up, const std::complex<T>* H, int iterations, int threads) {
     const std::size_t n = rows * cols;
-    const RealFftPlans<T>& plans = cached_plans<T>(rows, cols, threads);
+    const RealFft<T>& plans = cached_plans<T>(rows, cols, threads);
     const std::size_t ns = rows * plans.half_cols();
     auto spec = fftw_buffer<T, std::complex<T>>(ns);
     Image<T> est(rows, cols);
@@ -91,7 +92,7 @@ void richardson_lucy_fused(std::size_t rows, std::size_t cols, const T* ip, T* u
     using C = std::complex<T>;
     constexpr std::size_t B = kFusedBlock<T>;
     const std::size_t ns = cols / 2 + 1, ld = fused_row_length<T>(cols), nblk = ld / B;
-    const SplitFftPlans<T>& plans = cached_split_plans<T>(rows, cols, B, fftw_planner_flags());
+    const SplitFft<T>& plans = cached_split_plans<T>(rows, cols, B, fftw_planner_flags());
     auto Hb = fftw_buffer<T, C>(rows * ld);
     C* const hb = Hb.get();
     parallel_for(rows, threads, [&](std::size_t b, std::size_t e, std::size_t) {
@@ -154,6 +155,11 @@ const char* deconvolve_cpu_path() {
     return e && std::string_view(e) == "unfused" ? "unfused" : "fused";
 }
 
+void set_deconvolve_cpu_path(std::string_view path) {
+    if (path != "fused" && path != "unfused") throw Error(ErrorKind::usage, fmt::format("cpu loop '{}': expected fused or unfused", path));
+    setenv("AIACCEL_DECONVOLVE_CPU", std::string(path).c_str(), 1);
+}
+
 template <class T>
 Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& psf, int iterations, bool clip_negative, int threads) {
     const std::size_t rows = image.rows(), cols = image.cols(), n = rows * cols;
@@ -173,7 +179,7 @@ Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& ps
     // H/(rows·cols) in float64, rounded once to T. For float32 runs this float64 transform is a one-off:
     // FFTW_ESTIMATE unless stored wisdom makes measured plans free.
     const unsigned h_flags = std::is_same_v<T, double> || fftw_wisdom_enabled() ? fftw_planner_flags() : unsigned(FFTW_ESTIMATE);
-    const RealFftPlans<double>& p64 = cached_plans<double>(rows, cols, threads, h_flags);
+    const RealFft<double>& p64 = cached_plans<double>(rows, cols, threads, h_flags);
     const std::size_t ns = rows * p64.half_cols();
     const bool fused = std::string_view(deconvolve_cpu_path()) == "fused";
     // Fused: H is allocated at the padded spectrum's size (only its first ns entries used), so that

@@ -1,6 +1,8 @@
 // Fast CPU Richardson–Lucy (aiapy.psf.deconvolve, docs/algorithms.md §2) in float64 or float32.
 #pragma once
 
+#include <string_view>
+
 #include "core/image.hpp"
 
 namespace aiaccel::cpu {
@@ -13,8 +15,10 @@ template <class T>
 Image<double> deconvolve_cpu(const Image<double>& img, const Image<double>& psf, int iterations, bool clip_negative, int threads);
 
 // The Richardson–Lucy loop deconvolve_cpu runs: "fused" (row/column passes with the pointwise steps
-// inside them, the default) or "unfused" (FFTW 2-D plans + separate pointwise passes), picked by
-// AIACCEL_DECONVOLVE_CPU=unfused; bench rows record it.
+// inside them, the default) or "unfused" (the FFT provider's 2-D plans + separate pointwise passes),
+// picked by AIACCEL_DECONVOLVE_CPU=unfused; bench rows record it.
 const char* deconvolve_cpu_path();
+// Sets AIACCEL_DECONVOLVE_CPU ("fused" or "unfused"; Error(usage) otherwise): bench's --cpu-loop.
+void set_deconvolve_cpu_path(std::string_view path);
 
 }  // namespace aiaccel::cpu

@@ -8,9 +8,7 @@
 #include <fmt/format.h>
 #include <cstdlib>
 #include <algorithm>
-#include <map>
 #include <new>
-#include <tuple>
 #include <string>
 
 #include "core/cache_dir.hpp"
@@ -89,11 +87,11 @@ template FftwBuffer<float, float> fftw_buffer<float, float>(std::size_t);
 template FftwBuffer<float, std::complex<float>> fftw_buffer<float, std::complex<float>>(std::size_t);
 
 template <class T>
-RealFftPlans<T>::RealFftPlans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags) : rows_(rows), cols_(cols), threads_(threads) {
+FftwRealPlans<T>::FftwRealPlans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags) : RealFft<T>(rows, cols, threads) {
     fftw_threads_init_once();
     // Plan on scratch buffers: FFTW_MEASURE overwrites them while timing.
     auto real = fftw_buffer<T, T>(rows * cols);
-    auto spec = fftw_buffer<T, std::complex<T>>(rows * half_cols());
+    auto spec = fftw_buffer<T, std::complex<T>>(rows * this->half_cols());
     auto* s = reinterpret_cast<typename Fftw<T>::cplx*>(spec.get());
     std::lock_guard lock(fftw_planner_mutex());
     import_wisdom_once();
@@ -105,26 +103,26 @@ RealFftPlans<T>::RealFftPlans(std::size_t rows, std::size_t cols, int threads, u
 }
 
 template <class T>
-RealFftPlans<T>::~RealFftPlans() {
+FftwRealPlans<T>::~FftwRealPlans() {
     std::lock_guard lock(fftw_planner_mutex());
     if (fwd_) Fftw<T>::destroy(fwd_);
     if (inv_) Fftw<T>::destroy(inv_);
 }
 
 template <class T>
-void RealFftPlans<T>::forward(T* in, std::complex<T>* out) const {
+void FftwRealPlans<T>::forward(T* in, std::complex<T>* out) const {
     Fftw<T>::exec_r2c(fwd_, in, reinterpret_cast<typename Fftw<T>::cplx*>(out));
 }
 template <class T>
-void RealFftPlans<T>::inverse(std::complex<T>* in, T* out) const {
+void FftwRealPlans<T>::inverse(std::complex<T>* in, T* out) const {
     Fftw<T>::exec_c2r(inv_, reinterpret_cast<typename Fftw<T>::cplx*>(in), out);
 }
 
-template class RealFftPlans<double>;
-template class RealFftPlans<float>;
+template class FftwRealPlans<double>;
+template class FftwRealPlans<float>;
 
 template <class T>
-SplitFftPlans<T>::SplitFftPlans(std::size_t rows, std::size_t cols, std::size_t block, unsigned planner_flags) : block_(block) {
+FftwSplitPlans<T>::FftwSplitPlans(std::size_t rows, std::size_t cols, std::size_t block, unsigned planner_flags) : SplitFft<T>(block) {
     fftw_threads_init_once();  // plan_with_nthreads needs it
     auto real = fftw_buffer<T, T>(cols);
     auto spec = fftw_buffer<T, std::complex<T>>(std::max(cols / 2 + 1, rows * block));
@@ -141,54 +139,30 @@ SplitFftPlans<T>::SplitFftPlans(std::size_t rows, std::size_t cols, std::size_t 
 }
 
 template <class T>
-SplitFftPlans<T>::~SplitFftPlans() {
+FftwSplitPlans<T>::~FftwSplitPlans() {
     std::lock_guard lock(fftw_planner_mutex());
     for (auto p : {r2c_, c2r_, fwd_, inv_})
         if (p) Fftw<T>::destroy(p);
 }
 
 template <class T>
-void SplitFftPlans<T>::row_forward(T* in, std::complex<T>* out) const {
+void FftwSplitPlans<T>::row_forward(T* in, std::complex<T>* out) const {
     Fftw<T>::exec_r2c(r2c_, in, reinterpret_cast<typename Fftw<T>::cplx*>(out));
 }
 template <class T>
-void SplitFftPlans<T>::row_inverse(std::complex<T>* in, T* out) const {
+void FftwSplitPlans<T>::row_inverse(std::complex<T>* in, T* out) const {
     Fftw<T>::exec_c2r(c2r_, reinterpret_cast<typename Fftw<T>::cplx*>(in), out);
 }
 template <class T>
-void SplitFftPlans<T>::col_forward(std::complex<T>* io) const {
+void FftwSplitPlans<T>::col_forward(std::complex<T>* io) const {
     Fftw<T>::exec_dft(fwd_, reinterpret_cast<typename Fftw<T>::cplx*>(io));
 }
 template <class T>
-void SplitFftPlans<T>::col_inverse(std::complex<T>* io) const {
+void FftwSplitPlans<T>::col_inverse(std::complex<T>* io) const {
     Fftw<T>::exec_dft(inv_, reinterpret_cast<typename Fftw<T>::cplx*>(io));
 }
 
-template class SplitFftPlans<double>;
-template class SplitFftPlans<float>;
-
-template <class T>
-const SplitFftPlans<T>& cached_split_plans(std::size_t rows, std::size_t cols, std::size_t block, unsigned planner_flags) {
-    static std::mutex m;
-    static std::map<std::tuple<std::size_t, std::size_t, std::size_t, unsigned>, std::unique_ptr<SplitFftPlans<T>>> cache;
-    std::lock_guard lock(m);
-    auto& slot = cache[{rows, cols, block, planner_flags}];
-    if (!slot) slot = std::make_unique<SplitFftPlans<T>>(rows, cols, block, planner_flags);
-    return *slot;
-}
-template const SplitFftPlans<double>& cached_split_plans<double>(std::size_t, std::size_t, std::size_t, unsigned);
-template const SplitFftPlans<float>& cached_split_plans<float>(std::size_t, std::size_t, std::size_t, unsigned);
-
-template <class T>
-const RealFftPlans<T>& cached_plans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags) {
-    static std::mutex m;
-    static std::map<std::tuple<std::size_t, std::size_t, int, unsigned>, std::unique_ptr<RealFftPlans<T>>> cache;
-    std::lock_guard lock(m);
-    auto& slot = cache[{rows, cols, threads, planner_flags}];
-    if (!slot) slot = std::make_unique<RealFftPlans<T>>(rows, cols, threads, planner_flags);
-    return *slot;
-}
-template const RealFftPlans<double>& cached_plans<double>(std::size_t, std::size_t, int, unsigned);
-template const RealFftPlans<float>& cached_plans<float>(std::size_t, std::size_t, int, unsigned);
+template class FftwSplitPlans<double>;
+template class FftwSplitPlans<float>;
 
 }  // namespace aiaccel::cpu

@@ -1,4 +1,4 @@
-// FFTW glue for the fast CPU backend: one traits template over float64 (fftw_*) and float32
+// FFTW glue for the fast CPU backend (the default provider of fft_provider.hpp): one traits template over float64 (fftw_*) and float32
 // (fftwf_*), FFTW's threads initialised once, a process-wide planner lock (FFTW's planner is not
 // thread-safe), aligned buffers, and the planner effort (FFTW_MEASURE by default;
 // AIACCEL_FFTW_PLANNER=estimate picks FFTW_ESTIMATE, whose plans do not depend on timing).
@@ -16,6 +16,7 @@
 #include <mutex>
 
 #include "core/frame_pool.hpp"
+#include "fast/cpu/fft_provider.hpp"
 
 namespace aiaccel::cpu {
 
@@ -72,62 +73,37 @@ using FftwBuffer = std::unique_ptr<E[], FftwDeleter>;
 template <class T, class E = T>
 FftwBuffer<T, E> fftw_buffer(std::size_t n);
 
-// A 2-D r2c and c2r plan pair for rows×cols in precision T, made once (planner locked) and executed
-// on any buffers of the same size and alignment through the new-array execute functions.
-// The c2r is unnormalised (×rows·cols) and destroys its input, as FFTW's c2r always does.
+// FFTW's implementations of the provider seam (fft_provider.hpp), made with the planner locked and
+// executed through the new-array execute functions. The 2-D pair runs on FFTW's threads; the split
+// plans are single-threaded.
 template <class T>
-class RealFftPlans {
+class FftwRealPlans final : public RealFft<T> {
 public:
-    RealFftPlans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags);
-    ~RealFftPlans();
-    RealFftPlans(const RealFftPlans&) = delete;
-    RealFftPlans& operator=(const RealFftPlans&) = delete;
-    std::size_t rows() const { return rows_; }
-    std::size_t cols() const { return cols_; }
-    std::size_t half_cols() const { return cols_ / 2 + 1; }
-    int threads() const { return threads_; }
-    void forward(T* in, std::complex<T>* out) const;
-    void inverse(std::complex<T>* in, T* out) const;
+    FftwRealPlans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags);
+    ~FftwRealPlans() override;
+    FftwRealPlans(const FftwRealPlans&) = delete;
+    FftwRealPlans& operator=(const FftwRealPlans&) = delete;
+    void forward(T* in, std::complex<T>* out) const override;
+    void inverse(std::complex<T>* in, T* out) const override;  // destroys its input, as FFTW's c2r always does
 
 private:
-    std::size_t rows_, cols_;
-    int threads_;
     typename Fftw<T>::plan fwd_{}, inv_{};
 };
 
-// A 2-D real FFT of rows×cols split into its 1-D passes, so callers can do pointwise work while a row
-// or a block of columns is in cache (the fused Richardson–Lucy): 2-D r2c = row r2c then column
-// forward c2c; 2-D c2r = column backward c2c then row c2r (unnormalised, as FFTW's). Single-threaded
-// plans: callers spread rows and column blocks over their own threads, so every row and column sees
-// the same plan whatever the thread count. Buffers must be 64-byte aligned (fftw_buffer).
 template <class T>
-class SplitFftPlans {
+class FftwSplitPlans final : public SplitFft<T> {
 public:
-    SplitFftPlans(std::size_t rows, std::size_t cols, std::size_t block, unsigned planner_flags);
-    ~SplitFftPlans();
-    SplitFftPlans(const SplitFftPlans&) = delete;
-    SplitFftPlans& operator=(const SplitFftPlans&) = delete;
-    std::size_t block() const { return block_; }
-    void row_forward(T* in, std::complex<T>* out) const;  // cols reals → cols/2+1 complex
-    void row_inverse(std::complex<T>* in, T* out) const;  // cols/2+1 complex (destroyed) → cols reals
-    // In place on rows×block complex, interleaved (element (r, c) at r·block + c): block column transforms.
-    void col_forward(std::complex<T>* io) const;
-    void col_inverse(std::complex<T>* io) const;
+    FftwSplitPlans(std::size_t rows, std::size_t cols, std::size_t block, unsigned planner_flags);
+    ~FftwSplitPlans() override;
+    FftwSplitPlans(const FftwSplitPlans&) = delete;
+    FftwSplitPlans& operator=(const FftwSplitPlans&) = delete;
+    void row_forward(T* in, std::complex<T>* out) const override;
+    void row_inverse(std::complex<T>* in, T* out) const override;
+    void col_forward(std::complex<T>* io) const override;
+    void col_inverse(std::complex<T>* io) const override;
 
 private:
-    std::size_t block_;
     typename Fftw<T>::plan r2c_{}, c2r_{}, fwd_{}, inv_{};
 };
-template <class T>
-const SplitFftPlans<T>& cached_split_plans(std::size_t rows, std::size_t cols, std::size_t block, unsigned planner_flags);
-
-// The plans for (T, rows, cols, threads, flags), made on first use and kept for the life of the
-// process. flags default: fftw_planner_flags().
-template <class T>
-const RealFftPlans<T>& cached_plans(std::size_t rows, std::size_t cols, int threads, unsigned planner_flags);
-template <class T>
-const RealFftPlans<T>& cached_plans(std::size_t rows, std::size_t cols, int threads) {
-    return cached_plans<T>(rows, cols, threads, fftw_planner_flags());
-}
 
 }  // namespace aiaccel::cpu

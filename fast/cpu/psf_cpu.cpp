@@ -101,7 +101,7 @@ Image<double> psf_combine_cpu(Image<double> entrance, Image<double> focal, Aiapy
     // (~9 s here) than it saves, so FFTW_ESTIMATE (ms, deterministic) unless a wisdom file is in use (the
     // default): then the measured plans come from the file after the first run.
     const unsigned flags = fftw_wisdom_enabled() ? fftw_planner_flags() : unsigned(FFTW_ESTIMATE);
-    const RealFftPlans<double>& plans = cached_plans<double>(n, n, threads, flags);
+    const RealFft<double>& plans = cached_plans<double>(n, n, threads, flags);
     const std::size_t hc = plans.half_cols(), ns = n * hc;
     auto fa = fftw_buffer<double, std::complex<double>>(ns), fb = fftw_buffer<double, std::complex<double>>(ns);
     // aiapy multiplies fft2(focal)·fft2(entrance) in 0.10.2 and the other way round in 0.12.1. The plans
