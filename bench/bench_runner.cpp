@@ -90,7 +90,9 @@ std::vector<Job> jobs(const BenchOptions& opt) {
                     for (int t : opt.threads)
                         for (const auto& c : stage_cases(stage)) {
                             const Precision prec = *parse_precision(p);
-                            out.push_back({{stage, f.empty() ? floor : fft_floor(f, prec), c, prec, t}, true});
+                            out.push_back(
+                                {{.stage = stage, .backend = f.empty() ? floor : fft_floor(f, prec), .case_name = c, .precision = prec, .threads = t},
+                                 true});
                         }
     }
     return out;

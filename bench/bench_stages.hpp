@@ -23,8 +23,8 @@ struct StageSpec {
     std::string case_name = "derived-4096";  // kDerivedCase, kRealCase (register, memcpy-floor), kPsfCase (psf)
     Precision precision = Precision::f64;
     int threads = 1;
-    std::string fft;  // the cpu backend's FFT provider (fftw, mkl, auto): AIACCEL_FFT for this run; "" leaves it
-    std::string cpu_loop;  // cpu deconvolve: fused or unfused (AIACCEL_DECONVOLVE_CPU for this run); "" leaves it
+    std::string fft = {};  // the cpu backend's FFT provider (fftw, mkl, auto): AIACCEL_FFT for this run; "" leaves it
+    std::string cpu_loop = {};  // cpu deconvolve: fused or unfused (AIACCEL_DECONVOLVE_CPU for this run); "" leaves it
 };
 std::string label(const StageSpec& s);  // "deconvolve/cpu/f32/derived-4096/threads:2" (+ "/fft:mkl", "/loop:unfused")
 

@@ -44,7 +44,7 @@ inline void register_stage(const std::string& stage, const std::vector<std::stri
                 if (b == "cuda" && t != 1) continue;
                 if (!stage_has_precision(stage, p)) continue;
                 for (const auto& c : stage_cases(stage)) {
-                    StageSpec s{stage, b, c, p, t};
+                    StageSpec s{.stage = stage, .backend = b, .case_name = c, .precision = p, .threads = t};
                     auto* bm = benchmark::RegisterBenchmark(label(s).c_str(), [s](benchmark::State& st) { run_spec(st, s); });
                     bm->UseRealTime()->Unit(benchmark::kMillisecond);
                     if (b == "reference") bm->Iterations(1);  // minutes per run
