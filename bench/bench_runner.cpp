@@ -76,7 +76,7 @@ std::vector<Job> jobs(const BenchOptions& opt) {
                     if (!stage_has_precision(stage, prec)) continue;  // psf: float64 only
                     const bool cpu = b == "cpu";
                     const std::vector<std::string> none{""};
-                    const auto& loops = cpu && stage == "deconvolve" && !opt.cpu_loops.empty() ? opt.cpu_loops : none;
+                    const auto& loops = cpu && driver->backend_stage() == Stage::deconvolve && !opt.cpu_loops.empty() ? opt.cpu_loops : none;
                     for (const auto& f : cpu ? all_ffts : none)
                         for (const auto& l : loops)
                             for (int t : threads)
