@@ -62,7 +62,11 @@ import json, os, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
 key = lambda m: {os.path.basename(e["output"]): (e["output_content_sha256"], e["output_datasum"]) for e in m["entries"] if e["status"] != "failed"}
 ka, kb = key(a), key(b)
-assert len(ka) == 50 and ka == kb, [k for k in ka if ka.get(k) != kb.get(k)]
+bad = [k for k in ka if ka.get(k) != kb.get(k)]
+for k in bad:  # both manifests' entries for the output, to tell a skipped from a reprocessed one
+    for name, m in (("uninterrupted", a), ("resumed", b)):
+        print(name, [{f: e.get(f) for f in ("status", "reason", "warnings", "output_content_sha256", "output_datasum")} for e in m["entries"] if os.path.basename(e.get("output", "")) == k], file=sys.stderr)
+assert len(ka) == 50 and not bad, bad
 PY
 echo "resume: skipped $done_before verified outputs, processed $((50 - done_before)); all 50 outputs identical (content sha256 + DATASUM) to run 1"
 
