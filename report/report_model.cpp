@@ -418,15 +418,16 @@ namespace {
 // A row's per-image time budget (the note tools/bench/prep-throughput writes for prep rows) becomes a
 // numbered footnote of its table, pointed to from the time cell.
 void budget_footnotes(std::vector<Table>& tables, const std::vector<const ReportRow*>& rows) {
-    constexpr std::size_t time_col = 6;  // case, backend, precision, target, threads, FFT, time
     std::size_t i = 0;
-    for (auto& t : tables)
-        for (auto& l : t.lines)
+    for (auto& t : tables) {
+        const auto time_col = std::size_t(std::find(t.header.begin(), t.header.end(), "time") - t.header.begin());
+        for (auto& l : t.lines)  // one line per row, in the rows' order
             for (const auto& note : rows[i++]->row.notes) {
                 if (!note.starts_with("per-image time budget")) continue;
                 t.footnotes.push_back(fmt::format("{} {} ({}): {}", l.cells[0], l.cells[1], l.cells[2], note));
-                l.cells[time_col] += fmt::format(" [{}]", t.footnotes.size());
+                l.cells.at(time_col) += fmt::format(" [{}]", t.footnotes.size());
             }
+    }
 }
 
 }  // namespace
