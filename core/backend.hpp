@@ -3,6 +3,7 @@
 // is available here and, if not, why. No macro dispatch in callers.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,11 +35,26 @@ struct PsfRequest {
     bool use_preflight_core = false;
     AiapyVersion version = kDefaultAiapyVersion;
 };
+// A Richardson–Lucy estimate as a backend holds it after `iteration` iterations (1..total): rows×cols,
+// row-major, in its compute precision (exactly one of f64 / f32 is set). Valid only during the call.
+struct EstimateView {
+    int iteration = 0;
+    std::size_t rows = 0, cols = 0;
+    const double* f64 = nullptr;
+    const float* f32 = nullptr;
+    double at(std::size_t p) const { return f64 ? f64[p] : double(f32[p]); }
+};
+using EstimateHook = std::function<void(const EstimateView&)>;
+
 struct DeconvolveRequest {
     int iterations = 25;
     bool clip_negative = true;
     // Called after each iteration (done, total) by a backend whose capabilities say `progress`.
     std::function<void(int, int)> on_iteration = {};
+    // Called after each iteration with the estimate by a backend whose capabilities say `estimates`
+    // (validate's per-iteration error, docs/validation.md §2.2), on the calling thread, between
+    // iterations. It may throw to stop the run; the exception leaves deconvolve().
+    EstimateHook on_estimate = {};
 };
 struct RegisterRequest {
     std::optional<double> missing;  // default nanmin, as aiapy
@@ -92,6 +108,7 @@ struct StageCaps {
     bool f32_computes_in_f64 = false;  // an f32 request is computed in float64 (and is not an error)
     unsigned spline_orders = ~0u;  // register: bit k set = spline order k accepted
     bool progress = false;  // deconvolve: calls DeconvolveRequest::on_iteration
+    bool estimates = false;  // deconvolve: calls DeconvolveRequest::on_estimate
     bool preflight_core = true;  // psf: the pre-flight core PSF (use_preflight_core)
     // Its kernels are dispatched by Google Highway at run time over the compiled instruction sets
     // (hwy::SetSupportedTargetsForTest selects one): the conformance suite tests each target.

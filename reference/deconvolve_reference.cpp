@@ -101,6 +101,7 @@ Image<double> deconvolve(const Image<double>& image, const Image<double>& psf, c
         fft.inverse();
         for (std::size_t p = 0; p < n; ++p) u.data()[p] = u.data()[p] * fft.real()[p];
         if (opt.on_iteration) opt.on_iteration(it + 1, opt.iterations);
+        if (opt.on_estimate) opt.on_estimate({.iteration = it + 1, .rows = rows, .cols = cols, .f64 = u.data()});
     }
     return u;
 }

@@ -4,6 +4,7 @@
 
 #include <functional>
 
+#include "core/backend.hpp"
 #include "core/image.hpp"
 
 namespace aiaccel::reference {
@@ -12,6 +13,7 @@ struct DeconvolveOptions {
     int iterations = 25;
     bool clip_negative = true;
     std::function<void(int done, int total)> on_iteration = {};  // progress; may be empty
+    EstimateHook on_estimate = {};  // the estimate after each iteration (core/backend.hpp); may be empty
 };
 
 // `img` and `psf` must have the same even shape (aiapy: the PSF is 4096×4096, so the image must be

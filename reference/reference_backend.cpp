@@ -22,7 +22,9 @@ public:
     }
     Image<double> deconvolve(const Image<double>& img, const Image<double>& p, const DeconvolveRequest& req, const StageOptions& opt) override {
         check(opt);
-        return reference::deconvolve(img, p, {.iterations = req.iterations, .clip_negative = req.clip_negative, .on_iteration = req.on_iteration});
+        return reference::deconvolve(
+            img, p,
+            {.iterations = req.iterations, .clip_negative = req.clip_negative, .on_iteration = req.on_iteration, .on_estimate = req.on_estimate});
     }
     AiaImage register_image(const AiaImage& img, const RegisterRequest& req, const StageOptions& opt) override {
         check(opt);

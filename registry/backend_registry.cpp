@@ -102,14 +102,14 @@ std::unique_ptr<Backend> cuda_make() {
 constexpr unsigned kOrders0to5 = 0x3fu;  // scipy's spline orders 0..5
 constexpr Capabilities kReferenceCaps{
     .psf = {.f32 = false},
-    .deconvolve = {.f32 = false, .progress = true},
+    .deconvolve = {.f32 = false, .progress = true, .estimates = true},
     .register_image = {.f32 = false, .spline_orders = kOrders0to5},
     .thread_safe = true,  // single-threaded ports with no shared state: one image per worker thread
     .device = "host",
 };
 constexpr Capabilities kCpuCaps{
     .psf = {.f32_computes_in_f64 = true},  // docs/algorithms.md §1.3: a float32 FFT PSF fails the sum check
-    .deconvolve = {},
+    .deconvolve = {.progress = true, .estimates = true},
     .register_image = {.spline_orders = 1u << 3, .highway = true},  // aiapy's default order only; Highway kernels
     .thread_safe = false,  // each call uses every thread: callers serialise them
     .host_threads = true,
@@ -117,7 +117,7 @@ constexpr Capabilities kCpuCaps{
 };
 constexpr Capabilities kCudaCaps{
     .psf = {.f32_computes_in_f64 = true},
-    .deconvolve = {},
+    .deconvolve = {.progress = true, .estimates = true},
     .register_image = {.f32_computes_in_f64 = true, .spline_orders = kOrders0to5},  // the kernels compute in float64
     .thread_safe = false,
     .device = "gpu",

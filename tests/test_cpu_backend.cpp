@@ -119,7 +119,8 @@ TEST(CpuDeconvolve, ThreadCountDoesNotChangeTheResult) {
     const SmallCase& c = small_case();
     for (bool f32 : {false, true}) {
         auto run = [&](int t) {
-            return f32 ? cpu::deconvolve_cpu<float>(c.img, c.psf, 25, true, t) : cpu::deconvolve_cpu<double>(c.img, c.psf, 25, true, t);
+            return f32 ? cpu::deconvolve_cpu<float>(c.img, c.psf, {.iterations = 25}, t)
+                       : cpu::deconvolve_cpu<double>(c.img, c.psf, {.iterations = 25}, t);
         };
         Image<double> a = run(1), b = run(2);
         auto m = validate::compare(b, a);
@@ -190,9 +191,9 @@ TEST(CpuSlow, FullFrameDeconvolveAccuracyAndTimings) {
     for (int pass = 0; pass < 2; ++pass) {
         const char* what = pass ? "plans cached" : "first call: includes FFTW planning";
         std::printf("[timing] deconvolve 4096² 25 it cpu f64, 2 threads: %.2f s (%s)\n",
-                    seconds([&] { d64 = cpu::deconvolve_cpu<double>(in.data, psf, 25, true, 2); }), what);
+                    seconds([&] { d64 = cpu::deconvolve_cpu<double>(in.data, psf, {.iterations = 25}, 2); }), what);
         std::printf("[timing] deconvolve 4096² 25 it cpu f32, 2 threads: %.2f s (%s)\n",
-                    seconds([&] { d32 = cpu::deconvolve_cpu<float>(in.data, psf, 25, true, 2); }), what);
+                    seconds([&] { d32 = cpu::deconvolve_cpu<float>(in.data, psf, {.iterations = 25}, 2); }), what);
     }
     auto m64 = validate::compare(d64, ref), m32 = validate::compare(d32, ref);
     std::printf("[accuracy] deconvolve 4096² 25 it cpu f64 vs reference: %s\n", m64.summary().c_str());

@@ -160,16 +160,16 @@ TEST(CudaPsf, Channel171TimingsAiapy0121AndRefusal) {
 TEST(CudaDeconvolve, ResidentTransformAndBatch) {
     const SmallCase& c = small_case();
     cuda::release_deconvolve_cache();
-    Image<double> a = cuda::deconvolve_cuda<double>(c.img, c.psf, 5, true);
+    Image<double> a = cuda::deconvolve_cuda<double>(c.img, c.psf, {.iterations = 5});
     const auto s1 = cuda::spectrum_cache_stats();
-    Image<double> b = cuda::deconvolve_cuda<double>(c.img, c.psf, 5, true);
+    Image<double> b = cuda::deconvolve_cuda<double>(c.img, c.psf, {.iterations = 5});
     const auto s2 = cuda::spectrum_cache_stats();
     EXPECT_EQ(s1.entries, 1u);
     EXPECT_EQ(s2.hits, s1.hits + 1) << "the second call reuses the resident H";
     EXPECT_TRUE(bitwise_equal(a, b));
     Image<double> other = c.psf;  // another PSF of the same shape: a new transform, not the stale one
     other(256, 256) *= 0.5;
-    Image<double> o = cuda::deconvolve_cuda<double>(c.img, other, 5, true);
+    Image<double> o = cuda::deconvolve_cuda<double>(c.img, other, {.iterations = 5});
     EXPECT_EQ(cuda::spectrum_cache_stats().entries, 2u);
     EXPECT_FALSE(bitwise_equal(o, a));
 
@@ -197,8 +197,8 @@ TEST(CudaDeconvolve, ResidentTransformAndBatch) {
         std::printf("[timing] batch of %zu 512² images, 25 it, %s: %.4f s\n", inputs.size(), f32 ? "f32" : "f64", t);
         ASSERT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 3, 4})) << "results in order";
         for (std::size_t k = 0; k < inputs.size(); ++k) {
-            Image<double> one =
-                f32 ? cuda::deconvolve_cuda<float>(inputs[k], c.psf, 25, true) : cuda::deconvolve_cuda<double>(inputs[k], c.psf, 25, true);
+            Image<double> one = f32 ? cuda::deconvolve_cuda<float>(inputs[k], c.psf, {.iterations = 25})
+                                    : cuda::deconvolve_cuda<double>(inputs[k], c.psf, {.iterations = 25});
             auto m = validate::compare(got[k], one);
             EXPECT_LE(m.max_abs_over_max, bound("deconvolve", "max_abs_over_max", f32 ? "f32" : "f64")) << k << ": " << m.summary();
         }
@@ -353,8 +353,8 @@ TEST(CudaPoison, PsfIsBitwiseRepeatableOnPoisonedMemory) {
 TEST(CudaPoison, RichardsonLucyIsBitwiseRepeatableOnPoisonedMemory) {
     const SmallCase& c = small_case();
     cuda::release_deconvolve_cache();
-    const Image<double> a64 = cuda::deconvolve_cuda<double>(c.img, c.psf, 25, true);
-    const Image<double> a32 = cuda::deconvolve_cuda<float>(c.img, c.psf, 25, true);
+    const Image<double> a64 = cuda::deconvolve_cuda<double>(c.img, c.psf, {.iterations = 25});
+    const Image<double> a32 = cuda::deconvolve_cuda<float>(c.img, c.psf, {.iterations = 25});
     std::vector<Image<double>> batch(3);
     auto load = [&](std::size_t k) {
         Image<double> im = c.img;
@@ -365,11 +365,11 @@ TEST(CudaPoison, RichardsonLucyIsBitwiseRepeatableOnPoisonedMemory) {
     for (int rep = 0; rep < 2; ++rep) {
         cuda::release_deconvolve_cache();
         poison_free_device_memory();
-        EXPECT_EQ(differing(a64, cuda::deconvolve_cuda<double>(c.img, c.psf, 25, true)), 0u) << "f64, repeat " << rep;
+        EXPECT_EQ(differing(a64, cuda::deconvolve_cuda<double>(c.img, c.psf, {.iterations = 25})), 0u) << "f64, repeat " << rep;
         print_device_timing("deconvolve 512² 25 it f64 (poisoned memory)");
         cuda::release_deconvolve_cache();
         poison_free_device_memory();
-        EXPECT_EQ(differing(a32, cuda::deconvolve_cuda<float>(c.img, c.psf, 25, true)), 0u) << "f32, repeat " << rep;
+        EXPECT_EQ(differing(a32, cuda::deconvolve_cuda<float>(c.img, c.psf, {.iterations = 25})), 0u) << "f32, repeat " << rep;
         cuda::release_deconvolve_cache();
         poison_free_device_memory();
         std::vector<Image<double>> again(batch.size());
@@ -377,7 +377,7 @@ TEST(CudaPoison, RichardsonLucyIsBitwiseRepeatableOnPoisonedMemory) {
         for (std::size_t k = 0; k < batch.size(); ++k) EXPECT_EQ(differing(batch[k], again[k]), 0u) << "batch image " << k << ", repeat " << rep;
     }
     // Workspaces kept (no release): stale data of the earlier call instead of poison.
-    EXPECT_EQ(differing(a64, cuda::deconvolve_cuda<double>(c.img, c.psf, 25, true)), 0u) << "f64 with cached workspaces";
+    EXPECT_EQ(differing(a64, cuda::deconvolve_cuda<double>(c.img, c.psf, {.iterations = 25})), 0u) << "f64 with cached workspaces";
 }
 
 // Poison and repeat for register (prefilter through shared-memory tiles, NaN mask, clip): bit for bit.
@@ -417,7 +417,7 @@ TEST(CudaMemory, WorkingSetThatDoesNotFitIsAClearError) {
     Image<double> img(4096, 4096, 1.0), delta(4096, 4096, 0.0);
     delta(2048, 2048) = 1.0;
     try {
-        cuda::deconvolve_cuda<double>(img, delta, 1, true);
+        cuda::deconvolve_cuda<double>(img, delta, {.iterations = 1});
         ADD_FAILURE() << "no error with " << (leave >> 20) << " MiB free";
     } catch (const Error& e) {
         EXPECT_EQ(e.kind(), ErrorKind::unsupported) << e.what();
@@ -425,7 +425,7 @@ TEST(CudaMemory, WorkingSetThatDoesNotFitIsAClearError) {
         EXPECT_NE(std::string(e.what()).find("Richardson-Lucy 4096x4096 f64"), std::string::npos) << e.what();
     }
     cudaFree(hog);
-    auto m = validate::compare(cuda::deconvolve_cuda<double>(img, delta, 1, true), img);  // a delta PSF: the identity
+    auto m = validate::compare(cuda::deconvolve_cuda<double>(img, delta, {.iterations = 1}), img);  // a delta PSF: the identity
     EXPECT_LE(m.max_abs_over_max, bound("deconvolve", "max_abs_over_max", "f64", Against::exact)) << m.summary();
 }
 
@@ -439,10 +439,10 @@ TEST(CudaFullFrame, DeconvolveAccuracyAndTimings) {
     for (int pass = 0; pass < 3; ++pass) {
         const char* what = pass ? "plans and H cached; includes 2×134 MB host transfers" : "first call: plans, H";
         std::printf("[timing] deconvolve 4096² 25 it cuda f64: %.4f s (%s)\n",
-                    seconds([&] { d64 = cuda::deconvolve_cuda<double>(in.data, psf, 25, true); }), what);
+                    seconds([&] { d64 = cuda::deconvolve_cuda<double>(in.data, psf, {.iterations = 25}); }), what);
         print_device_timing("deconvolve 4096² 25 it f64");
         std::printf("[timing] deconvolve 4096² 25 it cuda f32: %.4f s (%s)\n",
-                    seconds([&] { d32 = cuda::deconvolve_cuda<float>(in.data, psf, 25, true); }), what);
+                    seconds([&] { d32 = cuda::deconvolve_cuda<float>(in.data, psf, {.iterations = 25}); }), what);
         print_device_timing("deconvolve 4096² 25 it f32");
     }
     auto m64 = validate::compare(d64, ref), m32 = validate::compare(d32, ref);

@@ -125,8 +125,8 @@ TEST(FftProvider, DeconvolveWithEachProviderStaysWithinTheBounds) {
     for (const auto& p : built_providers())
         for (const char* loop : {"fused", "unfused"}) {
             ScopedEnv env("AIACCEL_FFT", p), path("AIACCEL_DECONVOLVE_CPU", loop);
-            const auto m64 = validate::compare(cpu::deconvolve_cpu<double>(c.img, c.psf, 25, true, 2), ref);
-            const auto m32 = validate::compare(cpu::deconvolve_cpu<float>(c.img, c.psf, 25, true, 2), ref);
+            const auto m64 = validate::compare(cpu::deconvolve_cpu<double>(c.img, c.psf, {.iterations = 25}, 2), ref);
+            const auto m32 = validate::compare(cpu::deconvolve_cpu<float>(c.img, c.psf, {.iterations = 25}, 2), ref);
             std::printf("[fft] %s %s deconvolve f64: %s; f32: %s\n", p.c_str(), loop, m64.summary().c_str(), m32.summary().c_str());
             EXPECT_LE(m64.max_abs_over_max, bound("max_abs_over_max", "f64")) << p << " " << loop;
             EXPECT_LE(m32.max_abs_over_max, bound("max_abs_over_max", "f32")) << p << " " << loop;

@@ -65,7 +65,7 @@ nlohmann::json to_json(const ResultRow& r) {
         {"rel_l2", num(r.metrics.rel_l2)},         {"nan_mismatch", r.metrics.nan_mismatch}, {"compared", r.metrics.compared},
         {"bitwise_equal", r.metrics.bitwise_equal}};
     for (const auto& [k, v] : r.extra) m[k] = num(v);
-    return {
+    nlohmann::json j = {
         {"kind", r.kind},
         {"stage", r.stage},
         {"backend", r.backend},
@@ -86,6 +86,11 @@ nlohmann::json to_json(const ResultRow& r) {
         {"notes", r.notes},
         {"machine",
          {{"cpu", r.machine.cpu}, {"os", r.machine.os}, {"compiler", r.machine.compiler}, {"threads", r.machine.threads}, {"gpu", r.machine.gpu}}}};
+    if (!r.iteration_max_rel.empty()) {
+        nlohmann::json& series = j["iteration_max_rel"] = nlohmann::json::array();
+        for (double v : r.iteration_max_rel) series.push_back(num(v));
+    }
+    return j;
 }
 
 ResultRow row_from_json(const nlohmann::json& j) {
@@ -123,6 +128,8 @@ ResultRow row_from_json(const nlohmann::json& j) {
     r.repro = j.value("repro", "");
     r.artifacts = j.value("artifacts", std::vector<std::string>{});
     r.notes = j.value("notes", std::vector<std::string>{});
+    if (j.contains("iteration_max_rel"))
+        for (const auto& v : j["iteration_max_rel"]) r.iteration_max_rel.push_back(num_of(v));
     if (j.contains("machine")) {
         const auto& mc = j["machine"];
         r.machine.cpu = mc.value("cpu", "");

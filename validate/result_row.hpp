@@ -34,6 +34,7 @@ struct ResultRow {
     std::string input_sha256;
     Metrics metrics;
     std::vector<std::pair<std::string, double>> extra;  // stage-specific metrics (sum_minus_1, edge_flips, ...)
+    std::vector<double> iteration_max_rel;  // deconvolve: max|Δ|/max against the reference after each iteration (1..N); empty when not measured
     double bound = 0;  // tolerance applied (main metric)
     std::string bound_metric;  // which metric the bound applies to
     std::string bound_reason;

@@ -194,6 +194,7 @@ void Runner::fast_rows(const Case& c, const StageDriver& driver, const std::stri
         StageOptions so;
         so.precision = *parse_precision(precision);
         StageContext sc = context();
+        sc.caps = &e->caps.of(*driver.backend_stage());
         driver.versus_reference(c, *be, r, so, sc);
         return r;
     });

@@ -31,6 +31,7 @@ struct StageContext {
     // Judges `m` against the tolerance table and fills the row's verdict, bound, notes and pictures.
     std::function<void(ResultRow&, const Measurement& m, Against, const Image<double>* output, const Image<double>* ref, const Image<double>* input)>
         finish;
+    const StageCaps* caps = nullptr;  // versus_reference rows: what the backend declares for this stage
 };
 
 // What `aiaccel bench` times for a stage (bench/bench_stages.cpp): the inputs (bench_inputs.hpp names

@@ -12,6 +12,7 @@
 #include "validate/candidate_backend.hpp"
 #include "validate/golden_calibrate.hpp"
 #include "validate/golden_checks.hpp"
+#include "validate/iteration_errors.hpp"
 #include "validate/row_meter.hpp"
 
 namespace aiaccel::validate {
@@ -96,6 +97,21 @@ public:
 
 // ---- deconvolve --------------------------------------------------------------------------------
 
+// The error after every iteration (iteration_errors.hpp, docs/validation.md §2.2) of a backend that
+// reports its estimates: the series in the row, its worst value the bounded metric.
+void measure_iterations(Measurement& m, ResultRow& row, Backend& be, const Image<double>& img, const Image<double>& psf, int iterations,
+                        const StageOptions& so) {
+    const std::vector<double>& e = row.iteration_max_rel = iteration_errors(be, img, psf, iterations, so);
+    std::size_t worst = 0;
+    for (std::size_t k = 1; k < e.size(); ++k)
+        if (!std::isnan(e[worst]) && (std::isnan(e[k]) || e[k] > e[worst])) worst = k;
+    m.set("iteration_max_rel", e[worst]);
+    row.notes.push_back(
+        fmt::format("max|Δ|/max after each of the {} iterations (run beside the reference): worst {:.3g} after iteration {}; "
+                    "first {:.3g}, last {:.3g}",
+                    e.size(), e[worst], worst + 1, e.front(), e.back()));
+}
+
 class DeconvolveDriver final : public StageDriver {
 public:
     std::string_view name() const override { return "deconvolve"; }
@@ -139,8 +155,12 @@ public:
         const Image<double> out = be.deconvolve(in.data, need(psf).data, {.iterations = c.iterations}, so);
         meter.stop(row);
         row.notes.push_back(ref.describe());
-        ctx.finish(row, measure_pair(name(), out, need(ref).data, std::nullopt, solar_disk(in)), Against::reference, &out, &ref.image->data,
-                   &in.data);
+        Measurement m = measure_pair(name(), out, need(ref).data, std::nullopt, solar_disk(in));
+        if (c.iterations > 1 && ctx.caps && ctx.caps->estimates)
+            measure_iterations(m, row, be, in.data, need(psf).data, c.iterations, so);
+        else if (c.iterations > 1)
+            row.notes.push_back(fmt::format("per-iteration error not measured: {} reports only its final estimate", be.name()));
+        ctx.finish(row, m, Against::reference, &out, &ref.image->data, &in.data);
     }
     BenchSpec bench() const override { return {{"derived-4096"}, "fftw-floor", true}; }
 };

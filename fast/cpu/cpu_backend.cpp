@@ -26,8 +26,7 @@ public:
         return psf_cpu(req.channel, req.use_preflight_core, req.version, opt.threads);
     }
     Image<double> deconvolve(const Image<double>& img, const Image<double>& p, const DeconvolveRequest& req, const StageOptions& opt) override {
-        return opt.precision == Precision::f64 ? deconvolve_cpu<double>(img, p, req.iterations, req.clip_negative, opt.threads)
-                                               : deconvolve_cpu<float>(img, p, req.iterations, req.clip_negative, opt.threads);
+        return opt.precision == Precision::f64 ? deconvolve_cpu<double>(img, p, req, opt.threads) : deconvolve_cpu<float>(img, p, req, opt.threads);
     }
     AiaImage register_image(const AiaImage& img, const RegisterRequest& req, const StageOptions& opt) override {
         return register_image_cpu(img, req, opt.precision, opt.threads);

@@ -20,6 +20,7 @@
 #include <complex>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string_view>
 #include <vector>
 #include <type_traits>
@@ -53,7 +54,8 @@ void spectrum_multiply(std::complex<T>* s, const std::complex<T>* h, std::size_t
 
 // The unfused loop: the provider's 2-D plans (its threads) and four pointwise passes per iteration.
 template <class T>
-void richardson_lucy_unfused(std::size_t rows, std::size_t cols, const T* ip, T* up, const std::complex<T>* H, int iterations, int threads) {
+void richardson_lucy_unfused(std::size_t rows, std::size_t cols, const T* ip, T* up, const std::complex<T>* H, int iterations, int threads,
+                             const std::function<void(int)>& after) {
     const std::size_t n = rows * cols;
     const RealFft<T>& plans = cached_plans<T>(rows, cols, threads);
     const std::size_t ns = rows * plans.half_cols();
@@ -73,6 +75,7 @@ void richardson_lucy_unfused(std::size_t rows, std::size_t cols, const T* ip, T*
         parallel_for(n, threads, [&](std::size_t b, std::size_t e, std::size_t) {
             for (std::size_t p = b; p < e; ++p) up[p] = up[p] * ep[p];
         });
+        after(it + 1);
     }
 }
 
@@ -88,7 +91,8 @@ std::size_t fused_row_length(std::size_t cols) {
 }
 
 template <class T>
-void richardson_lucy_fused(std::size_t rows, std::size_t cols, const T* ip, T* up, FftwBuffer<T, std::complex<T>>& H, int iterations, int threads) {
+void richardson_lucy_fused(std::size_t rows, std::size_t cols, const T* ip, T* up, FftwBuffer<T, std::complex<T>>& H, int iterations, int threads,
+                           const std::function<void(int)>& after) {
     using C = std::complex<T>;
     constexpr std::size_t B = kFusedBlock<T>;
     const std::size_t ns = cols / 2 + 1, ld = fused_row_length<T>(cols), nblk = ld / B;
@@ -145,6 +149,7 @@ void richardson_lucy_fused(std::size_t rows, std::size_t cols, const T* ip, T* u
         row_pass(true, it + 1 < iterations, [&](std::size_t o, T* w) {
             for (std::size_t j = 0; j < cols; ++j) w[j] = up[o + j] = up[o + j] * w[j];
         });
+        after(it + 1);
     }
 }
 
@@ -161,8 +166,10 @@ void set_deconvolve_cpu_path(std::string_view path) {
 }
 
 template <class T>
-Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& psf, int iterations, bool clip_negative, int threads) {
+Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& psf, const DeconvolveRequest& req, int threads) {
     const std::size_t rows = image.rows(), cols = image.cols(), n = rows * cols;
+    const int iterations = req.iterations;
+    const bool clip_negative = req.clip_negative;
     check_deconvolve_inputs(image, psf, iterations);
     threads = resolve_threads(threads);
 
@@ -199,14 +206,25 @@ Image<double> deconvolve_cpu(const Image<double>& image, const Image<double>& ps
         for (std::size_t k = 0; k < ns; ++k) H[k] = std::complex<T>(static_cast<T>(h64[k].real() * scale), static_cast<T>(h64[k].imag() * scale));
     }
 
+    // After each iteration, on this thread: progress, and the estimate u (updated in place by both loops).
+    const std::function<void(int)> after = [&](int done) {
+        if (req.on_iteration) req.on_iteration(done, iterations);
+        if (!req.on_estimate) return;
+        EstimateView v{.iteration = done, .rows = rows, .cols = cols};
+        if constexpr (std::is_same_v<T, double>)
+            v.f64 = u.data();
+        else
+            v.f32 = u.data();
+        req.on_estimate(v);
+    };
     if (fused)
-        richardson_lucy_fused<T>(rows, cols, img.data(), u.data(), H, iterations, threads);
+        richardson_lucy_fused<T>(rows, cols, img.data(), u.data(), H, iterations, threads, after);
     else
-        richardson_lucy_unfused<T>(rows, cols, img.data(), u.data(), H.get(), iterations, threads);
+        richardson_lucy_unfused<T>(rows, cols, img.data(), u.data(), H.get(), iterations, threads, after);
     return u.template cast<double>();
 }
 
-template Image<double> deconvolve_cpu<double>(const Image<double>&, const Image<double>&, int, bool, int);
-template Image<double> deconvolve_cpu<float>(const Image<double>&, const Image<double>&, int, bool, int);
+template Image<double> deconvolve_cpu<double>(const Image<double>&, const Image<double>&, const DeconvolveRequest&, int);
+template Image<double> deconvolve_cpu<float>(const Image<double>&, const Image<double>&, const DeconvolveRequest&, int);
 
 }  // namespace aiaccel::cpu

@@ -3,16 +3,18 @@
 
 #include <string_view>
 
+#include "core/backend.hpp"
 #include "core/image.hpp"
 
 namespace aiaccel::cpu {
 
 // Same contract as reference::deconvolve: `img` and `psf` of one even shape (else Error(bad_value)),
-// negative pixels clipped to 0 when `clip_negative` (NaN stays NaN), `iterations` ≥ 0. T = double or
-// float is the compute precision of the image, the FFTs and the pointwise steps; the PSF transform
-// is taken in float64 and rounded once to T. Returns the estimate in double storage.
+// negative pixels clipped to 0 when `req.clip_negative` (NaN stays NaN), `req.iterations` ≥ 0; calls
+// req.on_iteration and req.on_estimate after each iteration. T = double or float is the compute
+// precision of the image, the FFTs and the pointwise steps; the PSF transform is taken in float64 and
+// rounded once to T. Returns the estimate in double storage.
 template <class T>
-Image<double> deconvolve_cpu(const Image<double>& img, const Image<double>& psf, int iterations, bool clip_negative, int threads);
+Image<double> deconvolve_cpu(const Image<double>& img, const Image<double>& psf, const DeconvolveRequest& req, int threads);
 
 // The Richardson–Lucy loop deconvolve_cpu runs: "fused" (row/column passes with the pointwise steps
 // inside them, the default) or "unfused" (the FFT provider's 2-D plans + separate pointwise passes),

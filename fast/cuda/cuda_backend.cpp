@@ -20,8 +20,7 @@ public:
     // Always float64 (docs/algorithms.md §1.3: a float32 FFT PSF fails the sum check).
     Image<double> psf(const PsfRequest& req, const StageOptions&) override { return psf_cuda(req.channel, req.use_preflight_core, req.version); }
     Image<double> deconvolve(const Image<double>& img, const Image<double>& p, const DeconvolveRequest& req, const StageOptions& opt) override {
-        return opt.precision == Precision::f64 ? deconvolve_cuda<double>(img, p, req.iterations, req.clip_negative)
-                                               : deconvolve_cuda<float>(img, p, req.iterations, req.clip_negative);
+        return opt.precision == Precision::f64 ? deconvolve_cuda<double>(img, p, req) : deconvolve_cuda<float>(img, p, req);
     }
     // Always float64 compute (the kernels' precision); the output keeps the input's dtype.
     AiaImage register_image(const AiaImage& in, const RegisterRequest& req, const StageOptions&) override {

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "core/backend.hpp"
 #include "fast/cuda/cufft_plans.cuh"
@@ -226,9 +227,10 @@ Prepared prepare(State& st, std::size_t rows, std::size_t cols, int slots, const
 }
 
 // Enqueues the whole deconvolution of the image already uploaded to w.upload_target() on w.stream,
-// leaving the result in f64 at result_device(w). No synchronisation.
+// leaving the result in f64 at result_device(w). No synchronisation, unless `after` (called with the
+// iteration count and the device estimate after each iteration) synchronises.
 template <class T>
-const double* enqueue_rl(RlWorkspace<T>& w, const void* Hv, int iterations, bool clip) {
+const double* enqueue_rl(RlWorkspace<T>& w, const void* Hv, int iterations, bool clip, const std::function<void(int, const T*)>& after = {}) {
     constexpr Precision P = precision_of<T>();
     const std::size_t n = w.n(), ns = half_spectrum_elems(w.rows, w.cols);
     const cudaStream_t s = w.stream;
@@ -251,6 +253,7 @@ const double* enqueue_rl(RlWorkspace<T>& w, const void* Hv, int iterations, bool
             rl_spectrum_kernel<Complex<T>, true><<<gs, kThreads, 0, s>>>(spec, H, ns);
             exec_c2r(inv, spec, est);
             rl_update_kernel<T><<<gn, kThreads, 0, s>>>(u, est, n);
+            if (after) after(it + 1, u);
         }
         check_launch("Richardson-Lucy iteration kernels");
     }
@@ -265,8 +268,32 @@ const double* enqueue_rl(RlWorkspace<T>& w, const void* Hv, int iterations, bool
 
 }  // namespace
 
+// DeconvolveRequest's per-iteration calls: synchronise, download the estimate for on_estimate, call.
 template <class T>
-Image<double> deconvolve_cuda(const Image<double>& image, const Image<double>& psf, int iterations, bool clip_negative) {
+std::function<void(int, const T*)> iteration_calls(const DeconvolveRequest& req, std::size_t rows, std::size_t cols, cudaStream_t s,
+                                                   std::vector<T>& host) {
+    if (!req.on_iteration && !req.on_estimate) return {};
+    return [&req, rows, cols, s, &host](int done, const T* u) {
+        if (req.on_estimate) {
+            host.resize(rows * cols);
+            check(cudaMemcpyAsync(host.data(), u, host.size() * sizeof(T), cudaMemcpyDeviceToHost, s), "download of an estimate");
+        }
+        check(cudaStreamSynchronize(s), "Richardson-Lucy iteration");
+        if (req.on_iteration) req.on_iteration(done, req.iterations);
+        if (!req.on_estimate) return;
+        EstimateView v{.iteration = done, .rows = rows, .cols = cols};
+        if constexpr (sizeof(T) == 8)
+            v.f64 = host.data();
+        else
+            v.f32 = host.data();
+        req.on_estimate(v);
+    };
+}
+
+template <class T>
+Image<double> deconvolve_cuda(const Image<double>& image, const Image<double>& psf, const DeconvolveRequest& req) {
+    const int iterations = req.iterations;
+    const bool clip_negative = req.clip_negative;
     check_deconvolve_inputs(image, psf, iterations);
     const std::size_t rows = image.rows(), cols = image.cols(), n = rows * cols;
     State& st = state();
@@ -278,7 +305,8 @@ Image<double> deconvolve_cuda(const Image<double>& image, const Image<double>& p
     ev.mark(0, w.stream);
     check(cudaMemcpyAsync(w.upload_target(), image.data(), n * sizeof(double), cudaMemcpyHostToDevice, w.stream), "upload of the image");
     ev.mark(1, w.stream);
-    const double* result = enqueue_rl<T>(w, prep.H, iterations, clip_negative);
+    std::vector<T> host;
+    const double* result = enqueue_rl<T>(w, prep.H, iterations, clip_negative, iteration_calls<T>(req, rows, cols, w.stream, host));
     ev.mark(2, w.stream);
     Image<double> out(rows, cols);
     check(cudaMemcpyAsync(out.data(), result, n * sizeof(double), cudaMemcpyDeviceToHost, w.stream), "download of the result");
@@ -338,8 +366,8 @@ void release_deconvolve_cache() {
     for (auto& w : st.ws32) w.reset();
 }
 
-template Image<double> deconvolve_cuda<double>(const Image<double>&, const Image<double>&, int, bool);
-template Image<double> deconvolve_cuda<float>(const Image<double>&, const Image<double>&, int, bool);
+template Image<double> deconvolve_cuda<double>(const Image<double>&, const Image<double>&, const DeconvolveRequest&);
+template Image<double> deconvolve_cuda<float>(const Image<double>&, const Image<double>&, const DeconvolveRequest&);
 template void deconvolve_batch_cuda<double>(std::size_t, const std::function<Image<double>(std::size_t)>&, const Image<double>&, int, bool,
                                             const std::function<void(std::size_t, Image<double>&&)>&);
 template void deconvolve_batch_cuda<float>(std::size_t, const std::function<Image<double>(std::size_t)>&, const Image<double>&, int, bool,

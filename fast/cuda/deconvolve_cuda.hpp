@@ -9,14 +9,17 @@
 #include <cstddef>
 #include <functional>
 
+#include "core/backend.hpp"
 #include "core/image.hpp"
 
 namespace aiaccel::cuda {
 
 // Same contract as cpu::deconvolve_cpu (Error(bad_value) for mismatched or odd shapes, clip_negative
 // as aiapy, NaN stays NaN). Error(unsupported) when the working set does not fit in free device memory.
+// With req.on_iteration or req.on_estimate the stream is synchronised after every iteration (and the
+// estimate downloaded for on_estimate), so those calls are for progress and validation, not timing.
 template <class T>
-Image<double> deconvolve_cuda(const Image<double>& img, const Image<double>& psf, int iterations, bool clip_negative);
+Image<double> deconvolve_cuda(const Image<double>& img, const Image<double>& psf, const DeconvolveRequest& req);
 
 // A batch with one PSF: two streams, each with its own buffers, plans and pinned host buffers, so
 // that image k+1's upload and image k−1's download overlap image k's iterations, and `load(k)`
