@@ -150,7 +150,8 @@ TEST(FitsThreads, DecodeDuringCfitsioFirstDitherDecodeGetsSamePixels) {
         ASSERT_TRUE(rc == 0 || rc == 1) << "attempt " << i << " ended with " << rc;
         differed += rc;
     }
-    EXPECT_EQ(differed, 0) << differed << " of " << kAttempts << " fresh processes decoded a dithered tile differently while CFITSIO filled its table";
+    EXPECT_EQ(differed, 0) << differed << " of " << kAttempts
+                           << " fresh processes decoded a dithered tile differently while CFITSIO filled its table";
 }
 
 }  // namespace
