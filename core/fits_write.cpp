@@ -49,6 +49,7 @@ void write_to(const fs::path& tmp, const std::string& dest_name, const Image<dou
     const std::string where = tmp.string();
     fitsfile* f = nullptr;
     int status = 0;
+    init_cfitsio();
     errno = 0;
     fits_create_diskfile(&f, where.c_str(), &status);
     const int create_errno = errno;
