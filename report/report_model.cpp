@@ -646,23 +646,28 @@ HeadlineBars headline_speed_bars(const ReportData& d) {
 std::vector<ChartSeries> iteration_series(const ReportData& d) {
     std::map<std::string, ChartSeries> by_key;
     std::vector<std::string> order;
-    std::map<std::string, std::vector<double>> bounds;
+    std::map<std::string, std::vector<double>> bounds;  // one per row of the series
     for (const auto* p : ordered(d, "accuracy")) {
         const auto& r = p->row;
         auto it = metric_value(r, "iterations");
         if (!it || r.verdict == Verdict::skipped) continue;  // rows with an iteration count: deconvolve's
         std::string key = fmt::format("{} {} vs {} · {}", r.backend, r.precision, r.against, case_family(r.case_name));
         if (!by_key.count(key)) order.push_back(key), by_key[key].name = key;
-        by_key[key].points.emplace_back(*it, r.metrics.max_abs_over_max);
-        if (r.bound_metric == "max_abs_over_max") bounds[key].push_back(r.bound);
+        auto& points = by_key[key].points;
+        // A row measured after every iteration gives its whole series, else its final value.
+        for (std::size_t k = 0; k < r.iteration_max_rel.size(); ++k) points.emplace_back(double(k + 1), r.iteration_max_rel[k]);
+        if (r.iteration_max_rel.empty()) points.emplace_back(*it, r.metrics.max_abs_over_max);
+        bounds[key].push_back(r.bound_metric == "max_abs_over_max" ? r.bound : 0);
     }
     std::vector<ChartSeries> out;
     for (const auto& k : order) {
         auto s = by_key[k];
-        std::sort(s.points.begin(), s.points.end());
+        // Rows of one family repeat the same run's first iterations (it5 is it25's start): one point per count.
+        std::stable_sort(s.points.begin(), s.points.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        s.points.erase(std::unique(s.points.begin(), s.points.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+                       s.points.end());
         const auto& b = bounds[k];
-        if (!b.empty() && b.size() == s.points.size() && std::all_of(b.begin(), b.end(), [&](double x) { return x == b[0]; }) && b[0] > 0)
-            s.bound = b[0];
+        if (std::all_of(b.begin(), b.end(), [&](double x) { return x == b[0]; }) && b[0] > 0) s.bound = b[0];
         out.push_back(std::move(s));
     }
     return out;

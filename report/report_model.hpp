@@ -147,8 +147,9 @@ HeadlineBars headline_speed_bars(const ReportData& d);
 std::string backend_colour(const std::string& backend);  // one colour per backend, shared by chart and matrix legend
 
 // ---- Charts ----------------------------------------------------------------------------------
-// max_abs_over_max against the "iterations" metric of deconvolve accuracy rows; one series per
-// backend · precision · against · case family (the case name without its "itN" part).
+// max_abs_over_max against the "iterations" metric of deconvolve accuracy rows — every iteration's
+// value for rows that carry iteration_max_rel (validation.md §2.2) — one series per backend ·
+// precision · against · case family (the case name without its "itN" part).
 std::vector<ChartSeries> iteration_series(const ReportData& d);
 // Speedup bars for one stage: against aiapy where the stage has aiapy rows, else against reference.
 struct StageBars {

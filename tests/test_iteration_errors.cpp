@@ -130,9 +130,7 @@ TEST(IterationErrors, TooFewEstimatesOrAThrowIsAnErrorNotAHang) {
     try {
         iteration_errors(quiet, real_128(), gaussian_psf(), kIterations, {});
         FAIL() << "no error";
-    } catch (const Error& err) {
-        EXPECT_EQ(std::string(err.what()), "planted: reported 3 estimates for 6 iterations");
-    }
+    } catch (const Error& err) { EXPECT_EQ(std::string(err.what()), "planted: reported 3 estimates for 6 iterations"); }
     TransientBackend throws(4, [](std::vector<double>&) { throw std::runtime_error("device lost"); });
     EXPECT_THROW(
         {

@@ -288,6 +288,24 @@ TEST(ReportModel, IterationSeriesFromDeconvolveRows) {
     EXPECT_NE(html.find("<polyline"), std::string::npos);
 }
 
+TEST(ReportModel, IterationSeriesTakesEveryIterationOfARowThatCarriesThem) {
+    test::ScratchDir dir;
+    std::vector<ResultRow> rows;
+    for (int it : {5, 3}) {  // it3 repeats it5's first three iterations: one point per iteration count
+        auto r = accuracy_row("deconvolve", "cpu", "f64", "derived-171-it" + std::to_string(it), Verdict::passed);
+        r.extra.emplace_back("iterations", it);
+        for (int k = 1; k <= it; ++k) r.iteration_max_rel.push_back(1e-16 * k);
+        r.metrics.max_abs_over_max = r.iteration_max_rel.back();
+        rows.push_back(r);
+    }
+    write_rows(dir / "r.json", rows);
+    auto s = iteration_series(load({(dir / "r.json").string()}));
+    ASSERT_EQ(s.size(), 1u);
+    ASSERT_EQ(s[0].points.size(), 5u);
+    for (int k = 0; k < 5; ++k) EXPECT_EQ(s[0].points[std::size_t(k)], std::make_pair(double(k + 1), 1e-16 * (k + 1)));
+    EXPECT_TRUE(s[0].bound);
+}
+
 // The first screen: one stage × (backend · precision) matrix with pass counts and the worst error as
 // a fraction of its bound (the row's own bound and the tolerance table's), coloured; skipped cells say why.
 TEST(ReportModel, AccuracyMatrixCountsAndWorstFractionOfBound) {
