@@ -276,6 +276,25 @@ TEST(PlantedErrors, GoldenComparisonFailsOnAPlantedPixel) {
     EXPECT_EQ(judge(ok.measurement, "register", Against::aiapy, "reference", "f64").verdict, Verdict::passed);
 }
 
+TEST(PlantedErrors, GoldenComparisonFailsOnAMissingOrExtraWarning) {
+    // aiapy did not warn on the level-1 file; the same input marked level 1.5 (or without LVL_NUM) makes
+    // the reference warn, which the comparison must count (and nothing else).
+    auto g = test::golden_item("0.10.2", "register:aia_171_level1");
+    if (!g) GTEST_SKIP() << "register golden not present";
+    AiaImage in = test::golden_store().input("aia_171_level1");
+    for (const bool drop : {false, true}) {
+        if (drop)
+            in.header.erase("LVL_NUM");
+        else
+            in.header.set_double("LVL_NUM", 1.5);
+        const auto gc = register_vs_golden(in, &registered_128(), nullptr, *g, test::golden_store());
+        const auto j = judge(gc.measurement, "register", Against::aiapy, "reference", "f64");
+        EXPECT_EQ(j.verdict, Verdict::failed);
+        EXPECT_EQ(j.failing_metric(), "warning_mismatch_max");
+        EXPECT_EQ(gc.measurement.metrics.max_abs_over_max, 0.0);  // the pixels are aiapy's
+    }
+}
+
 // ---- the tolerance table and the baseline gate ---------------------------------------------------
 
 TEST(Tolerances, EveryRowHasAReasonAndAFiniteBound) {
