@@ -472,6 +472,34 @@ TEST(Runner, SynopticCasesRunFromAiaDataDirAndSkipWithoutIt) {
     EXPECT_TRUE(row_value(rows[0], "limb_profile_error").has_value());
 }
 
+TEST(Runner, SynopticCalibrationAndRegisterMatchAiapyAndSkipWithoutTheFiles) {
+    // prep-synoptic-0171 (correct_degradation:synoptic, exposure:synoptic) and register-synoptic-0171 vs
+    // both releases' goldens: the reference rows, SKIPPED without AIA_DATA_DIR/synoptic.
+    const fs::path root = test::testdata().parent_path();
+    const CaseList list = load_case_list(root / "validate" / "cases.json", root, {});
+    const auto cases = select_cases(list, {"prep-synoptic-0171", "register-synoptic-0171"});
+    test::ScratchDir out;
+    RunOptions opt;
+    opt.backends = {"reference"};
+    opt.precisions = {"f64"};
+    opt.out_dir = out.path();
+    opt.registry = registry::all_backends();
+    for (const auto& r : Runner(GoldenStore(test::testdata()), ReferenceCache(), opt).run(cases)) {
+        EXPECT_EQ(r.verdict, Verdict::skipped) << result_text(r);
+        EXPECT_NE(r.skip_reason.find("input not available"), std::string::npos) << r.skip_reason;
+    }
+    if (test::golden_store().data_dir().empty() || !fs::is_regular_file(test::golden_store().data_dir() / "synoptic" / "AIA20140101_0000_0171.fits"))
+        GTEST_SKIP() << "AIA_DATA_DIR has no synoptic/ files";
+    const auto rows = Runner(test::golden_store(), ReferenceCache(), opt).run(cases);
+    ASSERT_EQ(rows.size(), 4u);  // two cases x two aiapy releases
+    for (const auto& r : rows) {
+        EXPECT_EQ(r.verdict, Verdict::passed) << result_text(r);
+        if (r.stage == "register") {
+            EXPECT_EQ(row_value(r, "warning_mismatch"), 0.0);  // aiapy warned, and so did we
+        }
+    }
+}
+
 // ---- declared capabilities and stage drivers ----------------------------------------------------------
 
 TEST(Capabilities, RegistryDeclaresWhatEachBackendRuns) {
