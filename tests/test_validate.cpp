@@ -447,25 +447,37 @@ TEST(Runner, PlantedBackendFailsWithReproAndDumpsAbsentOneIsSkipped) {
     EXPECT_GE(passed, 3);  // reference vs aiapy (0.10.2, 0.12.1 when present), delta PSF (reference and planted)
 }
 
-TEST(Runner, SynopticCasesRunFromAiaDataDirAndSkipWithoutIt) {
-    // register-synoptic-*: real level-1.5 1024² files read from AIA_DATA_DIR/synoptic at run time.
+namespace {
+
+// The named cases of validate/cases.json, run with one backend at f64 over `store`.
+std::vector<ResultRow> run_listed_cases(const GoldenStore& store, const std::vector<std::string>& names, const std::string& backend) {
     const fs::path root = test::testdata().parent_path();
     const CaseList list = load_case_list(root / "validate" / "cases.json", root, {});
-    const auto cases = select_cases(list, {"register-synoptic-0171"});
     test::ScratchDir out;
     RunOptions opt;
-    opt.backends = {"cpu"};
+    opt.backends = {backend};
     opt.precisions = {"f64"};
     opt.out_dir = out.path();
     opt.registry = registry::all_backends();
+    return Runner(store, ReferenceCache(), opt).run(select_cases(list, names));
+}
+
+bool have_synoptic() {
+    const fs::path d = test::golden_store().data_dir();
+    return !d.empty() && fs::is_regular_file(d / "synoptic" / "AIA20140101_0000_0171.fits");
+}
+
+}  // namespace
+
+TEST(Runner, SynopticCasesRunFromAiaDataDirAndSkipWithoutIt) {
+    // register-synoptic-*: real level-1.5 1024² files read from AIA_DATA_DIR/synoptic at run time.
     const GoldenStore bare(test::testdata());  // no data folder: SKIPPED, naming where it looked
-    const auto skipped = Runner(bare, ReferenceCache(), opt).run(cases);
+    const auto skipped = run_listed_cases(bare, {"register-synoptic-0171"}, "cpu");
     ASSERT_EQ(skipped.size(), 1u);
     EXPECT_EQ(skipped[0].verdict, Verdict::skipped);
     EXPECT_NE(skipped[0].skip_reason.find("input not available"), std::string::npos) << skipped[0].skip_reason;
-    if (test::golden_store().data_dir().empty() || !fs::is_regular_file(test::golden_store().data_dir() / "synoptic" / "AIA20140101_0000_0171.fits"))
-        GTEST_SKIP() << "AIA_DATA_DIR has no synoptic/ files";
-    const auto rows = Runner(test::golden_store(), ReferenceCache(), opt).run(cases);
+    if (!have_synoptic()) GTEST_SKIP() << "AIA_DATA_DIR has no synoptic/ files";
+    const auto rows = run_listed_cases(test::golden_store(), {"register-synoptic-0171"}, "cpu");
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].verdict, Verdict::passed) << result_text(rows[0]);
     EXPECT_TRUE(row_value(rows[0], "flux_ratio").has_value());  // the whole disk is in the frame
@@ -475,22 +487,13 @@ TEST(Runner, SynopticCasesRunFromAiaDataDirAndSkipWithoutIt) {
 TEST(Runner, SynopticCalibrationAndRegisterMatchAiapyAndSkipWithoutTheFiles) {
     // prep-synoptic-0171 (correct_degradation:synoptic, exposure:synoptic) and register-synoptic-0171 vs
     // both releases' goldens: the reference rows, SKIPPED without AIA_DATA_DIR/synoptic.
-    const fs::path root = test::testdata().parent_path();
-    const CaseList list = load_case_list(root / "validate" / "cases.json", root, {});
-    const auto cases = select_cases(list, {"prep-synoptic-0171", "register-synoptic-0171"});
-    test::ScratchDir out;
-    RunOptions opt;
-    opt.backends = {"reference"};
-    opt.precisions = {"f64"};
-    opt.out_dir = out.path();
-    opt.registry = registry::all_backends();
-    for (const auto& r : Runner(GoldenStore(test::testdata()), ReferenceCache(), opt).run(cases)) {
+    const std::vector<std::string> names = {"prep-synoptic-0171", "register-synoptic-0171"};
+    for (const auto& r : run_listed_cases(GoldenStore(test::testdata()), names, "reference")) {
         EXPECT_EQ(r.verdict, Verdict::skipped) << result_text(r);
         EXPECT_NE(r.skip_reason.find("input not available"), std::string::npos) << r.skip_reason;
     }
-    if (test::golden_store().data_dir().empty() || !fs::is_regular_file(test::golden_store().data_dir() / "synoptic" / "AIA20140101_0000_0171.fits"))
-        GTEST_SKIP() << "AIA_DATA_DIR has no synoptic/ files";
-    const auto rows = Runner(test::golden_store(), ReferenceCache(), opt).run(cases);
+    if (!have_synoptic()) GTEST_SKIP() << "AIA_DATA_DIR has no synoptic/ files";
+    const auto rows = run_listed_cases(test::golden_store(), names, "reference");
     ASSERT_EQ(rows.size(), 4u);  // two cases x two aiapy releases
     for (const auto& r : rows) {
         EXPECT_EQ(r.verdict, Verdict::passed) << result_text(r);

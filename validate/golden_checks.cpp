@@ -204,6 +204,39 @@ GoldenComparison deconvolve_vs_golden(const Image<double>& out, const nlohmann::
     return gc;
 }
 
+namespace {
+
+// Every array a register golden stores, against our output: windows and the full image with the edge
+// band and flip count (compare_register*), block sums as plain values. Returns the most edge flips.
+double compare_register_arrays(const Image<double>& out, const nlohmann::json& rec, const GoldenStore& g, GoldenComparison& gc) {
+    const double missing = golden_double(rec.at("input_missing_default_nanmin"));
+    double flips = 0;
+    for (auto& [name, f] : rec.at("files").items()) {
+        if (name == "blockmean_64") continue;  // a derived statistic; the windows and the sha256 cover the pixels
+        const Image<double> theirs = g.array(rec, name);
+        if (name.rfind("blocksum_", 0) == 0) {  // the whole output, block-summed (synoptic goldens)
+            const Image<double> ours = block_sum(out, std::stoul(name.substr(9)));
+            const Metrics bm = compare(ours, theirs);
+            add_part(gc, name, bm, bm.summary(), ours, theirs);
+            continue;
+        }
+        std::size_t r0 = 0, c0 = 0;
+        if (f.contains("window")) {
+            r0 = f["window"].at("row0").get<std::size_t>();
+            c0 = f["window"].at("col0").get<std::size_t>();
+        }
+        RegisterMetrics rm = f.contains("window") ? compare_register_window(out, theirs, r0, c0, missing) : compare_register(out, theirs, missing);
+        flips = std::max(flips, double(rm.flips));
+        Image<double> ours;
+        if (rm.metrics.shape_ok)
+            ours = golden_window(out, {{"row0", r0}, {"row1", r0 + theirs.rows() - 1}, {"col0", c0}, {"col1", c0 + theirs.cols() - 1}});
+        add_part(gc, name, rm.metrics, rm.summary(), ours, theirs);
+    }
+    return flips;
+}
+
+}  // namespace
+
 GoldenComparison register_vs_golden(const AiaImage& input, const AiaImage* out, const Error* refusal, const nlohmann::json& rec,
                                     const GoldenStore& g) {
     GoldenComparison gc{rec.value("item", ""), rec.value("aiapy_version", ""), {}, {}, {}, {}, {}, {}};
@@ -252,30 +285,7 @@ GoldenComparison register_vs_golden(const AiaImage& input, const AiaImage* out, 
         return gc;
     }
     compare_header(out->header, rec.at("meta"), gc);
-    const double missing = golden_double(rec.at("input_missing_default_nanmin"));
-    double flips = 0;
-    for (auto& [name, f] : rec.at("files").items()) {
-        if (name == "blockmean_64") continue;  // a derived statistic; the windows and the sha256 cover the pixels
-        const Image<double> theirs = g.array(rec, name);
-        if (name.rfind("blocksum_", 0) == 0) {  // the whole output, block-summed (synoptic goldens)
-            const Image<double> ours = block_sum(out->data, std::stoul(name.substr(9)));
-            const Metrics bm = compare(ours, theirs);
-            add_part(gc, name, bm, bm.summary(), ours, theirs);
-            continue;
-        }
-        std::size_t r0 = 0, c0 = 0;
-        if (f.contains("window")) {
-            r0 = f["window"].at("row0").get<std::size_t>();
-            c0 = f["window"].at("col0").get<std::size_t>();
-        }
-        RegisterMetrics rm =
-            f.contains("window") ? compare_register_window(out->data, theirs, r0, c0, missing) : compare_register(out->data, theirs, missing);
-        flips = std::max(flips, double(rm.flips));
-        Image<double> ours;
-        if (rm.metrics.shape_ok)
-            ours = golden_window(out->data, {{"row0", r0}, {"row1", r0 + theirs.rows() - 1}, {"col0", c0}, {"col1", c0 + theirs.cols() - 1}});
-        add_part(gc, name, rm.metrics, rm.summary(), ours, theirs);
-    }
+    const double flips = compare_register_arrays(out->data, rec, g, gc);
     m.set("edge_flips", flips);
     return gc;
 }
