@@ -8,6 +8,7 @@
 #include "core/aia_image.hpp"
 #include "core/error.hpp"
 #include "core/strings.hpp"
+#include "reference/register_reference.hpp"
 #include "registry/backend_registry.hpp"
 
 namespace aiaccel::cli {
@@ -72,6 +73,8 @@ void add_register(CLI::App& app, int& exit_code) {
             [&] { return backend->register_image(img, {.missing = a->missing, .order = a->order, .full_frame = a->full_frame}, so); });
         const double compute_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
         check_not_degenerate(a->in, out.data, a->full_frame);
+        // aiapy's AIApyUserWarning (level-1.5 or LVL_NUM-less input), given after it accepted the image.
+        for (const auto& w : reference::register_warnings(img)) fmt::print(stderr, "register: warning: {}: {}\n", escape_control(a->in), w);
         out.header.add_history(fmt::format("aiaccel register: aiapy.calibrate.register semantics, order {}{}, backend {} {}", a->order,
                                            a->full_frame ? ", full frame" : "", a->backend, to_string(so.precision)));
         stage(a->out, "writing it", [&] { write_aia(a->out, out); });

@@ -330,6 +330,12 @@ AiaImage rotate(const AiaImage& in, const RotateOptions& opt) {
     return out;
 }
 
+std::vector<std::string> register_warnings(const AiaImage& in) {
+    const std::optional<double> level = in.header.get_double("LVL_NUM");
+    if (!level || *level > 1) return {"Image registration should only be applied to level 1 data"};
+    return {};
+}
+
 AiaImage register_image(const AiaImage& in, const RegisterOptions& opt) {
     const std::string& path = in.path;
     (void)in.aia().channel();  // AIA only (aiapy: TypeError unless AIAMap/HMIMap)

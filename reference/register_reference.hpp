@@ -6,6 +6,8 @@
 
 #include <limits>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "core/aia_image.hpp"
 #include "reference/spline_reference.hpp"
@@ -39,6 +41,11 @@ struct RegisterOptions {
 // the centre. Throws Error(bad_value) with the file name when the image does not contain the full disk
 // (as aiapy refuses).
 AiaImage register_image(const AiaImage& in, const RegisterOptions& opt = {});
+
+// What aiapy.calibrate.register warns about (AIApyUserWarning, in its words) for an input it
+// registers: "Image registration should only be applied to level 1 data" when LVL_NUM is absent or
+// above 1 (sunpy's processing_level), e.g. the JSOC synoptic level-1.5 images. Output is unchanged.
+std::vector<std::string> register_warnings(const AiaImage& in);
 
 struct FullDiskCheck {
     bool full_disk = false;

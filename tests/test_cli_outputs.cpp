@@ -156,6 +156,23 @@ TEST(CliOutputs, RegisterRefusesADegenerateResult) {
     EXPECT_EQ(dir.entries().size(), 1u);
 }
 
+TEST(CliOutputs, RegisterWarnsAboutLevel15InputAsAiapyAndRegistersIt) {
+    // aiapy.calibrate.register warns (AIApyUserWarning) when LVL_NUM is absent or above 1 and registers
+    // anyway. Input: the 128² real file registered once (LVL_NUM 1.5; derived from a real file here).
+    test::ScratchDir dir;
+    const std::string in = test::real_file(kSmall).string(), lev15 = (dir / "lev15.fits").string();
+    auto first = test::run_aiaccel({"register", in, "-o", lev15});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_EQ(first.err.find("warning"), std::string::npos) << first.err;
+    auto again = test::run_aiaccel({"register", lev15, "-o", (dir / "again.fits").string()});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_NE(again.err.find("register: warning: " + lev15 + ": Image registration should only be applied to level 1 data"), std::string::npos)
+        << again.err;
+    const AiaImage a = load_aia(lev15), b = load_aia((dir / "again.fits").string());
+    EXPECT_EQ(b.data.rows(), a.data.rows());
+    EXPECT_EQ(b.header.get_double("CDELT1"), a.header.get_double("CDELT1"));  // the same output scale
+}
+
 // ---- item 7: usage and path errors exit 2 with one line ---------------------------------------------
 
 TEST(CliOutputs, OutputPathErrorsAreOneLineExit2) {

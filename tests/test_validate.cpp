@@ -276,6 +276,25 @@ TEST(PlantedErrors, GoldenComparisonFailsOnAPlantedPixel) {
     EXPECT_EQ(judge(ok.measurement, "register", Against::aiapy, "reference", "f64").verdict, Verdict::passed);
 }
 
+TEST(PlantedErrors, GoldenComparisonFailsOnAMissingOrExtraWarning) {
+    // aiapy did not warn on the level-1 file; the same input marked level 1.5 (or without LVL_NUM) makes
+    // the reference warn, which the comparison must count (and nothing else).
+    auto g = test::golden_item("0.10.2", "register:aia_171_level1");
+    if (!g) GTEST_SKIP() << "register golden not present";
+    AiaImage in = test::golden_store().input("aia_171_level1");
+    for (const bool drop : {false, true}) {
+        if (drop)
+            in.header.erase("LVL_NUM");
+        else
+            in.header.set_double("LVL_NUM", 1.5);
+        const auto gc = register_vs_golden(in, &registered_128(), nullptr, *g, test::golden_store());
+        const auto j = judge(gc.measurement, "register", Against::aiapy, "reference", "f64");
+        EXPECT_EQ(j.verdict, Verdict::failed);
+        EXPECT_EQ(j.failing_metric(), "warning_mismatch_max");
+        EXPECT_EQ(gc.measurement.metrics.max_abs_over_max, 0.0);  // the pixels are aiapy's
+    }
+}
+
 // ---- the tolerance table and the baseline gate ---------------------------------------------------
 
 TEST(Tolerances, EveryRowHasAReasonAndAFiniteBound) {
@@ -428,29 +447,60 @@ TEST(Runner, PlantedBackendFailsWithReproAndDumpsAbsentOneIsSkipped) {
     EXPECT_GE(passed, 3);  // reference vs aiapy (0.10.2, 0.12.1 when present), delta PSF (reference and planted)
 }
 
-TEST(Runner, SynopticCasesRunFromAiaDataDirAndSkipWithoutIt) {
-    // register-synoptic-*: real level-1.5 1024² files read from AIA_DATA_DIR/synoptic at run time.
+namespace {
+
+// The named cases of validate/cases.json, run with one backend at f64 over `store`.
+std::vector<ResultRow> run_listed_cases(const GoldenStore& store, const std::vector<std::string>& names, const std::string& backend) {
     const fs::path root = test::testdata().parent_path();
     const CaseList list = load_case_list(root / "validate" / "cases.json", root, {});
-    const auto cases = select_cases(list, {"register-synoptic-0171"});
     test::ScratchDir out;
     RunOptions opt;
-    opt.backends = {"cpu"};
+    opt.backends = {backend};
     opt.precisions = {"f64"};
     opt.out_dir = out.path();
     opt.registry = registry::all_backends();
+    return Runner(store, ReferenceCache(), opt).run(select_cases(list, names));
+}
+
+bool have_synoptic() {
+    const fs::path d = test::golden_store().data_dir();
+    return !d.empty() && fs::is_regular_file(d / "synoptic" / "AIA20140101_0000_0171.fits");
+}
+
+}  // namespace
+
+TEST(Runner, SynopticCasesRunFromAiaDataDirAndSkipWithoutIt) {
+    // register-synoptic-*: real level-1.5 1024² files read from AIA_DATA_DIR/synoptic at run time.
     const GoldenStore bare(test::testdata());  // no data folder: SKIPPED, naming where it looked
-    const auto skipped = Runner(bare, ReferenceCache(), opt).run(cases);
+    const auto skipped = run_listed_cases(bare, {"register-synoptic-0171"}, "cpu");
     ASSERT_EQ(skipped.size(), 1u);
     EXPECT_EQ(skipped[0].verdict, Verdict::skipped);
     EXPECT_NE(skipped[0].skip_reason.find("input not available"), std::string::npos) << skipped[0].skip_reason;
-    if (test::golden_store().data_dir().empty() || !fs::is_regular_file(test::golden_store().data_dir() / "synoptic" / "AIA20140101_0000_0171.fits"))
-        GTEST_SKIP() << "AIA_DATA_DIR has no synoptic/ files";
-    const auto rows = Runner(test::golden_store(), ReferenceCache(), opt).run(cases);
+    if (!have_synoptic()) GTEST_SKIP() << "AIA_DATA_DIR has no synoptic/ files";
+    const auto rows = run_listed_cases(test::golden_store(), {"register-synoptic-0171"}, "cpu");
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].verdict, Verdict::passed) << result_text(rows[0]);
     EXPECT_TRUE(row_value(rows[0], "flux_ratio").has_value());  // the whole disk is in the frame
     EXPECT_TRUE(row_value(rows[0], "limb_profile_error").has_value());
+}
+
+TEST(Runner, SynopticCalibrationAndRegisterMatchAiapyAndSkipWithoutTheFiles) {
+    // prep-synoptic-0171 (correct_degradation:synoptic, exposure:synoptic) and register-synoptic-0171 vs
+    // both releases' goldens: the reference rows, SKIPPED without AIA_DATA_DIR/synoptic.
+    const std::vector<std::string> names = {"prep-synoptic-0171", "register-synoptic-0171"};
+    for (const auto& r : run_listed_cases(GoldenStore(test::testdata()), names, "reference")) {
+        EXPECT_EQ(r.verdict, Verdict::skipped) << result_text(r);
+        EXPECT_NE(r.skip_reason.find("input not available"), std::string::npos) << r.skip_reason;
+    }
+    if (!have_synoptic()) GTEST_SKIP() << "AIA_DATA_DIR has no synoptic/ files";
+    const auto rows = run_listed_cases(test::golden_store(), names, "reference");
+    ASSERT_EQ(rows.size(), 4u);  // two cases x two aiapy releases
+    for (const auto& r : rows) {
+        EXPECT_EQ(r.verdict, Verdict::passed) << result_text(r);
+        if (r.stage == "register") {
+            EXPECT_EQ(row_value(r, "warning_mismatch"), 0.0);  // aiapy warned, and so did we
+        }
+    }
 }
 
 // ---- declared capabilities and stage drivers ----------------------------------------------------------

@@ -14,7 +14,7 @@ struct Case {
     std::string stage;  // a stage driver's name (stage_driver.hpp): psf, deconvolve, register, prep
     bool quick = false;  // in the quick set (every case is in full)
     std::string description;
-    std::string golden;  // golden item, e.g. "psf:171", "deconvolve:5" (prep: per function)
+    std::string golden;  // golden item, e.g. "psf:171", "deconvolve:5"; prep: the items' variant ("synoptic" → "exposure:synoptic")
     std::vector<std::string> goldens;  // aiapy versions the reference is compared with
     // psf
     int channel = 0;

@@ -148,8 +148,9 @@ std::optional<CalibrationComparison> degradation_vs_golden(const GoldenStore& g,
     return c;
 }
 
-std::optional<CalibrationComparison> correct_degradation_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input) {
-    auto rec = g.item(version, "correct_degradation");
+std::optional<CalibrationComparison> correct_degradation_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input,
+                                                                   std::string_view item) {
+    auto rec = g.item(version, item);
     if (!rec || rec->contains("error")) return std::nullopt;
     CalibrationComparison c = calibration_comparison("correct_degradation", std::string(version));
     const AiapyVersion v = *parse_aiapy_version(version);
@@ -180,8 +181,9 @@ std::optional<CalibrationComparison> correct_degradation_vs_golden(const GoldenS
     return c;
 }
 
-std::optional<CalibrationComparison> exposure_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input) {
-    auto rec = g.item(version, "exposure");
+std::optional<CalibrationComparison> exposure_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input,
+                                                        std::string_view item) {
+    auto rec = g.item(version, item);
     if (!rec || rec->contains("error")) return std::nullopt;
     CalibrationComparison c = calibration_comparison("exposure", std::string(version));
     for (const auto& [key, r] : rec->at("results").items()) {

@@ -33,10 +33,13 @@ CalibrationComparison calibration_comparison(std::string what, std::string versi
 void merge(CalibrationComparison& into, const CalibrationComparison& part);  // worst-of / sums
 
 // Each returns nullopt when the golden record (or one it needs, e.g. full_disk) is absent. `input`
-// keeps only the results on that golden input key ("" = all); `table` only that table ("V10", "V8").
+// keeps only the results on that golden input key ("" = all); `table` only that table ("V10", "V8");
+// `item` names the record ("correct_degradation:synoptic" holds the synoptic files' results).
 std::optional<CalibrationComparison> degradation_vs_golden(const GoldenStore& g, std::string_view version, std::string_view table = "");
-std::optional<CalibrationComparison> correct_degradation_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input = "");
-std::optional<CalibrationComparison> exposure_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input = "");
+std::optional<CalibrationComparison> correct_degradation_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input = "",
+                                                                   std::string_view item = "correct_degradation");
+std::optional<CalibrationComparison> exposure_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input = "",
+                                                        std::string_view item = "exposure");
 std::optional<CalibrationComparison> update_pointing_vs_golden(const GoldenStore& g, std::string_view version, std::string_view input = "");
 
 }  // namespace aiaccel::validate

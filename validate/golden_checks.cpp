@@ -5,11 +5,13 @@
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/fits_header.hpp"
 #include "core/fits_io.hpp"
 #include "core/sha256.hpp"
 #include "reference/numpy_sum.hpp"
+#include "reference/register_reference.hpp"
 
 namespace aiaccel::validate {
 namespace {
@@ -104,6 +106,23 @@ void compare_header(const FitsHeader& got, const nlohmann::json& meta, GoldenCom
     gc.note += fmt::format("{}header {}/{} numeric keys bitwise", gc.note.empty() ? "" : "; ", bitwise, compared);
 }
 
+// aiapy's warnings (the record's "warnings": "AIApyUserWarning: <text>") against ours, in order;
+// extra warning_mismatch counts the differences.
+void compare_warnings(const std::vector<std::string>& ours, const nlohmann::json& rec, GoldenComparison& gc) {
+    std::vector<std::string> theirs;
+    for (const auto& w : rec.value("warnings", nlohmann::json::array())) {
+        const std::string s = w.get<std::string>();
+        const std::size_t colon = s.find(": ");
+        theirs.push_back(colon == std::string::npos ? s : s.substr(colon + 2));
+    }
+    const bool same = ours == theirs;
+    gc.measurement.set("warning_mismatch", same ? 0 : 1);
+    if (!same)
+        gc.measurement.problems.push_back(fmt::format("warnings [{}], aiapy [{}]", fmt::join(ours, "; "), fmt::join(theirs, "; ")));
+    else if (!ours.empty())
+        gc.note += fmt::format("{}warned as aiapy: {}", gc.note.empty() ? "" : "; ", fmt::join(ours, "; "));
+}
+
 }  // namespace
 
 std::string GoldenComparison::summary() const {
@@ -127,7 +146,7 @@ Image<double> golden_window(const Image<double>& a, const nlohmann::json& w) {
 Image<double> block_sum(const Image<double>& p, std::size_t b) {
     Image<double> out(p.rows() / b, p.cols() / b, 0.0);
     for (std::size_t i = 0; i < out.rows() * b; ++i)
-        for (std::size_t j = 0; j < out.cols() * b; ++j) out(i / b, j / b) += p(i, j);
+        for (std::size_t j = 0; j < out.cols(); ++j) out(i / b, j) += reference::numpy_pairwise_sum(p.row(i) + j * b, b);
     return out;
 }
 
@@ -185,6 +204,39 @@ GoldenComparison deconvolve_vs_golden(const Image<double>& out, const nlohmann::
     return gc;
 }
 
+namespace {
+
+// Every array a register golden stores, against our output: windows and the full image with the edge
+// band and flip count (compare_register*), block sums as plain values. Returns the most edge flips.
+double compare_register_arrays(const Image<double>& out, const nlohmann::json& rec, const GoldenStore& g, GoldenComparison& gc) {
+    const double missing = golden_double(rec.at("input_missing_default_nanmin"));
+    double flips = 0;
+    for (auto& [name, f] : rec.at("files").items()) {
+        if (name == "blockmean_64") continue;  // a derived statistic; the windows and the sha256 cover the pixels
+        const Image<double> theirs = g.array(rec, name);
+        if (name.rfind("blocksum_", 0) == 0) {  // the whole output, block-summed (synoptic goldens)
+            const Image<double> ours = block_sum(out, std::stoul(name.substr(9)));
+            const Metrics bm = compare(ours, theirs);
+            add_part(gc, name, bm, bm.summary(), ours, theirs);
+            continue;
+        }
+        std::size_t r0 = 0, c0 = 0;
+        if (f.contains("window")) {
+            r0 = f["window"].at("row0").get<std::size_t>();
+            c0 = f["window"].at("col0").get<std::size_t>();
+        }
+        RegisterMetrics rm = f.contains("window") ? compare_register_window(out, theirs, r0, c0, missing) : compare_register(out, theirs, missing);
+        flips = std::max(flips, double(rm.flips));
+        Image<double> ours;
+        if (rm.metrics.shape_ok)
+            ours = golden_window(out, {{"row0", r0}, {"row1", r0 + theirs.rows() - 1}, {"col0", c0}, {"col1", c0 + theirs.cols() - 1}});
+        add_part(gc, name, rm.metrics, rm.summary(), ours, theirs);
+    }
+    return flips;
+}
+
+}  // namespace
+
 GoldenComparison register_vs_golden(const AiaImage& input, const AiaImage* out, const Error* refusal, const nlohmann::json& rec,
                                     const GoldenStore& g) {
     GoldenComparison gc{rec.value("item", ""), rec.value("aiapy_version", ""), {}, {}, {}, {}, {}, {}};
@@ -223,6 +275,7 @@ GoldenComparison register_vs_golden(const AiaImage& input, const AiaImage* out, 
     gc.note = fmt::format("{}x{} {}, whole output sha256 {}", out->data.rows(), out->data.cols(), to_string(out->dtype),
                           sha_equal ? "EQUAL to aiapy's" : "differs");
     m.set("sha256_equal", sha_equal ? 1 : 0);
+    compare_warnings(reference::register_warnings(input), rec, gc);
     const bool shape_ok = out->data.rows() == o.at("shape")[0].get<std::size_t>() && out->data.cols() == o.at("shape")[1].get<std::size_t>();
     if (!shape_ok) {
         m.metrics.shape_ok = false;
@@ -232,24 +285,7 @@ GoldenComparison register_vs_golden(const AiaImage& input, const AiaImage* out, 
         return gc;
     }
     compare_header(out->header, rec.at("meta"), gc);
-    const double missing = golden_double(rec.at("input_missing_default_nanmin"));
-    double flips = 0;
-    for (auto& [name, f] : rec.at("files").items()) {
-        if (name == "blockmean_64") continue;  // a derived statistic; the windows and the sha256 cover the pixels
-        const Image<double> theirs = g.array(rec, name);
-        std::size_t r0 = 0, c0 = 0;
-        if (f.contains("window")) {
-            r0 = f["window"].at("row0").get<std::size_t>();
-            c0 = f["window"].at("col0").get<std::size_t>();
-        }
-        RegisterMetrics rm =
-            f.contains("window") ? compare_register_window(out->data, theirs, r0, c0, missing) : compare_register(out->data, theirs, missing);
-        flips = std::max(flips, double(rm.flips));
-        Image<double> ours;
-        if (rm.metrics.shape_ok)
-            ours = golden_window(out->data, {{"row0", r0}, {"row1", r0 + theirs.rows() - 1}, {"col0", c0}, {"col1", c0 + theirs.cols() - 1}});
-        add_part(gc, name, rm.metrics, rm.summary(), ours, theirs);
-    }
+    const double flips = compare_register_arrays(out->data, rec, g, gc);
     m.set("edge_flips", flips);
     return gc;
 }

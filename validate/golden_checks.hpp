@@ -38,7 +38,9 @@ struct GoldenComparison {
 
 // Window of rows row0..row1, cols col0..col1 (inclusive, a golden "window" object) of `a`.
 Image<double> golden_window(const Image<double>& a, const nlohmann::json& window);
-// numpy a.reshape(H/b, b, W/b, b).sum(axis=(1,3)) in float64 (what "blocksum_16" holds), b | H, W.
+// numpy a.reshape(H/b, b, W/b, b).sum(axis=(1,3)) in float64 (what "blocksum_16" holds), b | H, W, in
+// numpy's order: each block row's b pixels pairwise-summed (the contiguous axis 3), then the b row
+// sums added one after the other (axis 1), which gives numpy's bits (checked on the synoptic goldens).
 Image<double> block_sum(const Image<double>& a, std::size_t b);
 
 // psf: the central crop (crop_center_<N>) and the 16×16 block sums of the whole frame; extras

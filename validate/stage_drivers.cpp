@@ -222,6 +222,11 @@ public:
     std::optional<Stage> backend_stage() const override { return std::nullopt; }  // no fast backend implements it
     void check_case(const Case& c) const override {
         if (c.functions != std::vector<std::string>{"degradation"}) require_input(c);
+        for (const auto& f : c.functions)
+            if (!c.golden.empty() && (f == "update_pointing" || f == "degradation"))
+                throw Error(ErrorKind::usage,
+                            fmt::format("case {}: {} has one golden record; 'golden' ({}) applies to correct_degradation and exposure only", c.name,
+                                        f, c.golden));
     }
     std::string summary(const Case& c) const override {
         return fmt::format("aiapy {} on {} vs aiapy {}", fmt::join(c.functions, ", "), c.input, fmt::join(c.goldens, ", "));
@@ -234,12 +239,13 @@ public:
         bool any = false;
         for (const auto& f : c.functions) {
             std::optional<CalibrationComparison> part;
+            const std::string item = c.golden.empty() ? f : f + ":" + c.golden;  // prep's "golden": the records' variant
             if (f == "update_pointing")
                 part = update_pointing_vs_golden(ctx.store, v, c.input);
             else if (f == "correct_degradation")
-                part = correct_degradation_vs_golden(ctx.store, v, c.input);
+                part = correct_degradation_vs_golden(ctx.store, v, c.input, item);
             else if (f == "exposure")
-                part = exposure_vs_golden(ctx.store, v, c.input);
+                part = exposure_vs_golden(ctx.store, v, c.input, item);
             else if (f == "degradation")
                 part = degradation_vs_golden(ctx.store, v);
             else

@@ -75,6 +75,8 @@ constexpr auto kTable = std::to_array<Tolerance>({
      "header floats (CRPIX, PC, CDELT) from the same double arithmetic; BLAS dot/inv ulps"},
     {"register", "header_mismatch_max", aiapy, "reference", "f64", 0,
      "every key aiapy's output has is present with the same string value, and no other key"},
+    {"register", "warning_mismatch_max", aiapy, "reference", "f64", 0,
+     "aiapy's warnings, same text (level-1.5 or LVL_NUM-less input: 'only ... level 1 data'; docs/validation.md §3)"},
     {"register", "max_abs_over_max", reference, "*", "f32", 2e-6, "§8: float32 compute with float64 coordinates measured 1.6e-7 of max (1024²), ×10"},
     {"register", "rel_l2", reference, "*", "f32", 1e-6, "§8: float32 compute with float64 coordinates measured 8.4e-8 relative L2, ×10"},
     {"register", "max_abs_over_max", reference, "*", "f64", 2e-7,

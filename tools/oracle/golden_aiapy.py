@@ -58,6 +58,11 @@ REAL_FILES = {
     "cutout_1600_lev1": "20120606_040731_UTC.0041.fits",
     "cutout_1600_lev15_ssw": "AIA20120606_040729_1600.fits",
 }
+# The JSOC synoptic level-1.5 1024² images (AIA_DATA_DIR/synoptic, MANIFEST.md): register and the
+# offline calibration steps (correct_degradation, exposure) of every EUV channel but 304. Kept out of
+# REAL_FILES, whose files make the update_pointing, degradation and full_disk items.
+SYNOPTIC_CHANNELS = ["0094", "0131", "0171", "0193", "0211", "0335"]
+SYNOPTIC_FILES = {f"synoptic_{c}": f"synoptic/AIA20140101_0000_{c}.fits" for c in SYNOPTIC_CHANNELS}
 TABLES = {
     "V10": "tables/aia_V10_20201023_180000_response_table.txt",
     "V8": "tables/aia_V8_20171210_050627_response_table.txt",
@@ -71,8 +76,10 @@ def all_items() -> list[str]:
     items += ["deconvolve:25-float32"]
     items += ["full_disk"]
     items += [f"register:{k}" for k in REAL_FILES] + ["register:derived"]
+    items += [f"register:{k}" for k in SYNOPTIC_FILES]
     items += ["update_pointing"]
     items += ["degradation", "correct_degradation", "exposure"]
+    items += ["correct_degradation:synoptic", "exposure:synoptic"]
     return items
 
 
@@ -163,7 +170,7 @@ def meta_dict(m) -> dict:
 def load_map(ctx, key):
     import sunpy.map
 
-    return sunpy.map.Map(str(ctx.data / REAL_FILES[key]))
+    return sunpy.map.Map(str(ctx.data / (REAL_FILES | SYNOPTIC_FILES)[key]))
 
 
 TIMINGS: list = []  # every timed() call of the current item (reset per item)
@@ -496,6 +503,13 @@ def all_maps(ctx):
     return out
 
 
+def item_maps(ctx, item):
+    """The maps of a calibration item: "<kind>" = all_maps, "<kind>:synoptic" = the synoptic files."""
+    if item.endswith(":synoptic"):
+        return [(k, load_map(ctx, k)) for k in SYNOPTIC_FILES]
+    return all_maps(ctx)
+
+
 def item_full_disk(ctx, item):
     from sunpy.map.maputils import contains_full_disk
 
@@ -526,6 +540,7 @@ def item_register(ctx, item):
            "args": {"missing": None, "order": 3, "method": "scipy"},
            "input_shape": list(m.data.shape), "input_dtype": str(m.data.dtype),
            "input_contains_full_disk": bool(contains_full_disk(m)),
+           "input_processing_level": m.processing_level,
            "input_missing_default_nanmin": common.fnum(np.nanmin(m.data))}
     try:
         out, dt, warns = timed(register, m)
@@ -540,6 +555,10 @@ def item_register(ctx, item):
                            "map_class": type(out).__name__},
                 "stats": common.stats(a), "meta": meta_dict(out)})
     tag = f"register-{key}"
+    if key in SYNOPTIC_FILES:
+        rec["files"] = synoptic_register_files(ctx, tag, a, out.meta)
+        rec["windows_note"] = WINDOW_NOTE + "; " + SYNOPTIC_NOTE
+        return rec
     files = {}
     full_ok = a.size <= 2048 * 2048
     if full_ok:
@@ -566,6 +585,29 @@ def item_register(ctx, item):
                                ".mean(axis=(1,3)) in float64")
     rec["files"] = files
     return rec
+
+
+SYNOPTIC_HALF = 32  # 65 x 65 windows: six channels x two versions stay well under 1 MB
+SYNOPTIC_NOTE = ("crop_center_65 = out[480:545, 480:545]; crop_limb_west_65 = the 65 x 65 window "
+                 "centred on the west limb at disk-centre height (column round(CRPIX1 - 1 + "
+                 "RSUN_OBS/CDELT1) of the output, row floor(CRPIX2 - 1)); blocksum_16 = "
+                 "out.reshape(64,16,64,16).sum(axis=(1,3)) in float64. The whole output is "
+                 "checked through output.sha256_full_le and stats.")
+
+
+def synoptic_register_files(ctx, tag, a, meta):
+    """Small windows of a registered 1024^2 synoptic map: centre, west limb, 16x16 block sums
+    (the full float64 output would be ~3 MB gzip per channel and version)."""
+    h = SYNOPTIC_HALF
+    cy = int(np.floor(meta["crpix2"] - 1))
+    cx = int(round(meta["crpix1"] - 1 + meta["rsun_obs"] / meta["cdelt1"]))
+    limb = {"row0": cy - h, "row1": cy + h, "col0": cx - h, "col1": cx + h}
+    return {
+        "crop_center_65": ctx.save(f"{tag}-crop65.fits.gz", crop_center(a, h),
+                                   center_window(a.shape, h)),
+        "crop_limb_west_65": ctx.save(f"{tag}-limbwest65.fits.gz", window(a, limb), limb),
+        "blocksum_16": ctx.save(f"{tag}-blocksum16.fits.gz", block_reduce(a, 16, "sum")),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -772,7 +814,7 @@ def item_correct_degradation(ctx, item):
     results = {}
     total = 0.0
     for tname, tinfo in tabs.items():
-        for key, m in all_maps(ctx):
+        for key, m in item_maps(ctx, item):
             r = {"table": tinfo["file"], "input": key, "map_date": m.date.isot,
                  "channel": float(m.wavelength.value)}
             try:
@@ -796,7 +838,7 @@ def item_correct_degradation(ctx, item):
 def item_exposure(ctx, item):
     results = {}
     total = 0.0
-    for key, m in all_maps(ctx):
+    for key, m in item_maps(ctx, item):
         r = {"input": key, "exptime": common.fnum(m.meta["exptime"]),
              "exposure_time_s": common.fnum(m.exposure_time.to_value("s"))}
         try:
