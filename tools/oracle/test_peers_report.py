@@ -1,4 +1,5 @@
-"""Unit test of tools/oracle/peers_report.py (metrics with planted errors, bound parsing, chart)."""
+"""Unit test of tools/peers' report code: peers_report.py (metrics with planted errors, bound parsing, chart,
+per-file aggregation), peers_synoptic.py (per-file judging, the skip) and peers_driver.py (CLI labels)."""
 
 import sys
 import tempfile
