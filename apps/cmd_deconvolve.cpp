@@ -82,8 +82,10 @@ void add_deconvolve(CLI::App& app, int& exit_code) {
         WriteOptions wo;
         wo.dtype = PixelType::f64;
         stage(a->out, "writing it", [&] { write_fits(a->out, out, h, wo); });
-        fmt::print(stderr, "deconvolve: wrote {} in {:.1f} s\n", escape_control(a->out),
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        // The FFT library that ran (as validate's rows record it), so a timing names what it measured.
+        fmt::print(stderr, "deconvolve: wrote {} in {:.1f} s (backend {} {}) · fft {}\n", escape_control(a->out),
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), a->backend, to_string(so.precision),
+                   registry::backend_fft(a->backend, so.precision));
         exit_code = 0;
     });
 }

@@ -78,9 +78,10 @@ void add_register(CLI::App& app, int& exit_code) {
         out.header.add_history(fmt::format("aiaccel register: aiapy.calibrate.register semantics, order {}{}, backend {} {}", a->order,
                                            a->full_frame ? ", full frame" : "", a->backend, to_string(so.precision)));
         stage(a->out, "writing it", [&] { write_aia(a->out, out); });
-        fmt::print(stderr, "register: wrote {} ({}x{}) in {:.2f} s (register itself {:.3f} s, backend {} {})\n", escape_control(a->out),
+        // The Highway target that ran (as validate's rows record it), so a timing names the SIMD it measured.
+        fmt::print(stderr, "register: wrote {} ({}x{}) in {:.2f} s (register itself {:.3f} s, backend {} {}) · target {}\n", escape_control(a->out),
                    out.data.cols(), out.data.rows(), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), compute_s,
-                   a->backend, to_string(so.precision));
+                   a->backend, to_string(so.precision), backend->target(Stage::register_image));
         exit_code = 0;
     });
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Unit test of tools/oracle/peers_report.py (metrics, bounds, chart of tools/peers) with any project
+# Unit test of tools/peers' report code (tools/oracle/peers_report.py: metrics, bounds, chart; the synoptic
+# section's per-file judging, peers_synoptic.py; the CLI's target/FFT labels, peers_driver.py) with any project
 # venv that has numpy: .oracle/venv-peers, else .venv. SKIPPED (77) when neither is there.
 set -euo pipefail
 root="${AIACCEL_SOURCE_ROOT:?}"

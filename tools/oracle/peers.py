@@ -8,7 +8,7 @@ Markdown, HTML with a frontier chart per stage). Run through tools/peers, which 
 
 Driver mode (default) runs every peer as a subprocess, in the venv that holds its package:
     venv-peers      aiapy 0.10.2 + sunpy 7.0.5 (scipy / scikit-image / opencv rotation), opencv-only,
-                    dask-image, scikit-image richardson_lucy
+                    dask-image (default and prefilter=True), scikit-image richardson_lucy
     venv-0.12.1     aiapy 0.12.1 numpy (.oracle/ of this checkout, else of --oracle-dir)
     venv-0.12.1-jax aiapy 0.12.1 with jax on the CPU (tools/oracle/setup jax)
     aiaccel CLI     build/apps/aiaccel register/deconvolve --backend reference|cpu [--precision] [--threads]
@@ -16,7 +16,10 @@ Worker mode (`worker PEER ...`) runs one Python peer, timing only the call (inpu
 and saves the output as .npy with a JSON of its times. The aiaccel rows are timed as whole CLI runs
 (process start + FITS read/write included), so they are upper bounds of the kernel time.
 
-Input (every peer, both stages): --size 4096 (default) the derived 4096² frame that `aiaccel derive` makes
+Synoptic stage (default with --size 4096): every register peer on each of the six real 1024² EUV
+files of $AIA_DATA_DIR/synoptic (peers_synoptic.py), judged file by file against aiaccel's reference.
+
+Input (every peer, register and deconvolve): --size 4096 (default) the derived 4096² frame that `aiaccel derive` makes
 from the real 2048² 1600 Å file (aia_lev1_1600a_..._lowres.fits, testdata/aia or $AIA_DATA_DIR), as
 `aiaccel bench` uses; --size 2048 the real file itself. Deconvolve: 25 Richardson-Lucy iterations with
 aiapy's 171 Å PSF (aiaccel psf --backend cpu, 4096²; binned 2×2 to 2048² by sum for --size 2048).
@@ -28,7 +31,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -36,16 +38,12 @@ import time
 import traceback
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
+import peers_driver as pd  # the script's folder is on sys.path
+import peers_report as pr
+import peers_synoptic as ps
+from peers_driver import ITERATIONS, REPO, log
+
 INPUT_NAME = "aia_lev1_1600a_2012_06_06t04_07_29_12z_image_lev1_lowres.fits"
-ITERATIONS = 25
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "NUMEXPR_NUM_THREADS": "1"}
-
-
-def log(msg: str) -> None:
-    print(f"peers: {msg}", file=sys.stderr, flush=True)
 
 
 # =============================================================================================
@@ -58,24 +56,29 @@ def _read_map(path):
     return sunpy.map.Map(path)
 
 
-def _dask_rotation():
-    """Register dask_image.ndinterp.affine_transform as a sunpy rotation method ('dask-image'), so
-    aiapy's register runs it with sunpy's own geometry: only the interpolation kernel differs."""
+def _dask_rotation(prefilter: bool) -> str:
+    """Register dask_image.ndinterp.affine_transform as a sunpy rotation method, so aiapy's register
+    runs it with sunpy's own geometry: only the interpolation kernel differs. dask-image's default is
+    prefilter=False (an order-3 spline evaluated on the raw samples); prefilter=True spline-filters
+    the chunks (dask_image.ndinterp.spline_filter, with overlap) first, as scipy does."""
     import dask
     import dask.array as da
     from dask_image.ndinterp import affine_transform
     from sunpy.image.transform import _rotation_registry, add_rotation_function
 
-    if "dask-image" in _rotation_registry:
-        return
+    name = "dask-image-prefilter" if prefilter else "dask-image"
+    if name in _rotation_registry:
+        return name
 
-    @add_rotation_function("dask-image", allowed_orders=range(6), handles_clipping=False,
+    @add_rotation_function(name, allowed_orders=range(6), handles_clipping=False,
                            handles_image_nans=False, handles_nan_missing=True)
     def _rotation_dask(image, matrix, shift, order, missing, clip):
         img = da.from_array(image.T, chunks=(image.shape[1] // 2, image.shape[0] // 2))
-        out = affine_transform(img, matrix, offset=shift, order=order, mode="constant", cval=missing)
+        out = affine_transform(img, matrix, offset=shift, order=order, mode="constant", cval=missing, prefilter=prefilter)
         with dask.config.set(scheduler="threads", num_workers=2):
             return out.compute().T
+
+    return name
 
 
 def _opencv_only(smap_data, header, interp):
@@ -102,101 +105,109 @@ def _opencv_only(smap_data, header, interp):
                           borderMode=cv2.BORDER_CONSTANT, borderValue=missing)
 
 
-def worker(args) -> int:
+def _register_fn(peer, path):
+    from aiapy.calibrate import register
+
+    smap = _read_map(path)
+    method, order, threads = "scipy", 3, 1
+    if peer.endswith("-skimage"):
+        method = "scikit-image"
+    elif peer.endswith("-opencv"):
+        import cv2
+
+        cv2.setNumThreads(1)  # one thread, as every peer not named otherwise
+        method = "opencv"
+    elif peer.endswith("-order1"):
+        order = 1
+    if peer.startswith("dask-image-register"):
+        method, threads = _dask_rotation(peer.endswith("-prefilter")), 2
+    return (lambda: register(smap, order=order, method=method).data), threads
+
+
+def _opencv_only_fn(peer, path):
+    import cv2
+
+    cv2.setNumThreads(1)
+    data, header = pd.read_fits(path)
+    interp = cv2.INTER_LANCZOS4 if peer.endswith("lanczos4") else cv2.INTER_CUBIC
+    return (lambda: _opencv_only(data, header, interp)), 1
+
+
+def _deconvolve_fn(peer, path, psf_path):
+    import aiapy
+    import aiapy.psf
+    import numpy as np
+    from astropy.io import fits
+
+    smap = _read_map(path)
+    psf = np.asarray(fits.getdata(psf_path), dtype=np.float64)
+    kw = {"use_gpu": False} if aiapy.__version__ == "0.10.2" else {}
+    if peer.endswith("-jax") and getattr(aiapy.psf.np, "__name__", "") != "jax.numpy":
+        sys.exit("jax flavour asked but aiapy.psf does not use jax here")
+    return (lambda: np.asarray(aiapy.psf.deconvolve(smap, psf=psf, iterations=ITERATIONS, **kw).data)), 1
+
+
+def _skimage_rl_fn(path, psf_path):
+    import numpy as np
+    from astropy.io import fits
+    from skimage.restoration import richardson_lucy
+
+    smap = _read_map(path)
+    img = np.where(smap.data < 0, 0, smap.data).astype(np.float64)  # aiapy's clip_negative
+    # aiapy's PSF peaks at [n/2, n/2]; skimage's 'same' convolution and its flipped kernel need an
+    # odd-size kernel centred on its middle pixel (an even one drifts a pixel per iteration), so
+    # drop the first row and column (far wing).
+    psf = np.asarray(fits.getdata(psf_path), dtype=np.float64)[1:, 1:]
+    return (lambda: richardson_lucy(img, psf, num_iter=ITERATIONS, clip=False)), 1
+
+
+def peer_fn(peer: str, path: str, psf_path: str | None):
+    """The call to time for one Python peer on one input (loaded into memory here), and its threads."""
+    if peer.startswith(("aiapy-register", "dask-image-register")):
+        return _register_fn(peer, path)
+    if peer.startswith("opencv-only"):
+        return _opencv_only_fn(peer, path)
+    if peer.startswith("aiapy-deconvolve"):
+        return _deconvolve_fn(peer, path, psf_path)
+    if peer == "skimage-richardson-lucy":
+        return _skimage_rl_fn(path, psf_path)
+    sys.exit(f"unknown peer {peer}")
+
+
+def time_call(fn, repetitions: int, single_run_s: float, always_warm: bool):
+    """Median time of `repetitions` runs after a warm-up one (a first run over single_run_s is the
+    measurement, cold, unless always_warm); returns (output, timing dict)."""
     import numpy as np
 
-    peer = args.peer
-    threads = 1
-    if peer.startswith("opencv"):
-        import cv2
-
-        cv2.setNumThreads(1)
-    fn = None
-    if peer.startswith("aiapy-register") or peer == "dask-image-register":
-        from aiapy.calibrate import register
-
-        smap = _read_map(args.input)
-        method, order = "scipy", 3
-        if peer.endswith("-skimage"):
-            method = "scikit-image"
-        elif peer.endswith("-opencv"):
-            method = "opencv"
-        elif peer.endswith("-order1"):
-            order = 1
-        if peer == "dask-image-register":
-            _dask_rotation()
-            method, threads = "dask-image", 2
-
-        def fn():
-            return register(smap, order=order, method=method).data
-    elif peer.startswith("opencv-only"):
-        import cv2
-        from astropy.io import fits
-
-        with fits.open(args.input) as hl:
-            hdu = hl[1] if len(hl) > 1 and hl[1].data is not None else hl[0]
-            data, header = np.asarray(hdu.data, dtype=np.float64), dict(hdu.header)
-        interp = cv2.INTER_LANCZOS4 if peer.endswith("lanczos4") else cv2.INTER_CUBIC
-
-        def fn():
-            return _opencv_only(data, header, interp)
-    elif peer.startswith("aiapy-deconvolve"):
-        import aiapy
-        import aiapy.psf
-        from astropy.io import fits
-
-        smap = _read_map(args.input)
-        psf = np.asarray(fits.getdata(args.psf), dtype=np.float64)
-        kw = {"use_gpu": False} if aiapy.__version__ == "0.10.2" else {}
-        if peer.endswith("-jax"):
-            if getattr(aiapy.psf.np, "__name__", "") != "jax.numpy":
-                sys.exit("jax flavour asked but aiapy.psf does not use jax here")
-
-        def fn():
-            return np.asarray(aiapy.psf.deconvolve(smap, psf=psf, iterations=ITERATIONS, **kw).data)
-    elif peer == "skimage-richardson-lucy":
-        from astropy.io import fits
-        from skimage.restoration import richardson_lucy
-
-        smap = _read_map(args.input)
-        img = np.where(smap.data < 0, 0, smap.data).astype(np.float64)  # aiapy's clip_negative
-        psf = np.asarray(fits.getdata(args.psf), dtype=np.float64)
-        # aiapy's PSF peaks at [n/2, n/2]; skimage's 'same' convolution and its flipped kernel need an
-        # odd-size kernel centred on its middle pixel (an even one drifts a pixel per iteration), so
-        # drop the first row and column (far wing).
-        psf = psf[1:, 1:]
-
-        def fn():
-            return richardson_lucy(img, psf, num_iter=ITERATIONS, clip=False)
-    else:
-        sys.exit(f"unknown peer {peer}")
-
-    times = []
-    out = None
-    for i in range(1 if args.repetitions <= 0 else args.repetitions + 1):
+    times, out = [], None
+    for i in range(1 if repetitions <= 0 else repetitions + 1):
         t0 = time.perf_counter()
         out = np.asarray(fn())
         times.append(time.perf_counter() - t0)
-        if i == 0 and times[0] > args.single_run_s and not peer.endswith("-jax"):
+        if i == 0 and times[0] > single_run_s and not always_warm:
             break  # slow: the first (cold) run is the measurement
     timed = times[1:] if len(times) > 1 else times
-    np.save(args.output, out)
-    info = {"time_s": statistics.median(timed), "times_s": times, "cold_only": len(times) == 1,
-            "threads": threads, "dtype": str(out.dtype)}
-    Path(args.timing).write_text(json.dumps(info))
+    return out, {"time_s": statistics.median(timed), "times_s": times, "cold_only": len(times) == 1, "dtype": str(out.dtype)}
+
+
+def worker(args) -> int:
+    """Run one peer on each --input in turn, saving each output (.npy) and one JSON list of timings."""
+    import numpy as np
+
+    if len(args.input) != len(args.output):
+        sys.exit("worker: one --output per --input")
+    infos = []
+    for path, dest in zip(args.input, args.output):
+        fn, threads = peer_fn(args.peer, path, args.psf)
+        out, info = time_call(fn, args.repetitions, args.single_run_s, args.peer.endswith("-jax"))
+        np.save(dest, out)
+        infos.append(dict(info, threads=threads))
+    Path(args.timing).write_text(json.dumps(infos))
     return 0
 
 
 # =============================================================================================
-# driver
-
-
-def venv_python(name: str, oracle_dirs) -> Path | None:
-    for d in oracle_dirs:
-        p = Path(d) / name / "bin" / "python"
-        if p.exists():
-            return p
-    return None
+# driver (peers_driver.py: where each peer runs, its row and verdict)
 
 
 def find_input(arg: str | None) -> Path:
@@ -206,29 +217,6 @@ def find_input(arg: str | None) -> Path:
         if d and (Path(d) / INPUT_NAME).exists():
             return (Path(d) / INPUT_NAME).resolve()
     sys.exit(f"{INPUT_NAME} not found in $AIA_DATA_DIR or testdata/aia")
-
-
-def run_cli(argv, repetitions):
-    """Time a whole CLI run; the first run warms the page cache and the FFTW wisdom."""
-    times = []
-    for _ in range(repetitions + 1):
-        t0 = time.perf_counter()
-        p = subprocess.run(argv, capture_output=True, text=True)
-        times.append(time.perf_counter() - t0)
-        if p.returncode != 0:
-            raise RuntimeError(f"exit {p.returncode}: {p.stderr.strip()[-400:]}")
-    return {"time_s": statistics.median(times[1:]), "times_s": times}
-
-
-def read_fits(path):
-    import numpy as np
-    from astropy.io import fits
-
-    with fits.open(path) as hl:
-        for hdu in hl:
-            if hdu.data is not None:
-                return np.asarray(hdu.data, dtype=np.float64), dict(hdu.header)
-    raise ValueError(f"{path}: no image")
 
 
 def machine(versions_by_venv) -> dict:
@@ -253,169 +241,110 @@ def venv_versions(py: Path) -> dict:
         return {"error": p.stderr.strip()[-300:]}
 
 
-def driver(args) -> int:
+def frame_inputs(peers, size: int, real: Path, stages):
+    """The frame every peer reads (the derived 4096² frame, or the real 2048² file) and the PSF of
+    the deconvolve stage (aiapy's 171 Å PSF, 4096²; binned 2×2 by sum for 2048²)."""
     import numpy as np
     from astropy.io import fits
 
-    sys.path.insert(0, str(HERE))
-    import peers_report as pr
+    inp, work, aiaccel = real, peers.work, str(peers.aiaccel)
+    if size == 4096:  # the derived frame of testdata/golden/DERIVED.md, as aiaccel bench uses
+        inp = work / "derived-4096.fits"
+        if not inp.exists():
+            subprocess.run([aiaccel, "derive", str(real), "-o", str(inp)], check=True)
+    psf4096, psf = work / "psf-171-4096.fits", work / f"psf-171-{size}.fits"
+    if "deconvolve" in stages and not psf.exists():
+        if not psf4096.exists():
+            subprocess.run([aiaccel, "psf", "-c", "171", "--backend", "cpu", "-o", str(psf4096)], check=True)
+        if size == 2048:
+            p = np.asarray(fits.getdata(psf4096), dtype=np.float64)
+            fits.writeto(psf, p.reshape(2048, 2, 2048, 2).sum(axis=(1, 3)), overwrite=True)
+    return inp, psf
 
+
+def frame_name(size: int) -> str:
+    return ("derived 4096² frame (2×2 replication of the real 2048² 1600 Å file, testdata/golden/DERIVED.md)"
+            if size == 4096 else "real 2048² 1600 Å frame (aiapy registers this 2×-binned frame to 1.2″/px)")
+
+
+def frame_description(stage: str, size: int) -> str:
+    frame = frame_name(size)
+    if stage == "register":
+        return (f"register: level 1 → 1.5 of the {frame} (to {'0.6' if size == 4096 else '1.2'}″/px, "
+                f"output {size}²); order 3 unless named.")
+    return (f"deconvolve: {ITERATIONS} Richardson-Lucy iterations on the {frame} (negative pixels clipped to 0, as "
+            "aiapy) with aiapy's 171 Å PSF" + (" binned 2×2 to 2048²." if size == 2048 else "."))
+
+
+def frame_stage(peers, stage: str, inp: Path, psf: Path, size: int) -> dict:
+    """Every peer of `stage` on the frame, judged against aiaccel's reference output of it."""
+    rows, work = [], peers.work
+    if stage == "register":
+        for label, impl, venv, peer, threads, note in pd.REGISTER_PEERS:
+            rows.append(pd.attempt(stage, label, impl, "f64", threads,
+                                   lambda: peers.python(venv, peer, [inp], [work / f"{peer}-{venv}.npy"])[0], note))
+    else:
+        for label, impl, venv, peer, reps, note in pd.DECONVOLVE_PEERS:
+            rows.append(pd.attempt(stage, label, impl, "f64", 1,
+                                   lambda: peers.python(venv, peer, [inp], [work / f"{peer}-{venv}.npy"], psf, reps)[0], note))
+    # aiaccel's rows run last (the Python peers do not need the binary) and are listed first.
+    extra = ["--psf", str(psf), "-n", str(ITERATIONS)] if stage == "deconvolve" else []
+    reps = peers.repetitions if stage == "register" else 1
+    outs = [work / f"{stage}-{'-'.join(opts[1::2])}.fits" for _, opts, *_ in pd.AIACCEL_CONFIGS]
+    ai = [pd.attempt(stage, label, "aiaccel " + " ".join(opts[:2]), prec, th,
+                     lambda: dict(peers.cli([stage, str(inp), "-o", str(out), *extra, *opts], reps), output=str(out)), note)
+          for (label, opts, prec, th, note), out in zip(pd.AIACCEL_CONFIGS, outs)]
+    rows = ai + rows
+    ref, hdr = pd.read_reference(outs[0], stage)
+    pd.judge(rows, ref, hdr, stage)
+    bound, reason = pr.read_bound(pd.TOLERANCES, stage, "f64")
+    return {"stage": stage, "bound": bound, "bound_reason": reason, "rows": rows, "description": frame_description(stage, size)}
+
+
+def summary(size: int, repetitions: int, stages) -> str:
+    synoptic = (", and register on each of the six real synoptic 1024² EUV files (its own section below)"
+                if "synoptic" in stages else "")
+    return (f"Every implementation of register and deconvolve on the same input, the {frame_name(size)} made from "
+            f"{INPUT_NAME}{synoptic}, judged against aiaccel's reference backend (bitwise aiapy 0.10.2) by the "
+            "bound validate uses for a backend against the reference (max|Δ|/max over every pixel, as validate; 'on disk' is "
+            f"the same over the flux pixels only). Time: median of {repetitions} run(s) after a warm-up run (Python peers: "
+            "the call alone; aiaccel: the whole CLI run, FITS I/O included); a Python register peer whose first run takes "
+            "over 20 s and the Python deconvolve peers are timed by one cold run (JAX: after one warm-up run, so jit "
+            "compilation is not timed). One thread unless named. Flux ratio: "
+            f"Σ out / Σ ref over the disk (the reference output's WCS and RSUN_OBS), pixels within {pr.FILL_MARGIN_PX} px "
+            "of the input's fill value (-32768: the bottom third of the 1600 Å frame) left out. target / FFT: the Highway target "
+            "(register) and FFT library (deconvolve) that aiaccel's CLI reports having run. The machine was shared (load "
+            "average below), so times are indicative; ratios within one run are what counts.")
+
+
+def driver(args) -> int:
     aiaccel = Path(args.aiaccel).resolve()
     if not os.access(aiaccel, os.X_OK):
         sys.exit(f"peers: {aiaccel}: no aiaccel binary (build it: ninja -C build, or run tools/peers)")
     work = Path(args.work).resolve() / str(args.size)
     work.mkdir(parents=True, exist_ok=True)
-    inp = find_input(args.input)
     oracle_dirs = [REPO / ".oracle"] + ([Path(args.oracle_dir)] if args.oracle_dir else [])
-    me = Path(sys.executable)
-    py012 = venv_python("venv-0.12.1", oracle_dirs)
-    pyjax = venv_python("venv-0.12.1-jax", oracle_dirs)
+    venvs = {"peers": Path(sys.executable), "0.12.1": pd.venv_python("venv-0.12.1", oracle_dirs),
+             "jax": pd.venv_python("venv-0.12.1-jax", oracle_dirs)}
+    peers = pd.Peers(aiaccel, work, venvs, args.repetitions, args.peer_timeout)
     load0 = os.getloadavg()
-
-    psf4096, psf2048 = work / "psf-171-4096.fits", work / "psf-171-2048.fits"
-    real = inp
-    if args.size == 4096:  # the derived frame of testdata/golden/DERIVED.md, as aiaccel bench uses
-        inp = work / "derived-4096.fits"
-        if not inp.exists():
-            subprocess.run([str(aiaccel), "derive", str(real), "-o", str(inp)], check=True)
-    psf_used = psf4096 if args.size == 4096 else psf2048
-    frame = ("derived 4096² frame (2×2 replication of the real 2048² 1600 Å file, testdata/golden/DERIVED.md)"
-             if args.size == 4096 else "real 2048² 1600 Å frame (aiapy registers this 2×-binned frame to 1.2″/px)")
-    stages = []
-    for stage in args.stages.split(","):
-        rows = []
-        if stage == "deconvolve" and not psf_used.exists():
-            # The shared PSF: aiapy's 171 Å PSF (aiaccel's bitwise port), 4096²; binned 2x2 (sum) for a 2048² input.
-            if not psf4096.exists():
-                subprocess.run([str(aiaccel), "psf", "-c", "171", "--backend", "cpu", "-o", str(psf4096)], check=True)
-            if args.size == 2048:
-                p = np.asarray(fits.getdata(psf4096), dtype=np.float64)
-                fits.writeto(psf2048, p.reshape(2048, 2, 2048, 2).sum(axis=(1, 3)), overwrite=True)
-        ref_out = work / f"{stage}-reference.fits"
-        common = ["--psf", str(psf_used), "-n", str(ITERATIONS)] if stage == "deconvolve" else []
-        cli = lambda extra, out: [str(aiaccel), stage, str(inp), "-o", str(out), *common, *extra]  # noqa: E731
-
-        def add(label, impl, precision, threads, run, note=""):
-            log(f"{stage}: {label} ...")
-            row = {"label": label, "implementation": impl, "precision": precision, "threads": threads,
-                   "note": note, "error": None}
-            try:
-                row.update(run())
-                log(f"{stage}: {label}: {row['time_s']:.3g} s")
-            except Exception as exc:  # noqa: BLE001 - a peer's failure is its row
-                row["error"] = f"{type(exc).__name__}: {exc}"
-                row["note"] = (note + "; " if note else "") + "could not run: " + row["error"]
-                log(f"{stage}: {label}: {row['error']}")
-            rows.append(row)
-
-        cli_reps = args.repetitions if stage == "register" else 1
-
-        def run_aiaccel(extra, out):
-            def go():
-                r = run_cli(cli(extra, out), cli_reps)
-                r["output"] = str(out)
-                return r
-            return go
-
-        def run_py(py, peer, reps=None):
-            def go():
-                if py is None:
-                    raise RuntimeError("venv not found (tools/oracle/setup; jax: tools/oracle/setup jax)")
-                tag = f"{peer}-{py.parent.parent.name}"  # one file per peer and venv
-                out, tim = work / f"{tag}.npy", work / f"{tag}.json"
-                env = dict(os.environ, **(ONE_THREAD if "dask" not in peer else {}))
-                p = subprocess.run([str(py), str(HERE / "peers.py"), "worker", peer, "--input", str(inp),
-                                    "--psf", str(psf_used), "--output", str(out), "--timing", str(tim),
-                                    "--repetitions", str(args.repetitions if reps is None else reps)],
-                                   capture_output=True, text=True, env=env, timeout=args.peer_timeout)
-                if p.returncode != 0:
-                    raise RuntimeError(f"exit {p.returncode}: {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ''}")
-                r = json.loads(tim.read_text())
-                r["output"] = str(out)
-                return r
-            return go
-
-        if stage == "register":
-            add("aiapy 0.10.2 (sunpy scipy, order 3)", "aiapy.calibrate.register", "f64", 1, run_py(me, "aiapy-register"))
-            add("aiapy 0.12.1 (sunpy scipy, order 3)", "aiapy.calibrate.register", "f64", 1, run_py(py012, "aiapy-register"))
-            add("aiapy 0.10.2 + sunpy scikit-image", "register(method='scikit-image')", "f64", 1, run_py(me, "aiapy-register-skimage"))
-            add("aiapy 0.10.2 + sunpy opencv", "register(method='opencv')", "f64", 1, run_py(me, "aiapy-register-opencv"))
-            add("aiapy 0.10.2 order 1 (bilinear)", "register(order=1)", "f64", 1, run_py(me, "aiapy-register-order1"))
-            add("dask-image affine_transform, 2 workers", "dask_image.ndinterp.affine_transform via register",
-                "f64", 2, run_py(me, "dask-image-register"), "sunpy's geometry, dask-image kernel (chunks 1024²)")
-            add("OpenCV-only INTER_CUBIC", "cv2.warpAffine", "f64", 1, run_py(me, "opencv-only-cubic"),
-                "no sunpy; Sun centre at the array centre")
-            add("OpenCV-only INTER_LANCZOS4", "cv2.warpAffine", "f64", 1, run_py(me, "opencv-only-lanczos4"),
-                "no sunpy; Sun centre at the array centre")
+    stages = (args.stages or ("register,deconvolve,synoptic" if args.size == 4096 else "register,deconvolve")).split(",")
+    inp, psf = frame_inputs(peers, args.size, find_input(args.input), stages)
+    docs = []
+    for stage in stages:
+        if stage == "synoptic":
+            docs.append(ps.synoptic_stage(peers, Path(args.synoptic_dir) if args.synoptic_dir else ps.default_dir()))
         else:
-            slow = 0
-            add("aiapy 0.10.2 deconvolve (numpy)", "aiapy.psf.deconvolve", "f64", 1, run_py(me, "aiapy-deconvolve", slow))
-            add("aiapy 0.12.1 deconvolve (numpy)", "aiapy.psf.deconvolve", "f64", 1, run_py(py012, "aiapy-deconvolve", slow))
-            add("aiapy 0.12.1 deconvolve (JAX, CPU)", "aiapy.psf.deconvolve (jax.numpy, jit)", "f64", 1,
-                run_py(pyjax, "aiapy-deconvolve-jax", 1), "one warm-up (jit) run not timed")
-            add("skimage richardson_lucy", "skimage.restoration.richardson_lucy", "f64", 1,
-                run_py(me, "skimage-richardson-lucy", slow), "its own RL: start 0.5, linear (zero-padded) convolution; PSF without its first row/column (odd size, centred)")
-
-        # aiaccel's rows run last (the Python peers do not need the binary) and are listed first.
-        n_py = len(rows)
-        add("aiaccel reference f64", "aiaccel --backend reference", "f64", 1, run_aiaccel(["--backend", "reference"], ref_out),
-            "the reference; whole CLI run")
-        for prec in ("f64", "f32"):
-            for th in (1, 2):
-                if prec == "f32" and th == 1:
-                    continue
-                add(f"aiaccel cpu {prec} {th}t", "aiaccel --backend cpu", prec, th,
-                    run_aiaccel(["--backend", "cpu", "--precision", prec, "--threads", str(th)],
-                                work / f"{stage}-cpu-{prec}-{th}t.fits"), "whole CLI run")
-        rows = rows[n_py:] + rows[:n_py]
-
-        bound, reason = pr.read_bound(REPO / "validate" / "tolerances.cpp", stage, "f64")
-        bound32, _ = pr.read_bound(REPO / "validate" / "tolerances.cpp", stage, "f32")
-        ref = None
-        try:
-            ref, hdr = read_fits(ref_out)
-            ref_sel = pr.disk_mask(ref.shape, hdr)
-        except Exception as exc:  # noqa: BLE001
-            log(f"{stage}: no reference output: {exc}")
-        for row in rows:
-            out = row.pop("output", None)
-            if row["error"] or ref is None:
-                row["verdict"] = "NOT RUN" if row["error"] else "MISTRUSTED (no reference)"
-                continue
-            arr = np.load(out) if out.endswith(".npy") else read_fits(out)[0]
-            row["metrics"] = pr.metrics(arr, ref, ref_sel)
-            b = bound32 if row["precision"] == "f32" else bound
-            row["bound"] = b
-            row["verdict"] = pr.verdict(row["metrics"], b)
-        stages.append({"stage": stage, "bound": bound, "bound_reason": reason, "rows": rows,
-                       "description": (f"register: level 1 → 1.5 of the {frame} (to {'0.6' if args.size == 4096 else '1.2'}″/px, "
-                                       f"output {args.size}²); order 3 unless named." if stage == "register" else
-                                       f"deconvolve: {ITERATIONS} Richardson-Lucy iterations on the {frame} (negative pixels "
-                                       "clipped to 0, as aiapy) with aiapy's 171 Å PSF" + (" binned 2×2 to 2048²." if args.size == 2048 else "."))})
-
-    vers = {"venv-peers (driver, aiapy 0.10.2 peers)": venv_versions(me)}
-    for name, py in (("venv-0.12.1", py012), ("venv-0.12.1-jax", pyjax)):
-        vers[name] = venv_versions(py) if py else "not found"
-    try:
-        vers["aiaccel"] = subprocess.run([str(aiaccel), "--version"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        pass
+            docs.append(frame_stage(peers, stage, inp, psf, args.size))
+    vers = {"venv-peers (driver, aiapy 0.10.2 peers)": venv_versions(venvs["peers"])}
+    for name, key in (("venv-0.12.1", "0.12.1"), ("venv-0.12.1-jax", "jax")):
+        vers[name] = venv_versions(venvs[key]) if venvs[key] else "not found"
+    vers["aiaccel"] = subprocess.run([str(aiaccel), "--version"], capture_output=True, text=True).stdout.strip()
     mach = machine(vers)
-    mach["load_average_at_start"] = list(load0)
-    mach["load_average_at_end"] = list(os.getloadavg())
-    doc = {"title": "aiaccel peers: speed against faithfulness",
-           "summary": (f"Every implementation of register and deconvolve on the same input, the {frame} made from "
-                       f"{INPUT_NAME}, judged against aiaccel's reference backend (bitwise aiapy 0.10.2) by the "
-                       "bound validate uses for a backend against the reference (max|Δ|/max over every pixel, as validate; 'on disk' is "
-                       "the same over the flux pixels only). Time: median of "
-                       f"{args.repetitions} run(s) after a warm-up run (Python peers: the call alone; aiaccel: the whole CLI run, "
-                       "FITS I/O included); a Python register peer whose first run takes over 20 s and the Python deconvolve "
-                       "peers are timed by one cold run (JAX: after one warm-up run, so jit compilation is not timed). "
-                       "One thread unless named. Flux ratio: "
-                       f"Σ out / Σ ref over the disk, pixels within {pr.FILL_MARGIN_PX} px of the input's fill value "
-                       "(-32768: the bottom third of the frame) left out. The machine was shared (load average below), so times are indicative."),
-           "command": "tools/peers" + (" --size 2048 --out reports/peers/2048" if args.size == 2048 else ""), "input": str(inp.name), "iterations": ITERATIONS, "stages": stages,
-           "machine": mach}
+    mach["load_average_at_start"], mach["load_average_at_end"] = list(load0), list(os.getloadavg())
+    doc = {"title": "aiaccel peers: speed against faithfulness", "summary": summary(args.size, args.repetitions, stages),
+           "command": "tools/peers" + (" --size 2048 --out reports/peers/2048" if args.size == 2048 else ""),
+           "input": inp.name, "iterations": ITERATIONS, "stages": docs, "machine": mach}
     pr.write_report(doc, Path(args.out))
     log(f"wrote {args.out}/peers.json, README.md, index.html")
     return 0
@@ -426,9 +355,9 @@ def main() -> int:
     sub = ap.add_subparsers(dest="cmd")
     w = sub.add_parser("worker")
     w.add_argument("peer")
-    w.add_argument("--input", required=True)
+    w.add_argument("--input", required=True, nargs="+")
     w.add_argument("--psf")
-    w.add_argument("--output", required=True)
+    w.add_argument("--output", required=True, nargs="+")
     w.add_argument("--timing", required=True)
     w.add_argument("--repetitions", type=int, default=3)
     w.add_argument("--single-run-s", type=float, default=20.0)
@@ -436,7 +365,9 @@ def main() -> int:
     ap.add_argument("--work", default=str(REPO / "build" / "peers"))
     ap.add_argument("--aiaccel", default=str(REPO / "build" / "apps" / "aiaccel"))
     ap.add_argument("--input")
-    ap.add_argument("--stages", default="register,deconvolve")
+    ap.add_argument("--stages", help="comma-separated: register, deconvolve, synoptic (register on the six real "
+                    "1024² EUV files); default all three for --size 4096, the first two for 2048")
+    ap.add_argument("--synoptic-dir", help="the six synoptic files (default $AIA_DATA_DIR/synoptic, else ../shared/aia/synoptic)")
     ap.add_argument("--size", type=int, choices=(2048, 4096), default=4096,
                     help="4096: the derived frame (aiaccel derive) of the real 2048² file; 2048: the real file")
     ap.add_argument("--repetitions", type=int, default=1, help="timed runs after the warm-up (0: one cold run)")

@@ -97,6 +97,28 @@ def verdict(m: dict | None, bound: float, error: str | None = None) -> str:
     return "PASSED" if m["max_abs_over_max"] <= bound else "FAILED"
 
 
+def aggregate(files: dict) -> tuple[dict | None, str, float | None]:
+    """A row over several inputs from its per-input {"verdict", "metrics", "bound"}: the worst
+    max|Δ|/max (all pixels, on disk), the flux ratio farthest from 1, NaN-mask disagreements summed;
+    PASSED only when every input passed, else the first failing input's verdict and which inputs failed.
+    The bound is the row's (one per precision, the same for every input)."""
+    ms = [f["metrics"] for f in files.values() if f.get("metrics")]
+    bounds = [f["bound"] for f in files.values() if f.get("bound") is not None]
+    bad = [k for k, f in files.items() if f["verdict"] != "PASSED"]
+    where = f"all {len(files)}" if len(bad) == len(files) else ", ".join(bad)
+    v = f"{files[bad[0]]['verdict']} in {where}" if bad else "PASSED"
+    if not ms:
+        return None, v, None
+    ok = [m for m in ms if m.get("shape_ok")]
+    worst = {"shape_ok": len(ok) == len(ms), "nan_mask_mismatch": sum(m.get("nan_mask_mismatch", 0) for m in ok)}
+    for key in ("max_abs_over_max", "max_abs_over_max_disk"):
+        vals = [m[key] for m in ok if m.get(key) is not None]
+        worst[key] = max(vals) if vals else None
+    fluxes = [m["flux_ratio"] for m in ok if m.get("flux_ratio") is not None]
+    worst["flux_ratio"] = max(fluxes, key=lambda f: abs(f - 1.0)) if fluxes else None
+    return worst, v, bounds[0] if bounds else None
+
+
 # ---------------------------------------------------------------------------------------------
 # report
 
@@ -161,24 +183,54 @@ def _table_rows(rows):
         t = r.get("time_s")
         yield [r["label"], _fmt(t, ".3g") if t else "–", _fmt(m.get("max_abs_over_max")),
                _fmt(m.get("max_abs_over_max_disk")), _fmt(m.get("flux_ratio"), ".9f"),
-               r["verdict"] + (f" (bound {r['bound']:g})" if r.get("bound") is not None else ""), r.get("note", "")]
+               r["verdict"] + (f" (bound {r['bound']:g})" if r.get("bound") is not None else ""),
+               r.get("target") or "–", r.get("fft") or "–", r.get("note", "")]
 
 
-HEAD = ["peer", "s / image", "max|Δ|/max", "max|Δ|/max on disk", "flux ratio", "verdict", "notes"]
+HEAD = ["peer", "s / image", "max|Δ|/max", "max|Δ|/max on disk", "flux ratio", "verdict", "target", "FFT", "notes"]
+
+
+def _channel_cell(f: dict) -> str:
+    m = f.get("metrics")
+    if not m or not m.get("shape_ok"):
+        return f["verdict"]
+    flux = m.get("flux_ratio")
+    cell = _fmt(m["max_abs_over_max"]) + (" · " + ("0" if flux == 1.0 else format(flux - 1.0, "+.1e")) if flux is not None else "")
+    return cell + ("" if f["verdict"] == "PASSED" else " ✗")
+
+
+def stage_tables(st: dict) -> list[tuple[str, list[str], list[list[str]]]]:
+    """The stage's tables as (caption, head, rows): the peers; for a stage over several inputs
+    ('channels'), also one cell per peer and input: max|Δ|/max · flux ratio − 1 (✗: not PASSED)."""
+    tables = [("", HEAD, list(_table_rows(st["rows"])))]
+    if st.get("channels") and st["rows"]:
+        head = ["peer"] + [f"{c} Å" for c in st["channels"]]
+        rows = [[r["label"]] + [_channel_cell(r.get("channels", {}).get(str(c), {"verdict": r["verdict"]}))
+                                for c in st["channels"]] for r in st["rows"]]
+        tables.append(("Per file: max|Δ|/max · (flux ratio − 1); ✗ not PASSED", head, rows))
+    return tables
+
+
+def _bound_line(st: dict) -> str:
+    return (f"Verdict bound (validate/tolerances.cpp, max|Δ|/max vs the reference, f64): {st['bound']:g} — "
+            f"{st['bound_reason']}" + (f"\n\nNot run: {st['skipped']}" if st.get("skipped") else ""))
 
 
 def markdown(doc: dict) -> str:
     lines = [f"# {doc['title']}", "", doc["summary"], "", f"Regenerate: `{doc['command']}`", ""]
     for st in doc["stages"]:
-        lines += [f"## {st['stage']}", "", st["description"], "",
-                  f"Verdict bound (validate/tolerances.cpp, max|Δ|/max vs the reference, f64): "
-                  f"{st['bound']:g} — {st['bound_reason']}", "",
-                  "| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
-        for cells in _table_rows(st["rows"]):
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-        lines.append("")
+        lines += [f"## {st['stage']}", "", st["description"], "", _bound_line(st), ""]
+        for caption, head, rows in stage_tables(st):
+            lines += ([caption, ""] if caption else []) + ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            lines += ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in rows] + [""]
     lines += ["## Machine", "", "```", json.dumps(doc["machine"], indent=1, sort_keys=True), "```", ""]
     return "\n".join(lines)
+
+
+def _html_table(head, rows) -> str:
+    e = html.escape
+    return ("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr>" +
+            "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>" for cells in rows) + "</table>")
 
 
 def html_page(doc: dict) -> str:
@@ -190,15 +242,15 @@ def html_page(doc: dict) -> str:
              f"<h1>{e(doc['title'])}</h1><p>{e(doc['summary'])}</p><p>Regenerate: <code>{e(doc['command'])}</code></p>"]
     for st in doc["stages"]:
         parts.append(f"<h2>{e(st['stage'])}</h2><p>{e(st['description'])}</p><p>Verdict bound: max|Δ|/max ≤ "
-                     f"{st['bound']:g} ({e(st['bound_reason'])})</p><div class='stage'>")
+                     f"{st['bound']:g} ({e(st['bound_reason'])})</p>" +
+                     (f"<p><b>Not run:</b> {e(st['skipped'])}</p>" if st.get("skipped") else "") + "<div class='stage'>")
         parts.append(frontier_svg([{"label": r["label"], "time_s": r.get("time_s"),
                                     "err": (r.get("metrics") or {}).get("max_abs_over_max"),
                                     "ok": r["verdict"] == "PASSED"} for r in st["rows"]],
                                   f"{st['stage']}: speed vs faithfulness"))
-        parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in HEAD) + "</tr>")
-        for cells in _table_rows(st["rows"]):
-            parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
-        parts.append("</table></div>")
+        tables = stage_tables(st)
+        parts.append(_html_table(*tables[0][1:]) + "</div>")
+        parts += [f"<p>{e(caption)}</p>" + _html_table(head, rows) for caption, head, rows in tables[1:]]
     parts.append(f"<h2>Machine</h2><pre>{e(json.dumps(doc['machine'], indent=1, sort_keys=True))}</pre></body></html>")
     return "\n".join(parts)
 
