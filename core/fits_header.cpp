@@ -47,9 +47,17 @@ std::string unquote_fits_string(std::string_view v) {
     return rtrim(out);
 }
 
+namespace {
+// Where a value card's value field starts (after "= "), or npos for a commentary card.
+std::size_t value_start(const std::string& raw) {
+    if (card_key(raw).size() <= 8 && (raw.size() < 10 || raw.compare(8, 2, "= ") != 0)) return std::string::npos;
+    return raw.size() >= 10 && raw.compare(8, 2, "= ") == 0 ? 10 : raw.find('=') + 1;
+}
+}  // namespace
+
 std::optional<std::string> card_value(const std::string& raw) {
-    if (card_key(raw).size() <= 8 && (raw.size() < 10 || raw.compare(8, 2, "= ") != 0)) return std::nullopt;
-    std::size_t start = raw.size() >= 10 && raw.compare(8, 2, "= ") == 0 ? 10 : raw.find('=') + 1;
+    const std::size_t start = value_start(raw);
+    if (start == std::string::npos) return std::nullopt;
     std::string v = raw.substr(start);
     std::size_t i = v.find_first_not_of(' ');
     if (i == std::string::npos) return std::string();
@@ -179,6 +187,37 @@ void FitsHeader::set_value_text(std::string_view key, const std::string& v, bool
         }
     }
     cards_.push_back({k, make_card(k, v, is_string, comment)});
+}
+
+namespace {
+// A FITS value other than a string (FITS 4.0 §4.2.2–4.2.6): undefined (empty), logical, integer,
+// real (E or D exponent) or complex.
+bool is_fits_value(std::string_view v) {
+    if (v.empty() || v == "T" || v == "F") return true;
+    if (v.front() == '(') return v.back() == ')';
+    auto digit = [&](std::size_t i) { return i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])); };
+    std::size_t i = v.front() == '+' || v.front() == '-' ? 1 : 0, digits = 0;
+    for (; digit(i); ++i) ++digits;
+    if (i < v.size() && v[i] == '.')
+        for (++i; digit(i); ++i) ++digits;
+    if (digits == 0) return false;
+    if (i < v.size() && std::string_view("EeDd").find(v[i]) != std::string_view::npos) {
+        i += i + 1 < v.size() && (v[i + 1] == '+' || v[i + 1] == '-') ? 2 : 1;
+        if (!digit(i)) return false;
+        while (digit(i)) ++i;
+    }
+    return i == v.size();
+}
+}  // namespace
+
+std::string standard_card(const FitsCard& card) {
+    const std::size_t start = value_start(card.raw);
+    if (start == std::string::npos) return card.raw;
+    const std::size_t first = card.raw.find_first_not_of(' ', start);
+    if (first == std::string::npos || card.raw[first] == '\'') return card.raw;
+    const std::optional<std::string> v = card_value(card.raw);
+    if (!v || is_fits_value(*v)) return card.raw;
+    return make_card(card.key, *v, true, comment_of(card.raw));
 }
 
 void FitsHeader::set_double(std::string_view key, double value, std::string_view comment) {

@@ -1,6 +1,6 @@
 // FitsHeader: the ordered list of 80-character header cards of one image HDU.
-// Cards read from a file are kept verbatim and written back verbatim; only cards changed through
-// set_*() are re-formatted. Structural and tile-compression cards are not stored here: the writer
+// Cards read from a file are kept verbatim and written back verbatim (but see standard_card); only
+// cards changed through set_*() are re-formatted. Structural and tile-compression cards are not stored here: the writer
 // derives them from the data (see fits_io.hpp).
 #pragma once
 
@@ -52,6 +52,11 @@ private:
 std::optional<std::string> card_value(const std::string& raw);
 // A FITS string value starting at its opening quote → its text ('' → ', trailing blanks dropped).
 std::string unquote_fits_string(std::string_view quoted);
+
+// The card as the writer writes it: verbatim, unless its value is none FITS allows — JSOC's synoptic
+// files carry bare `nan` values (OSCNMEAN, RSUN_LF, ...) that astropy refuses in a plain HDU — which
+// becomes a string card with the same text and comment, as astropy's own fix makes it ('nan').
+std::string standard_card(const FitsCard& card);
 
 // Keywords the writer generates itself; never stored in FitsHeader.
 bool is_structural_keyword(std::string_view key);

@@ -100,7 +100,7 @@ void write_to(const fs::path& tmp, const std::string& dest_name, const Image<dou
     }
     for (const auto& card : header.cards()) {
         if (is_structural_keyword(card.key)) continue;
-        std::string raw = card.raw;
+        const std::string raw = standard_card(card);
         fits_write_record(f, raw.c_str(), &status);
     }
     if (opt.add_history) {

@@ -27,6 +27,24 @@ TEST(FitsHeader, ParsesNumbersStringsAndCommentary) {
     EXPECT_FALSE(h.has("MISSING"));
 }
 
+// JSOC's synoptic level-1.5 files carry bare `nan` values; astropy refuses them in a plain HDU and
+// fixes them to strings: the writer writes them as astropy's fix does, and leaves every FITS value alone.
+TEST(FitsHeader, StandardCardTurnsValuesFitsDoesNotAllowIntoStrings) {
+    using aiaccel::FitsCard;
+    using aiaccel::standard_card;
+    EXPECT_EQ(standard_card({"OSCNMEAN", "OSCNMEAN= nan"}), "OSCNMEAN= 'nan     '");
+    EXPECT_EQ(standard_card({"RSUN_LF", "RSUN_LF =                  nan / [pixel] limb fit radius"}),
+              "RSUN_LF = 'nan     ' / [pixel] limb fit radius");
+    EXPECT_EQ(standard_card({"X", "X       = Infinity"}), "X       = 'Infinity'");
+    for (const char* ok : {"CDELT1  =             0.599489 / [arcsec/pixel]", "NAXIS   =                    2", "EXPD    =              1.5D+01",
+                           "A       =               -1.E-3", "B       =                  .5e7", "FLAG    =                    T",
+                           "DATE-OBS= '2013-03-10T12:00:11.341' / [UTC]", "UNDEF   =", "UNDEF2  =                      / no value",
+                           "C       = (1.0, -2)", "HISTORY nan = not a value", "COMMENT x"})
+        EXPECT_EQ(standard_card({"", ok}), ok) << ok;
+    for (const char* bad : {"A       = 1.5E", "A       = 1.2.3", "A       = +", "A       = 12abc", "A       = NaN"})
+        EXPECT_NE(standard_card({"A", bad}), bad) << bad;
+}
+
 TEST(FitsHeader, SetKeepsPositionAndCommentAndRoundTrips) {
     FitsHeader h;
     h.add_raw("CRPIX1  =              2048.5 / [pixel] reference pixel");

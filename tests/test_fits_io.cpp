@@ -8,6 +8,7 @@
 #include <cmath>
 #include <csignal>
 #include <filesystem>
+#include <map>
 
 #include "core/error.hpp"
 #include "core/fits_io.hpp"
@@ -90,6 +91,30 @@ TEST(FitsIo, RealRiceCutoutRoundTripsExactly) {
     FitsImage out = read_fits((dir / "copy.fits").string());
     for (std::size_t i = 0; i < in.data.size(); ++i) ASSERT_EQ(out.data.data()[i], in.data.data()[i]);
     expect_cards_preserved(in.header, out.header);
+}
+
+// A value FITS does not allow (JSOC synoptic files: `OSCNMEAN= nan`) is written as a string, so that
+// astropy and sunpy open the output; CFITSIO reads it back as the string "nan".
+TEST(FitsIo, BareNanValueCardsAreWrittenAsStrings) {
+    test::ScratchDir dir;
+    FitsHeader h = aia_like_header();
+    h.add_raw("OSCNMEAN= nan");
+    h.add_raw("RSUN_LF =                  nan / [pixel]");
+    write_fits(dir / "out.fits", ramp(4, 4, 1), h);
+    const FitsImage out = read_fits((dir / "out.fits").string());
+    EXPECT_EQ(*out.header.get_string("OSCNMEAN"), "nan");
+    std::map<std::string, std::string> raw;
+    for (const auto& c : out.header.cards()) raw[c.key] = c.raw;
+    EXPECT_EQ(raw["OSCNMEAN"], "OSCNMEAN= 'nan     '");
+    EXPECT_EQ(raw["RSUN_LF"], "RSUN_LF = 'nan     ' / [pixel]");
+    fitsfile* f = nullptr;
+    int status = 0;
+    char value[FLEN_VALUE] = {};
+    fits_open_file(&f, (dir / "out.fits").c_str(), READONLY, &status);
+    fits_read_key(f, TSTRING, "OSCNMEAN", value, nullptr, &status);
+    fits_close_file(f, &status);
+    EXPECT_EQ(status, 0);
+    EXPECT_STREQ(value, "nan");
 }
 
 TEST(FitsIo, BlankBecomesNanAndInt16BecomesFloat32LikeAstropy) {
